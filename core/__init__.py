@@ -1,0 +1,1 @@
+"""PyTorch and numpy core of the playground. Never imports streamlit."""
