@@ -1,0 +1,63 @@
+"""Server-wide slots: capacity, FIFO queue, release, and expiry of silent sessions."""
+import threading
+
+import pytest
+
+from core.slots import SlotPool
+
+
+class Clock:
+    def __init__(self):
+        self.t = 0.0
+
+    def __call__(self):
+        return self.t
+
+
+def test_capacity_queue_and_release_in_order():
+    pool = SlotPool(2, clock=Clock())
+    assert pool.poll("a") == 0 and pool.poll("b") == 0
+    assert pool.poll("c") == 1 and pool.poll("d") == 2
+    assert pool.poll("c") == 1  # keeps its place
+    assert pool.poll("a") == 0  # holding stays holding
+    pool.release("a")
+    assert pool.poll("d") == 1  # c is first in line, d cannot jump it
+    assert pool.poll("c") == 0
+    assert pool.poll("d") == 0 or pool.snapshot()["running"] == 2
+    assert pool.snapshot() == {"running": 2, "queued": 1, "capacity": 2}
+
+
+def test_silent_sessions_expire():
+    clock = Clock()
+    pool = SlotPool(1, lease_seconds=10, clock=clock)
+    assert pool.poll("a") == 0
+    assert pool.poll("b") == 1
+    clock.t = 5
+    assert pool.poll("b") == 1
+    clock.t = 12  # a has not polled for 12 s
+    assert pool.poll("b") == 0
+    assert pool.poll("a") == 1
+
+
+def test_threads_never_exceed_capacity():
+    pool = SlotPool(3)
+    granted = []
+    lock = threading.Lock()
+
+    def worker(i):
+        if pool.poll(f"s{i}") == 0:
+            with lock:
+                granted.append(i)
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(granted) == 3
+    assert pool.snapshot()["queued"] == 17
+
+
+def test_capacity_must_be_positive():
+    with pytest.raises(ValueError):
+        SlotPool(0)
