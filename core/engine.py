@@ -176,6 +176,7 @@ class Trainer:
         self.optimizer = OPTIMIZERS[self.optimizer_name](groups, lr=self.hparams["lr"])
         self.history = History()
         self.epoch, self.step, self.elapsed = 0, 0, 0.0
+        self.diverged = False
         self._pending: tuple | None = None
         self._it: Iterator | None = None
         self._batch_in_epoch = 0
@@ -200,7 +201,8 @@ class Trainer:
     # --------------------------------------------------------------- progress
     @property
     def done(self) -> bool:
-        return self.epoch >= self.num_epochs
+        """Finished all epochs, or stopped because the loss stopped being finite."""
+        return self.epoch >= self.num_epochs or self.diverged
 
     @property
     def progress(self) -> float:
@@ -209,6 +211,12 @@ class Trainer:
             return 1.0
         within = min(self._batch_in_epoch / max(1, len(self.train)), 0.999) if not self.done else 0
         return min(1.0, (self.epoch + within) / self.num_epochs)
+
+    @property
+    def steps_left_in_epoch(self) -> int:
+        """Minibatches until the current epoch ends (approximate for data whose
+        epochs vary in length; the epoch still ends exactly when the data does)."""
+        return max(1, len(self.train) - self._batch_in_epoch)
 
     @property
     def started(self) -> bool:
@@ -261,6 +269,8 @@ class Trainer:
             nn.utils.clip_grad_norm_(self.net.parameters(), self.grad_clip)
         self.optimizer.step()
         loss = float(out.loss.detach())
+        if not math.isfinite(loss):
+            self.diverged = True
         s = self._sums
         s[0] += loss * out.n
         s[1] += out.n
@@ -273,7 +283,7 @@ class Trainer:
         frac = min(self._batch_in_epoch / max(1, len(self.train)), 1.0)
         record = {"step": self.step, "epoch": self.epoch + frac, "loss": loss}
         self.history.steps.append(record)
-        if self._pending is None:
+        if self._pending is None and not self.diverged:
             return [record, self._finish_epoch()]
         return [record]
 

@@ -171,3 +171,12 @@ def test_bad_arguments_are_refused():
     with pytest.raises(ValueError):
         Trainer(NoisyNet, Batches(X, y, batch_size=8), optimizer="rmsprop")
     assert math.isclose(make_trainer(num_epochs=0).progress, 1.0)
+
+
+def test_divergence_stops_the_run():
+    t = make_trainer(lr=50.0, num_epochs=20)
+    t.advance()
+    assert t.diverged and t.done and t.epoch < 20
+    assert not math.isfinite(t.history.steps[-1]["loss"])
+    t.reset()
+    assert not t.diverged

@@ -1,0 +1,1 @@
+"""The Streamlit side that pages share: controls, charts, the live panel, state."""

@@ -1,0 +1,58 @@
+"""Chart builders: one look for every page (plotly)."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+
+PALETTE = ["#1f6feb", "#e8590c", "#2f9e44", "#9c36b5", "#c2255c", "#0c8599", "#f08c00", "#495057"]
+FADED = ["#8aa4c8", "#d9a47f", "#8fbf99", "#b794c4", "#c98fa6", "#7fb3bd", "#d8b77a", "#9aa0a6"]
+GOOD, BAD = "#2f9e44", "#e03131"
+
+
+def downsample(xs: Sequence, ys: Sequence, max_points: int = 400) -> tuple[list, list]:
+    """Bucket means down to about `max_points`, keeping the last point exact."""
+    n = len(xs)
+    if n <= max_points:
+        return list(xs), list(ys)
+    edges = np.linspace(0, n, max_points + 1).astype(int)
+    x, y = np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)
+    xd = [float(x[a:b].mean()) for a, b in zip(edges[:-1], edges[1:]) if b > a]
+    yd = [float(y[a:b].mean()) for a, b in zip(edges[:-1], edges[1:]) if b > a]
+    xd[-1], yd[-1] = float(x[-1]), float(y[-1])
+    return xd, yd
+
+
+def figure(title: str = "", *, x_title: str = "", y_title: str = "", log_y: bool = False,
+           height: int = 300, revision: str = "keep") -> go.Figure:
+    """An empty figure in the playground's style. `revision` keeps the user's
+    zoom and legend clicks across live redraws."""
+    fig = go.Figure()
+    fig.update_layout(
+        title=dict(text=title, x=0, xanchor="left", font=dict(size=14)),
+        height=height, margin=dict(l=10, r=10, t=40 if title else 10, b=10),
+        legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1),
+        uirevision=revision, hovermode="x unified",
+    )
+    fig.update_xaxes(title_text=x_title, showgrid=True, zeroline=False)
+    fig.update_yaxes(title_text=y_title, type="log" if log_y else "linear", showgrid=True, zeroline=False)
+    return fig
+
+
+def add_line(fig: go.Figure, x, y, name: str, *, color: str | None = None, dash: str = "solid",
+             width: float = 2, opacity: float = 1.0, mode: str = "lines", showlegend: bool = True,
+             max_points: int = 400) -> go.Figure:
+    x, y = downsample(list(x), list(y), max_points)
+    fig.add_trace(go.Scatter(x=x, y=y, name=name, mode=mode, opacity=opacity, showlegend=showlegend,
+                             line=dict(color=color, dash=dash, width=width)))
+    return fig
+
+
+def heatmap(z, *, x_title: str = "", y_title: str = "", title: str = "", colorscale: str = "Viridis",
+            zmin=None, zmax=None, height: int = 300, x=None, y=None, text=None) -> go.Figure:
+    fig = figure(title, x_title=x_title, y_title=y_title, height=height)
+    fig.add_trace(go.Heatmap(z=z, x=x, y=y, colorscale=colorscale, zmin=zmin, zmax=zmax, text=text,
+                             texttemplate="%{text}" if text is not None else None))
+    fig.update_layout(hovermode="closest")
+    return fig

@@ -1,0 +1,73 @@
+"""Widgets bound to the URL, and the shared seed and device.
+
+Each widget takes its default only while the session has no value for its key,
+so a value set through session state (a preset, an override) is not fought by
+the default, and every main control lands in the URL for sharing. Pending
+overrides are applied by the first control a page draws (applied from the entry
+script they would be lost on a multipage app's rerun)."""
+from __future__ import annotations
+
+import streamlit as st
+import torch
+
+from core.device import cuda_available, pick_device
+
+from .state import apply_overrides
+
+SEED_MAX = 2**31 - 1
+
+
+def slider(label: str, key: str, min_value, max_value, value, step=None, *, help=None, format=None,
+           container=None):
+    apply_overrides()
+    c = container or st
+    kw = {} if key in st.session_state else {"value": value}
+    return c.slider(label, min_value=min_value, max_value=max_value, step=step, key=key, help=help,
+                    format=format, bind="query-params", **kw)
+
+
+def select_slider(label: str, key: str, options, value, *, help=None, format_func=str, container=None):
+    apply_overrides()
+    c = container or st
+    kw = {} if key in st.session_state else {"value": value}
+    return c.select_slider(label, options=options, key=key, help=help, format_func=format_func,
+                           bind="query-params", **kw)
+
+
+def selectbox(label: str, key: str, options, value=None, *, help=None, format_func=str, container=None):
+    apply_overrides()
+    c = container or st
+    options = list(options)
+    index = options.index(value) if value in options else 0
+    kw = {} if key in st.session_state else {"index": index}
+    return c.selectbox(label, options, key=key, help=help, format_func=format_func, bind="query-params", **kw)
+
+
+def toggle(label: str, key: str, value=False, *, help=None, container=None):
+    apply_overrides()
+    c = container or st
+    kw = {} if key in st.session_state else {"value": value}
+    return c.toggle(label, key=key, help=help, bind="query-params", **kw)
+
+
+def sidebar_seed_and_device() -> None:
+    """The shared controls of every page (drawn by the entry script)."""
+    with st.sidebar:
+        kw = {} if "seed" in st.session_state else {"value": 0}
+        st.number_input("Seed", min_value=0, max_value=SEED_MAX, step=1, key="seed", bind="query-params",
+                        help="Every run draws its weights, data order and noise from this seed: "
+                             "the same seed replays the same curve.", **kw)
+        options = ["auto", "cpu", "cuda"]
+        kw = {} if "device" in st.session_state else {"index": 0}
+        choice = st.selectbox("Device", options, key="device", bind="query-params",
+                              help="auto: CUDA when this server has a GPU, else CPU.", **kw)
+        if choice == "cuda" and not cuda_available():
+            st.caption(":material/info: No CUDA device on this server: running on the CPU.")
+
+
+def seed() -> int:
+    return int(st.session_state.get("seed", 0) or 0)
+
+
+def device() -> torch.device:
+    return pick_device(st.session_state.get("device", "auto") or "auto")

@@ -1,0 +1,303 @@
+"""The live-training panel every training page shares.
+
+A page hands over how to build its trainer(s) and its current settings; the
+panel owns the rest: Start / Pause / Step / Reset, the server-wide slot queue,
+a fragment that ticks while training (spend a time budget in `advance()`, then
+redraw the same chart specs with new data), readouts, and the finished runs
+kept for overlaying ("compare with previous runs").
+
+    live_panel("wd", build=lambda: make_trainer(...), config={...}, live={"weight_decay": lambd})
+
+`config` holds the settings that need a new model (a change rebuilds it);
+`live` holds the hyperparameters the engine changes mid-run (lr, weight_decay).
+`build()` returns one Trainer or a dict name -> Trainer (trained side by side).
+"""
+from __future__ import annotations
+
+import copy
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import streamlit as st
+
+from core.engine import Trainer
+
+from . import charts
+from .state import page_state, request_overrides, session_id, slot_pool
+
+TICK_SECONDS = 0.3  # the fragment's run_every: at most ~3 redraws a second
+BUDGET_SECONDS = 0.2  # training time spent per tick, shared by the trainers
+MAX_RUNS = 8  # finished runs kept for overlays
+
+
+@dataclass(frozen=True)
+class Chart:
+    title: str
+    curves: Sequence[tuple[str, str]]  # (record key, legend label)
+    log_y: bool = False
+    level: str = "epochs"  # or "steps": one point per minibatch
+    y_title: str = ""
+    transform: Callable[[float], float] | None = None  # e.g. exp for perplexity
+
+
+LOSS = Chart("Loss", [("train_loss", "train"), ("test_loss", "test")], log_y=True)
+ACCURACY = Chart("Accuracy", [("train_metric", "train"), ("test_metric", "test")])
+MINIBATCH = Chart("Minibatch loss", [("loss", "train")], log_y=True, level="steps")
+
+
+@dataclass(frozen=True)
+class Readout:
+    key: str  # a key of the epoch records
+    label: str
+    fmt: str = "{:.4g}"
+    help: str | None = None
+
+
+@dataclass
+class PanelState:
+    trainers: dict[str, Trainer] = field(default_factory=dict)
+    config: dict | None = None
+    running: bool = False
+    stop_at_epoch: int | None = None  # set by Step
+    autostart: bool = False
+    queue: list[dict] = field(default_factory=list)  # overrides for the runs still to come
+    runs: list[dict] = field(default_factory=list)  # finished runs
+    label: str = ""
+    message: str = ""
+
+
+def live_panel(
+    key: str,
+    build: Callable[[], Trainer | dict[str, Trainer]],
+    *,
+    config: dict,
+    live: dict[str, float] | None = None,
+    charts_: Sequence[Chart] = (LOSS, ACCURACY, MINIBATCH),
+    readouts: Sequence[Readout] = (),
+    label: Callable[[dict], str] | None = None,
+    view: Callable[[dict[str, Trainer]], None] | None = None,
+    presets: Sequence[tuple[str, list[dict]]] = (),
+) -> PanelState:
+    """Draw the panel; returns its state (trainers, runs) for the page's own views."""
+    S: PanelState = page_state(f"live:{key}", PanelState)
+    live = dict(live or {})
+    full = {**config, **live}
+    _sync(S, build, config, live, full, label)
+
+    for text, runs in presets:
+        if st.button(text, key=f"{key}:preset:{text}", icon=":material/compare_arrows:",
+                     on_click=_start_preset, args=(S, runs)):
+            pass
+
+    ticking = S.running
+
+    @st.fragment(run_every=TICK_SECONDS if ticking else None)
+    def body():
+        _buttons(S, key, live)
+        if S.running != ticking:  # Start/Pause pressed: the tick must be (un)scheduled by a full run
+            st.rerun()
+        if S.running:
+            _tick(S)
+            if not S.running:  # finished (or stopped) during this tick
+                st.rerun()
+        _draw(S, key, charts_, readouts, view)
+
+    body()
+    return S
+
+
+# ----------------------------------------------------------------------- state
+def _sync(S: PanelState, build, config, live, full, label) -> None:
+    """Rebuild on a config change; push live hyperparameters into the trainers."""
+    if S.config != config or not S.trainers:
+        _stop(S)
+        built = build()
+        S.trainers = built if isinstance(built, dict) else {"": built}
+        S.config = copy.deepcopy(config)
+        S.message = ""
+    for t in S.trainers.values():
+        hp = {k: float(v) for k, v in live.items() if k in t.hparams}
+        if not t.started and any(t.initial_hparams[k] != v for k, v in hp.items()):
+            t.initial_hparams.update(hp)  # not a mid-run change: start afresh with it
+            t.reset()
+        t.set_hparams(**hp)
+        if "num_epochs" in live:
+            t.num_epochs = int(live["num_epochs"])
+    S.label = label(full) if label else ", ".join(f"{k}={v}" for k, v in full.items())
+    if S.autostart:
+        S.autostart = False
+        _restart(S)
+        S.running = True
+
+
+def _restart(S: PanelState) -> None:
+    for t in S.trainers.values():
+        t.initial_hparams.update(t.hparams)
+        t.reset()
+    S.message = ""
+
+
+def _stop(S: PanelState) -> None:
+    S.running, S.stop_at_epoch = False, None
+    slot_pool().release(session_id())
+
+
+def _start(S: PanelState) -> None:
+    if all(t.done for t in S.trainers.values()):
+        _restart(S)
+    S.running, S.stop_at_epoch = True, None
+
+
+def _step(S: PanelState) -> None:
+    if all(t.done for t in S.trainers.values()):
+        _restart(S)
+    S.running = True
+    S.stop_at_epoch = max(t.epoch for t in S.trainers.values()) + 1
+
+
+def _reset(S: PanelState) -> None:
+    _stop(S)
+    S.queue = []
+    _restart(S)
+
+
+def _start_preset(S: PanelState, runs: list[dict]) -> None:
+    """Queue one run per override set, clear the overlays, start the first."""
+    _stop(S)
+    S.runs, S.queue = [], [dict(r) for r in runs]
+    _next_in_queue(S)
+
+
+def _next_in_queue(S: PanelState) -> None:
+    if S.queue:
+        request_overrides(S.queue.pop(0))
+        S.autostart = True
+
+
+def _archive(S: PanelState) -> None:
+    if not any(t.history.epochs for t in S.trainers.values()):
+        return
+    changed = any(t.history.hparams for t in S.trainers.values())
+    S.runs.append({
+        "label": S.label + (" (changed mid-run)" if changed else ""),
+        "epochs": {name: list(t.history.epochs) for name, t in S.trainers.items()},
+    })
+    del S.runs[:-MAX_RUNS]
+
+
+# ------------------------------------------------------------------------ tick
+def _tick(S: PanelState) -> None:
+    place = slot_pool().poll(session_id())
+    if place:
+        S.message = (f"Queued: {place} ahead of you or at the front. Training starts by itself "
+                     f"when one of the server's training slots frees up.")
+        return
+    S.message = ""
+    target = S.stop_at_epoch
+    todo = [t for t in S.trainers.values() if not t.done and (target is None or t.epoch < target)]
+    try:
+        for t in todo:
+            if target is None:
+                t.advance(max_seconds=BUDGET_SECONDS / len(todo))
+            else:  # Step: never run past the end of the epoch
+                t.advance(max_seconds=BUDGET_SECONDS / len(todo), max_steps=t.steps_left_in_epoch)
+    except (RuntimeError, ValueError) as err:  # e.g. out of memory, bad shapes from odd settings
+        _stop(S)
+        S.message = f"Training stopped: {err}"
+        return
+    trainers = list(S.trainers.values())
+    if any(t.diverged for t in trainers):
+        _stop(S)
+        S.message = "The loss became NaN or infinite: training stopped. Try a smaller learning rate."
+    if all(t.done for t in trainers):
+        _stop(S)
+        _archive(S)
+        _next_in_queue(S)
+    elif S.stop_at_epoch is not None and all(t.done or t.epoch >= S.stop_at_epoch for t in trainers):
+        _stop(S)
+
+
+# ------------------------------------------------------------------------ draw
+def _buttons(S: PanelState, key: str, live: dict) -> None:
+    cols = st.columns([1, 1, 1, 1, 3], vertical_alignment="center")
+    if S.running:
+        cols[0].button("Pause", key=f"{key}:pause", icon=":material/pause:", on_click=_stop, args=(S,),
+                       width="stretch")
+    else:
+        cols[0].button("Start", key=f"{key}:start", icon=":material/play_arrow:", type="primary",
+                       on_click=_start, args=(S,), width="stretch")
+    cols[1].button("Step", key=f"{key}:step", icon=":material/skip_next:", on_click=_step, args=(S,),
+                   help="Train one epoch, then pause.", width="stretch")
+    cols[2].button("Reset", key=f"{key}:reset", icon=":material/restart_alt:", on_click=_reset, args=(S,),
+                   help="Back to the same initial weights (same seed).", width="stretch")
+    cols[3].button("Clear runs", key=f"{key}:clear", icon=":material/layers_clear:",
+                   on_click=lambda: S.runs.clear(), disabled=not S.runs,
+                   help="Forget the finished runs drawn for comparison.", width="stretch")
+
+
+def _draw(S: PanelState, key: str, charts_: Sequence[Chart], readouts: Sequence[Readout], view) -> None:
+    trainers = S.trainers
+    first = next(iter(trainers.values()))
+    done_epochs = min(t.epoch for t in trainers.values())
+    st.progress(min(t.progress for t in trainers.values()),
+                text=f"Epoch {done_epochs} of {first.num_epochs}" + (" (running)" if S.running else ""))
+    if S.message:
+        (st.info if S.message.startswith("Queued") else st.warning)(S.message, icon=":material/info:")
+    _readouts(trainers, readouts)
+    cols = st.columns(min(2, len(charts_)) or 1)
+    for i, chart in enumerate(charts_):
+        with cols[i % len(cols)]:
+            st.plotly_chart(_figure(S, key, chart), key=f"{key}:chart:{chart.title}", width="stretch")
+    if view is not None:
+        view(trainers)
+
+
+def _readouts(trainers: dict[str, Trainer], readouts: Sequence[Readout]) -> None:
+    for name, t in trainers.items():
+        last = t.history.epochs[-1] if t.history.epochs else {}
+        items = [
+            ("examples/sec", _fmt(last.get("examples_per_sec"), "{:,.0f}")),
+            ("elapsed", _fmt(t.elapsed, "{:.1f} s")),
+        ] + [(r.label, _fmt(last.get(r.key), r.fmt)) for r in readouts]
+        cols = st.columns(len(items) + (1 if name else 0))
+        if name:
+            cols[0].markdown(f"**{name}**")
+            cols = cols[1:]
+        for col, (label, value) in zip(cols, items):
+            col.metric(label, value)
+
+
+def _fmt(value: Any, fmt: str) -> str:
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "–"
+    return fmt.format(value)
+
+
+def _figure(S: PanelState, key: str, chart: Chart):
+    fig = charts.figure(chart.title, x_title="epoch", y_title=chart.y_title, log_y=chart.log_y,
+                        revision=f"{key}:{chart.title}")
+    f = chart.transform or (lambda v: v)
+    many = len(S.trainers) > 1
+    dashes = ["solid", "dot", "dash", "dashdot"]
+    if chart.level == "epochs":
+        for r, run in enumerate(S.runs):
+            for m, (name, epochs) in enumerate(run["epochs"].items()):
+                for c, (k, label) in enumerate(chart.curves):
+                    xs = [e["epoch"] for e in epochs if e.get(k) is not None]
+                    ys = [f(e[k]) for e in epochs if e.get(k) is not None]
+                    if xs:
+                        charts.add_line(fig, xs, ys, " · ".join(p for p in (run["label"], name, label) if p),
+                                        color=charts.FADED[r % len(charts.FADED)],
+                                        dash=dashes[(c + m) % len(dashes)], width=1.5, opacity=0.8)
+    for m, (name, t) in enumerate(S.trainers.items()):
+        records = getattr(t.history, chart.level)
+        for c, (k, label) in enumerate(chart.curves):
+            xs = [rec["epoch"] for rec in records if rec.get(k) is not None]
+            ys = [f(rec[k]) for rec in records if rec.get(k) is not None]
+            color = charts.PALETTE[(m if many else c) % len(charts.PALETTE)]
+            dash = dashes[c % len(dashes)] if many else "solid"
+            charts.add_line(fig, xs, ys, " · ".join(p for p in (name, label) if p), color=color, dash=dash,
+                            mode="lines+markers" if len(xs) < 3 else "lines")
+    return fig

@@ -1,0 +1,43 @@
+"""Per-session state helpers and the shared, read-only server resources."""
+from __future__ import annotations
+
+import uuid
+from typing import Any, Callable
+
+import streamlit as st
+
+from core.device import default_slots
+from core.slots import SlotPool
+
+OVERRIDES = "_pending_overrides"
+
+
+def session_id() -> str:
+    if "_sid" not in st.session_state:
+        st.session_state["_sid"] = uuid.uuid4().hex
+    return st.session_state["_sid"]
+
+
+def page_state(key: str, factory: Callable[[], Any]) -> Any:
+    """A per-session object kept across reruns under `key`."""
+    if key not in st.session_state:
+        st.session_state[key] = factory()
+    return st.session_state[key]
+
+
+def request_overrides(values: dict[str, Any]) -> None:
+    """Ask for widget values to be set at the start of the next full run
+    (a widget's value cannot change once it has been drawn in a run)."""
+    st.session_state[OVERRIDES] = {**st.session_state.get(OVERRIDES, {}), **values}
+
+
+def apply_overrides() -> None:
+    """Called by the entry script before any widget is drawn."""
+    for key, value in st.session_state.pop(OVERRIDES, {}).items():
+        st.session_state[key] = value
+
+
+@st.cache_resource
+def slot_pool() -> SlotPool:
+    """One pool per server: at most PLAYGROUND_SLOTS trainings at once."""
+    return SlotPool(default_slots())

@@ -1,0 +1,18 @@
+"""The d2l playground: entry script. Navigation over the topic pages, grouped by
+the book's chapters, and the controls every page shares (seed, device)."""
+import streamlit as st
+
+from core.device import set_threads_once
+from playground.catalog import by_chapter
+from playground.controls import sidebar_seed_and_device
+
+set_threads_once()
+st.set_page_config(page_title="d2l playground", page_icon=":material/school:", layout="wide")
+
+home = st.Page("pages/home.py", title="Home", icon=":material/home:", default=True)
+sections = {"": [home]}
+for chapter, topics in by_chapter().items():
+    sections[chapter] = [st.Page(t.path, title=t.title, icon=t.icon, url_path=t.url_path) for t in topics]
+page = st.navigation(sections)
+sidebar_seed_and_device()
+page.run()
