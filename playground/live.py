@@ -51,7 +51,7 @@ MINIBATCH = Chart("Minibatch loss", [("loss", "train")], log_y=True, level="step
 class Readout:
     key: str  # a key of the epoch records
     label: str
-    fmt: str = "{:.4g}"
+    fmt: str = "{:.3g}"
     help: str | None = None
 
 
@@ -62,9 +62,11 @@ class PanelState:
     running: bool = False
     stop_at_epoch: int | None = None  # set by Step
     autostart: bool = False
+    live: dict = field(default_factory=dict)  # the live hyperparameters now on the page
     queue: list[dict] = field(default_factory=list)  # overrides for the runs still to come
     runs: list[dict] = field(default_factory=list)  # finished runs
-    label: str = ""
+    label: str = ""  # the current settings, as a legend label
+    run_label: str = ""  # the settings the current run started with
     message: str = ""
 
 
@@ -113,19 +115,25 @@ def _sync(S: PanelState, build, config, live, full, label) -> None:
     """Rebuild on a config change; push live hyperparameters into the trainers."""
     if S.config != config or not S.trainers:
         _stop(S)
+        if S.trainers:
+            _archive(S)
         built = build()
         S.trainers = built if isinstance(built, dict) else {"": built}
         S.config = copy.deepcopy(config)
         S.message = ""
+    S.live = {k: float(v) for k, v in live.items()}
     for t in S.trainers.values():
-        hp = {k: float(v) for k, v in live.items() if k in t.hparams}
+        hp = _hparams_for(t, S.live)
         if not t.started and any(t.initial_hparams[k] != v for k, v in hp.items()):
             t.initial_hparams.update(hp)  # not a mid-run change: start afresh with it
             t.reset()
-        t.set_hparams(**hp)
+        elif not t.done:
+            t.set_hparams(**hp)  # mid-run: takes effect at the next minibatch
         if "num_epochs" in live:
             t.num_epochs = int(live["num_epochs"])
     S.label = label(full) if label else ", ".join(f"{k}={v}" for k, v in full.items())
+    if not any(t.started for t in S.trainers.values()):
+        S.run_label = S.label
     if S.autostart:
         S.autostart = False
         _restart(S)
@@ -133,10 +141,17 @@ def _sync(S: PanelState, build, config, live, full, label) -> None:
 
 
 def _restart(S: PanelState) -> None:
+    """A new run with the current settings; the old one is kept for overlays."""
+    _archive(S)
+    S.run_label = S.label
     for t in S.trainers.values():
-        t.initial_hparams.update(t.hparams)
+        t.initial_hparams.update(_hparams_for(t, S.live))
         t.reset()
     S.message = ""
+
+
+def _hparams_for(t: Trainer, live: dict) -> dict:
+    return {k: v for k, v in live.items() if k in t.hparams}
 
 
 def _stop(S: PanelState) -> None:
@@ -158,14 +173,20 @@ def _step(S: PanelState) -> None:
 
 
 def _reset(S: PanelState) -> None:
+    """Back to the initial weights; the unfinished run is dropped, not kept."""
     _stop(S)
     S.queue = []
-    _restart(S)
+    for t in S.trainers.values():
+        t.initial_hparams.update(_hparams_for(t, S.live))
+        t.reset()
+    S.run_label, S.message = S.label, ""
 
 
 def _start_preset(S: PanelState, runs: list[dict]) -> None:
     """Queue one run per override set, clear the overlays, start the first."""
     _stop(S)
+    for t in S.trainers.values():
+        t.reset()  # nothing of the current run is kept
     S.runs, S.queue = [], [dict(r) for r in runs]
     _next_in_queue(S)
 
@@ -177,11 +198,13 @@ def _next_in_queue(S: PanelState) -> None:
 
 
 def _archive(S: PanelState) -> None:
+    """Keep the current run for overlays, if it finished at least one epoch."""
     if not any(t.history.epochs for t in S.trainers.values()):
         return
     changed = any(t.history.hparams for t in S.trainers.values())
+    unfinished = not all(t.done for t in S.trainers.values())
     S.runs.append({
-        "label": S.label + (" (changed mid-run)" if changed else ""),
+        "label": S.run_label + (" (changed mid-run)" if changed else "") + (" (stopped)" if unfinished else ""),
         "epochs": {name: list(t.history.epochs) for name, t in S.trainers.items()},
     })
     del S.runs[:-MAX_RUNS]
@@ -213,7 +236,6 @@ def _tick(S: PanelState) -> None:
         S.message = "The loss became NaN or infinite: training stopped. Try a smaller learning rate."
     if all(t.done for t in trainers):
         _stop(S)
-        _archive(S)
         _next_in_queue(S)
     elif S.stop_at_epoch is not None and all(t.done or t.epoch >= S.stop_at_epoch for t in trainers):
         _stop(S)

@@ -1,0 +1,50 @@
+# Two commands do all set-up on a fresh machine:
+#   make run    create .venv, install, start the app on http://localhost:8501
+#   make test   the same plus dev needs (and Chromium on Debian), then every test
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PORT   ?= 8501
+
+.PHONY: run test test-fast lint bench system-deps clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.app: requirements.txt | $(BIN)/python
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: requirements-dev.txt $(VENV)/.app
+	$(BIN)/python -m pip install -q -r requirements-dev.txt
+	touch $@
+
+run: $(VENV)/.app
+	$(BIN)/python -m streamlit run streamlit_app.py --server.port $(PORT) --server.address localhost \
+		--server.headless true --browser.gatherUsageStats false
+
+# Debian's Chromium for the browser tests and the Fashion-MNIST package for the
+# real-data checks; only attempted as root with apt-get (tests say why they skip).
+system-deps:
+	@if [ ! -x /usr/bin/chromium ] || [ ! -d /usr/share/datasets/fashion-mnist ]; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium dataset-fashion-mnist >/dev/null \
+			|| echo "system-deps: apt-get install failed; browser or real-data tests will say why they skip"; \
+		else echo "system-deps: not root or no apt-get: install chromium and dataset-fashion-mnist yourself"; fi; \
+	fi
+
+test: $(VENV)/.dev system-deps
+	$(BIN)/python -m pytest
+
+test-fast: $(VENV)/.dev
+	$(BIN)/python -m pytest -m "not browser"
+
+lint: $(VENV)/.dev
+	$(BIN)/python -m ruff check .
+
+bench: $(VENV)/.app
+	$(BIN)/python benchmarks/engine_vs_loop.py
+
+clean:
+	rm -rf $(VENV) test-artifacts .pytest_cache

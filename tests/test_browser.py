@@ -1,0 +1,85 @@
+"""The app in a real browser: Debian's Chromium driven by Playwright against
+`streamlit run` on localhost. Screenshots go to test-artifacts/.
+
+Where Chromium or Playwright is missing these tests are skipped with the reason
+printed, except under CI (CI=true), where a missing browser is a failure."""
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+
+from browser_support import browser_page, chromium_missing_reason, exceptions, shot, streamlit_server
+
+pytestmark = pytest.mark.browser
+_reason = chromium_missing_reason()
+if _reason:
+    if os.environ.get("CI"):
+        pytest.fail(f"browser tests cannot run under CI: {_reason}", pytrace=False)
+    pytest.skip(f"BROWSER TESTS SKIPPED: {_reason}", allow_module_level=True)
+
+
+@pytest.fixture(scope="module")
+def app_url():
+    with streamlit_server() as url:
+        yield url
+
+
+@pytest.fixture
+def page():
+    with browser_page() as p:
+        yield p
+
+
+def plotted_points(page) -> int:
+    """Number of data points across all plotly charts on the page."""
+    return page.evaluate("""() => Array.from(document.querySelectorAll('.js-plotly-plot'))
+        .flatMap(el => el.data || []).reduce((n, tr) => n + (tr.x ? tr.x.length : 0), 0)""")
+
+
+def text_of(page, selector: str) -> str:
+    return page.locator(selector).first.inner_text()
+
+
+def no_exceptions(page) -> None:
+    found = exceptions(page)
+    assert not found, f"Streamlit exception on the page: {found}"
+
+
+def test_home_navigation_and_a_slider(app_url, page):
+    page.goto(app_url)
+    page.wait_for_selector("h1:has-text('d2l playground')", timeout=60_000)
+    shot(page, "browser-home")
+    no_exceptions(page)
+    page.locator("[data-testid='stSidebarNav'] a", has_text="Convexity").click()
+    page.wait_for_selector("h1:has-text('Convexity')", timeout=60_000)
+    page.wait_for_selector(".js-plotly-plot", timeout=30_000)
+    gap = page.locator("[data-testid='stMetric']", has_text="gap").first
+    before = gap.inner_text()
+    thumb = page.locator("[data-testid='stSlider']", has_text="a").first.get_by_role("slider")
+    thumb.focus()
+    for _ in range(5):
+        thumb.press("ArrowRight")
+    page.wait_for_function(
+        "(b) => Array.from(document.querySelectorAll('[data-testid=\"stMetric\"]'))"
+        ".some(m => m.innerText.includes('gap') && m.innerText !== b)", arg=before, timeout=30_000)
+    assert "a=" in page.url or "a%3D" in page.url or "?a" in page.url or "&a=" in page.url
+    no_exceptions(page)
+    shot(page, "browser-convexity")
+
+
+def test_weight_decay_trains_live(app_url, page):
+    page.goto(app_url + "/weight_decay?lambd=3&epochs=300")
+    page.wait_for_selector("h1:has-text('Weight decay')", timeout=60_000)
+    page.wait_for_selector("button:has-text('Start')", timeout=30_000)
+    first = plotted_points(page)
+    page.get_by_role("button", name="Start").click()
+    page.wait_for_selector("text=Epoch 300 of 300", timeout=120_000)
+    time.sleep(1.0)
+    second = plotted_points(page)
+    assert second > first + 300, (first, second)  # 300 epochs of train and test loss and ‖w‖
+    w_norm = float(text_of(page, "[data-testid='stMetric']:has-text('‖w‖')").split()[-1])
+    assert 0 < w_norm < 1, w_norm  # from about 14 at the start: λ = 3 shrinks the weights
+    no_exceptions(page)
+    shot(page, "browser-weight-decay")

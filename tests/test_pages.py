@@ -1,0 +1,112 @@
+"""Every page in the navigation, through Streamlit's AppTest (no browser).
+
+Pages come from playground.catalog, the same list the navigation is built
+from, so a new page is covered without editing this file."""
+from __future__ import annotations
+
+import statistics
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+from streamlit.testing.v1.element_tree import Widget
+
+from playground.catalog import TOPICS
+
+APP = str(Path(__file__).resolve().parents[1] / "streamlit_app.py")
+TIMEOUT = 120
+
+
+def open_page(path: str, query: dict | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.query_params.update(query or {})
+    at.run()
+    return at.switch_page(path).run()
+
+
+def shown(at: AppTest) -> list[str]:
+    """What the page shows, widgets left out: text, formulas, metrics, chart specs."""
+    out: list[str] = []
+
+    def walk(node):
+        children = getattr(node, "children", None)
+        if children:
+            for child in children.values():
+                walk(child)
+        elif not isinstance(node, Widget):
+            out.append(f"{getattr(node, 'type', '')}:{getattr(node, 'proto', node)}")
+
+    walk(at.main)
+    return out
+
+
+def panel_states(at: AppTest) -> list:
+    return [at.session_state[k] for k in list(at.session_state.keys()) if str(k).startswith("live:")]
+
+
+def test_home_lists_every_topic():
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    assert not at.exception
+    links = {link.proto.page for link in at.get("page_link")}
+    labels = " ".join(link.proto.label for link in at.get("page_link"))
+    text = " ".join(m.value for m in at.markdown)
+    for topic in TOPICS:
+        assert topic.title in labels and topic.blurb in text
+    assert len(links) == len(TOPICS)
+
+
+@pytest.mark.parametrize("topic", TOPICS, ids=lambda t: t.url_path)
+def test_page_renders_with_defaults(topic):
+    at = open_page(topic.path)
+    assert not at.exception, at.exception
+    assert at.title and at.title[0].value == topic.title
+
+
+@pytest.mark.parametrize("topic", [t for t in TOPICS if t.main_control], ids=lambda t: t.url_path)
+def test_main_control_changes_what_is_shown(topic):
+    key, value = topic.main_control
+    at = open_page(topic.path)
+    before = shown(at)
+    _widget(at, key).set_value(value).run()
+    assert not at.exception, at.exception
+    assert shown(at) != before
+
+
+def _widget(at: AppTest, key: str):
+    for kind in ("slider", "select_slider", "selectbox", "toggle", "number_input", "radio",
+                 "segmented_control", "text_input"):
+        try:
+            return getattr(at, kind)(key=key)
+        except KeyError:
+            continue
+    raise AssertionError(f"no widget with key {key!r}")
+
+
+def test_main_control_is_read_from_the_url():
+    topic = next(t for t in TOPICS if t.main_control)
+    key, value = topic.main_control
+    at = open_page(topic.path, {key: str(value)})
+    assert _widget(at, key).value == value
+
+
+@pytest.mark.parametrize("topic", [t for t in TOPICS if t.training], ids=lambda t: t.url_path)
+def test_training_page_starts_and_the_loss_falls(topic):
+    at = open_page(topic.path)
+    start = [b for b in at.button if b.label == "Start"]
+    assert start, "a training page has the shared Start button"
+    start[0].click().run()
+    assert not at.exception, at.exception
+    states = panel_states(at)
+    assert states
+    for _ in range(60):  # each run is one tick of the live panel
+        steps = [len(t.history.steps) for S in states for t in S.trainers.values()]
+        if min(steps) >= 30 or not any(S.running for S in states):
+            break
+        at.run()
+        assert not at.exception, at.exception
+    for S in states:
+        for t in S.trainers.values():
+            losses = [r["loss"] for r in t.history.steps]
+            assert len(losses) >= 10, "training made progress"
+            k = max(3, len(losses) // 5)
+            assert statistics.fmean(losses[-k:]) < statistics.fmean(losses[:k]), "the loss falls"
