@@ -1,0 +1,248 @@
+"""Find, download and cache the book's data files.
+
+Every loader asks `locate(name, ...)`: it looks in the user's data folder
+(PLAYGROUND_DATA_DIR), the user's cache folder (PLAYGROUND_CACHE_DIR, default
+~/.cache/d2l-playground) and any extra folder, checks the checksum where one is
+known, and otherwise downloads into the cache. When nothing works it raises
+`DataUnavailable`, whose message a page can show as is.
+"""
+from __future__ import annotations
+
+import gzip
+import hashlib
+import http.client
+import os
+import tempfile
+import urllib.error
+import urllib.request
+import zlib
+from pathlib import Path
+
+D2L_DATA_URL = "http://d2l-data.s3-accelerate.amazonaws.com/"
+FASHION_MNIST_URL = "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"
+
+# name -> (url, checksum). A 40-digit checksum is SHA-1 (the book's DATA_HUB);
+# a 32-digit one is MD5 (the sums torchvision lists for Fashion-MNIST).
+DATA_HUB: dict[str, tuple[str, str]] = {
+    "timemachine.txt": (D2L_DATA_URL + "timemachine.txt",
+                        "090b5e7e70c295757f55df93cb0a180b9691891a"),
+    "fra-eng.zip": (D2L_DATA_URL + "fra-eng.zip",
+                    "94646ad1522d915e7b0f9296181140edcf86a4f5"),
+    "kaggle_house_pred_train.csv": (D2L_DATA_URL + "kaggle_house_pred_train.csv",
+                                    "585e9cc93e70b39160e7921475f9bcd7d31219ce"),
+    "kaggle_house_pred_test.csv": (D2L_DATA_URL + "kaggle_house_pred_test.csv",
+                                   "fa19780a7b011d9b009e8bff8e99922a8ee2eb90"),
+    "train-images-idx3-ubyte.gz": (FASHION_MNIST_URL + "train-images-idx3-ubyte.gz",
+                                   "8d4fb7e6c68d591d4c3dfef9ec88bf0d"),
+    "train-labels-idx1-ubyte.gz": (FASHION_MNIST_URL + "train-labels-idx1-ubyte.gz",
+                                   "25c81989df183df01b3e8a0aad5dffbe"),
+    "t10k-images-idx3-ubyte.gz": (FASHION_MNIST_URL + "t10k-images-idx3-ubyte.gz",
+                                  "bef4ecab320f06d8554ea6380940ec79"),
+    "t10k-labels-idx1-ubyte.gz": (FASHION_MNIST_URL + "t10k-labels-idx1-ubyte.gz",
+                                  "bb300cfdad3c16e7a12a480ee83cd310"),
+}
+
+OFFLINE = False  # set True (or PLAYGROUND_OFFLINE=1) to never download
+CHUNK = 1 << 16
+DEFAULT_HINT = ("Set the environment variable PLAYGROUND_DATA_DIR to a folder that "
+                "contains {name}, or upload the file on this page.")
+
+
+class DataUnavailable(Exception):
+    """A data file could not be found or fetched.
+
+    `name`: the file; `tried`: one line per place looked in (path or URL, with
+    what happened there); `hint`: how a person can provide the file."""
+
+    def __init__(self, name: str, tried: list[str], hint: str | None = None,
+                 reason: str | None = None):
+        self.name = name
+        self.tried = list(tried)
+        self.hint = (hint or DEFAULT_HINT).format(name=name)
+        self.reason = reason
+        super().__init__(self.message)
+
+    @property
+    def instructions(self) -> str:
+        return self.hint
+
+    @property
+    def message(self) -> str:
+        lines = [f"{self.name} is not available" + (f": {self.reason}" if self.reason else ".")]
+        if self.tried:
+            lines.append("Looked in:")
+            lines += [f"  - {place}" for place in self.tried]
+        lines.append(self.hint)
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class ChecksumMismatch(DataUnavailable):
+    """A downloaded file's checksum differs from the expected one."""
+
+
+def offline() -> bool:
+    return OFFLINE or os.environ.get("PLAYGROUND_OFFLINE", "").lower() in ("1", "true", "yes")
+
+
+def data_dir() -> Path | None:
+    """The folder the user points PLAYGROUND_DATA_DIR at, or None when unset."""
+    value = os.environ.get("PLAYGROUND_DATA_DIR")
+    return Path(value).expanduser().resolve() if value else None
+
+
+def cache_dir() -> Path:
+    """Where downloads go: PLAYGROUND_CACHE_DIR, else ~/.cache/d2l-playground."""
+    value = os.environ.get("PLAYGROUND_CACHE_DIR")
+    return Path(value).expanduser().resolve() if value else Path.home() / ".cache" / "d2l-playground"
+
+
+def default_candidates(*extra) -> list[Path]:
+    """The user data folder (when set), the cache folder, then `extra` folders."""
+    return [d for d in (data_dir(), cache_dir(), *extra) if d is not None]
+
+
+def hash_kind(checksum: str) -> str:
+    """'sha1' for 40 hex digits, 'md5' for 32."""
+    kinds = {40: "sha1", 32: "md5"}
+    if len(checksum) not in kinds:
+        raise ValueError(f"checksum {checksum!r} is neither SHA-1 (40) nor MD5 (32 hex digits)")
+    return kinds[len(checksum)]
+
+
+def file_hash(path, kind: str = "sha1") -> str:
+    h = hashlib.new(kind)
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def sha1(path) -> str:
+    """The book's check: SHA-1 hex digest of a file."""
+    return file_hash(path, "sha1")
+
+
+def content_hash(path, kind: str = "md5") -> str:
+    """Hash of a file's content, decompressed first when it is gzip data."""
+    with open(path, "rb") as f:
+        gz = f.read(2) == b"\x1f\x8b"
+    h = hashlib.new(kind)
+    with (gzip.open(path, "rb") if gz else open(path, "rb")) as f:
+        while chunk := f.read(1 << 20):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+_verified: dict[tuple, bool] = {}  # (path, size, mtime, checksums) -> matches
+
+
+def check_file(path, checksum: str | None, content: str | None = None) -> bool:
+    """True when the file's checksum is `checksum`, or the checksum of its
+    (gunzipped) content is `content`; always True when both are None. Results
+    are remembered while the file's size and modification time stay the same."""
+    if checksum is None and content is None:
+        return True
+    st = os.stat(path)
+    key = (str(path), st.st_size, st.st_mtime_ns, checksum, content)
+    if key not in _verified:
+        try:
+            _verified[key] = bool(
+                (checksum and file_hash(path, hash_kind(checksum)) == checksum.lower())
+                or (content and content_hash(path, hash_kind(content)) == content.lower()))
+        except (OSError, EOFError, zlib.error):  # unreadable or damaged gzip data
+            _verified[key] = False
+    return _verified[key]
+
+
+def download(url: str, dest, *, sha1: str | None = None, md5: str | None = None,
+             progress=None, timeout: float = 30) -> Path:
+    """Stream `url` to `dest` through a temporary file in the same folder, check
+    the checksum, then move it into place atomically. On any failure the
+    temporary file is removed, `dest` is left untouched, and DataUnavailable
+    (ChecksumMismatch for a wrong checksum) is raised.
+    `progress(done_bytes, total_bytes_or_None)` is called as bytes arrive."""
+    dest = Path(dest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    expected = [(kind, value.lower()) for kind, value in (("sha1", sha1), ("md5", md5)) if value]
+    hashes = {kind: hashlib.new(kind) for kind, _ in expected}
+    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
+    try:
+        try:
+            with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as resp:
+                length = resp.headers.get("Content-Length")
+                total = int(length) if length and length.isdigit() else None
+                done = 0
+                if progress:
+                    progress(0, total)
+                while chunk := resp.read(CHUNK):
+                    out.write(chunk)
+                    for h in hashes.values():
+                        h.update(chunk)
+                    done += len(chunk)
+                    if progress:
+                        progress(done, total)
+        except urllib.error.HTTPError as e:
+            raise DataUnavailable(dest.name, [f"{url} (HTTP {e.code} {e.reason})"],
+                                  reason=f"the server answered HTTP {e.code}") from e
+        except http.client.IncompleteRead as e:
+            raise DataUnavailable(dest.name, [f"{url} (transfer cut short)"],
+                                  reason="the download was cut short") from e
+        except (urllib.error.URLError, http.client.HTTPException, OSError) as e:
+            why = getattr(e, "reason", None) or e
+            raise DataUnavailable(dest.name, [f"{url} (download failed: {why})"],
+                                  reason=f"the download failed ({why})") from e
+        if total is not None and done != total:
+            raise DataUnavailable(dest.name, [f"{url} (got {done} of {total} bytes)"],
+                                  reason=f"the download was cut short ({done} of {total} bytes)")
+        for kind, value in expected:
+            got = hashes[kind].hexdigest()
+            if got != value:
+                raise ChecksumMismatch(
+                    dest.name, [f"{url} ({kind} {got}, expected {value})"],
+                    reason=f"the downloaded file has the wrong {kind} checksum")
+        os.replace(tmp, dest)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return dest
+
+
+def locate(name: str, *, candidates=None, url: str | None = None, checksum: str | None = None,
+           allow_download: bool = True, progress=None, alt_names=(), content: str | None = None,
+           hint: str | None = None, download_dir=None) -> Path:
+    """Find the file `name`: in each folder of `candidates` (default: data dir,
+    cache dir), then by downloading `url` (default: from DATA_HUB) into
+    `download_dir` (default: the cache dir). A found file whose checksum is
+    wrong is skipped. `content` is the checksum of the gunzipped data, also
+    accepted for found files (a recompressed .gz); `alt_names` are other names
+    accepted in the folders, checked against `content` only (for example an
+    uncompressed copy)."""
+    if candidates is None:
+        candidates = default_candidates()
+    if url is None and name in DATA_HUB:
+        url, checksum = DATA_HUB[name][0], checksum or DATA_HUB[name][1]
+    tried = []
+    for folder in filter(None, candidates):
+        for fname in (name, *alt_names):
+            path = Path(folder) / fname
+            if not path.is_file():
+                if fname == name:
+                    tried.append(f"{path} (not found)")
+                continue
+            if check_file(path, checksum if fname == name else None, content):
+                return path
+            tried.append(f"{path} (found, but its checksum is wrong: skipped)")
+    if url is None:
+        raise DataUnavailable(name, tried, hint)
+    if not allow_download or offline():
+        why = "offline mode" if offline() else "downloads turned off"
+        raise DataUnavailable(name, tried + [f"{url} (not tried: {why})"], hint)
+    dest = Path(download_dir or cache_dir()) / name
+    kind = hash_kind(checksum) if checksum else None
+    try:
+        return download(url, dest, progress=progress, **({kind: checksum} if kind else {}))
+    except DataUnavailable as e:
+        raise type(e)(name, tried + e.tried, hint, e.reason) from e

@@ -1,0 +1,151 @@
+"""English-French translation data: the book's preprocessing, arrays, finding fra.txt."""
+import io
+import zipfile
+
+import pytest
+import torch
+from http_fixture import FileServer, isolate, real_file, sha1_of
+
+from core import download as dl
+from core import translation as tr
+
+RAW = ("Go.\tVa !\tCC-BY 2.0 (France) Attribution: tatoeba.org\n"
+       "Hi.\tSalut !\n"
+       "Run!\tCours\u202f!\n"
+       "Wow!\tÇa alors\xa0!\n"
+       "I'm OK.\tÇa va.\n"
+       "no tab here\n"
+       "Go.\tBouge !\n")
+
+
+@pytest.fixture
+def http_server():
+    with FileServer() as server:
+        yield server
+
+
+@pytest.fixture
+def isolated(tmp_path, monkeypatch):
+    return isolate(tmp_path, monkeypatch)
+
+
+def make_zip(text=RAW, member="fra-eng/fra.txt") -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("fra-eng/_about.txt", "about")
+        zf.writestr(member, text)
+    return buf.getvalue()
+
+
+def test_preprocess_nmt_as_the_book():
+    assert tr.preprocess_nmt("Go.\tVa !") == "go .\tva !"
+    assert tr.preprocess_nmt("Run!\tCours\u202f!") == "run !\tcours !"
+    assert tr.preprocess_nmt("Wow!\tÇa alors\xa0!") == "wow !\tça alors !"
+    assert tr.preprocess_nmt("Hello, World? Yes.") == "hello , world ? yes ."
+    assert tr.preprocess_nmt(".Start") == ".start"  # the first character is never prefixed
+
+
+def test_tokenize_nmt_uses_first_two_columns():
+    source, target = tr.tokenize_nmt(tr.preprocess_nmt(RAW))
+    assert source == [["go", "."], ["hi", "."], ["run", "!"], ["wow", "!"],
+                      ["i'm", "ok", "."], ["go", "."]]
+    assert target[0] == ["va", "!"] and target[3] == ["ça", "alors", "!"]
+    assert len(target) == 6  # "no tab here" is skipped
+    assert tr.tokenize_nmt(tr.preprocess_nmt(RAW), num_examples=2) == (
+        [["go", "."], ["hi", "."]], [["va", "!"], ["salut", "!"]])
+
+
+def test_truncate_pad():
+    assert tr.truncate_pad([5, 6], 4, 1) == [5, 6, 1, 1]
+    assert tr.truncate_pad([5, 6, 7, 8, 9], 4, 1) == [5, 6, 7, 8]
+    assert tr.truncate_pad([5, 6, 7, 8], 4, 1) == [5, 6, 7, 8]
+
+
+def test_load_data_nmt_from_text():
+    d = tr.load_data_nmt(batch_size=2, num_steps=3, text=RAW)
+    # min_freq=2 keeps "." (4 times), "go" and "!" (twice; ties in order of appearance)
+    assert d.src_vocab.idx_to_token == ["<unk>", "<pad>", "<bos>", "<eos>", ".", "go", "!"]
+    assert d.tgt_vocab.idx_to_token == ["<unk>", "<pad>", "<bos>", "<eos>", "!", "va", "ça"]
+    assert d.src_array.dtype == torch.int64 and d.src_array.shape == (6, 3)
+    assert d.src_array.tolist() == [[5, 4, 3], [0, 4, 3], [0, 6, 3], [0, 6, 3],
+                                    [0, 0, 4], [5, 4, 3]]
+    assert d.src_valid_len.tolist() == [3, 3, 3, 3, 3, 3]
+    assert d.tgt_array[3].tolist() == [6, 0, 4]  # "ça alors !" truncated, <eos> cut
+    d = tr.load_data_nmt(batch_size=2, num_steps=5, text=RAW)
+    assert d.tgt_array[0].tolist() == [5, 4, 3, 1, 1] and d.tgt_valid_len.tolist() == [3, 3, 3, 4, 4, 3]
+    assert d.batch_size == 2
+
+
+def test_build_array_nmt_valid_len():
+    d = tr.load_data_nmt(2, 8, text=RAW)
+    array, valid_len = tr.build_array_nmt([["go", "."], []], d.src_vocab, 4)
+    assert array.tolist() == [[5, 4, 3, 1], [3, 1, 1, 1]] and valid_len.tolist() == [3, 1]
+
+
+def test_fra_from_data_dir_is_used_as_is(isolated):
+    data, _ = isolated
+    (data / "fra-eng").mkdir()
+    (data / "fra-eng" / "fra.txt").write_text("Go.\tVa !\n", encoding="utf-8")
+    assert tr.read_data_nmt(allow_download=False) == "Go.\tVa !\n"
+
+
+def test_zip_downloaded_checked_and_extracted(isolated, http_server, monkeypatch):
+    _, cache = isolated
+    blob = make_zip()
+    monkeypatch.setitem(dl.DATA_HUB, "fra-eng.zip", (http_server.add("fra-eng.zip", blob), sha1_of(blob)))
+    assert tr.read_data_nmt() == RAW
+    assert (cache / "fra-eng" / "fra.txt").read_text(encoding="utf-8") == RAW
+    assert sorted(p.name for p in cache.iterdir()) == ["fra-eng", "fra-eng.zip"]
+    tr.read_data_nmt()
+    assert http_server.requests == ["fra-eng.zip"]
+
+
+def test_zip_in_data_dir(isolated, monkeypatch):
+    data, cache = isolated
+    blob = make_zip(text="Hi.\tSalut !\n")
+    (data / "fra-eng.zip").write_bytes(blob)
+    monkeypatch.setitem(dl.DATA_HUB, "fra-eng.zip", (dl.DATA_HUB["fra-eng.zip"][0], sha1_of(blob)))
+    assert tr.read_data_nmt(allow_download=False) == "Hi.\tSalut !\n"
+    assert tr.locate_fra() == cache / "fra-eng" / "fra.txt"
+
+
+def test_zip_with_wrong_checksum(isolated, http_server, monkeypatch):
+    data, cache = isolated
+    monkeypatch.setitem(dl.DATA_HUB, "fra-eng.zip", (http_server.add("fra-eng.zip", make_zip()), "0" * 40))
+    with pytest.raises(dl.ChecksumMismatch) as info:
+        tr.read_data_nmt()
+    assert info.value.name == "fra.txt"
+    assert str(data / "fra-eng" / "fra.txt") in info.value.tried[0]
+    assert list(cache.iterdir()) == []
+
+
+def test_zip_without_fra_txt(isolated, monkeypatch):
+    data, _ = isolated
+    blob = make_zip(member="fra-eng/other.txt")
+    (data / "fra-eng.zip").write_bytes(blob)
+    monkeypatch.setitem(dl.DATA_HUB, "fra-eng.zip", (dl.DATA_HUB["fra-eng.zip"][0], sha1_of(blob)))
+    with pytest.raises(dl.DataUnavailable, match="no fra.txt inside"):
+        tr.read_data_nmt(allow_download=False)
+
+
+def test_nothing_found(isolated):
+    with pytest.raises(dl.DataUnavailable) as info:
+        tr.read_data_nmt(allow_download=False)
+    assert len(info.value.tried) == 5  # fra.txt x2, fra-eng.zip x2, the URL
+    assert "fra-eng.zip" in info.value.tried[-1]
+
+
+@pytest.mark.realdata
+def test_real_fra(monkeypatch):
+    path = real_file("fra-eng", "fra.txt")
+    monkeypatch.setenv("PLAYGROUND_DATA_DIR", str(path.parent.parent))
+    raw = tr.read_data_nmt(allow_download=False)
+    text = tr.preprocess_nmt(raw)
+    assert text.split("\n")[0] == "go .\tva !"
+    source, target = tr.tokenize_nmt(text)
+    assert len(source) == len(target) == 20000
+    d = tr.load_data_nmt(batch_size=64, num_steps=8, num_examples=600, allow_download=False)
+    assert (len(d.src_vocab), len(d.tgt_vocab)) == (189, 201)
+    assert d.src_array.shape == d.tgt_array.shape == (600, 8)
+    assert d.src_array[0].tolist() == [d.src_vocab["go"], d.src_vocab["."], 3, 1, 1, 1, 1, 1]
+    assert d.src_valid_len[:3].tolist() == [3, 3, 3]
