@@ -5,6 +5,7 @@ import streamlit as st
 from core.device import set_threads_once
 from playground.catalog import by_chapter
 from playground.controls import sidebar_seed_and_device
+from playground.data import data_folder_setting
 
 set_threads_once()
 st.set_page_config(page_title="d2l playground", page_icon=":material/school:", layout="wide")
@@ -15,4 +16,5 @@ for chapter, topics in by_chapter().items():
     sections[chapter] = [st.Page(t.path, title=t.title, icon=t.icon, url_path=t.url_path) for t in topics]
 page = st.navigation(sections)
 sidebar_seed_and_device()
+data_folder_setting()
 page.run()

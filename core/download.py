@@ -8,6 +8,8 @@ known, and otherwise downloads into the cache. When nothing works it raises
 """
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import gzip
 import hashlib
 import http.client
@@ -87,10 +89,28 @@ def offline() -> bool:
     return OFFLINE or os.environ.get("PLAYGROUND_OFFLINE", "").lower() in ("1", "true", "yes")
 
 
+_session_data_dir: contextvars.ContextVar[Path | None] = contextvars.ContextVar("data_dir", default=None)
+
+
 def data_dir() -> Path | None:
-    """The folder the user points PLAYGROUND_DATA_DIR at, or None when unset."""
+    """The user's data folder: one chosen for this call (`using_data_dir`, the
+    app's setting), else PLAYGROUND_DATA_DIR, else None."""
+    chosen = _session_data_dir.get()
+    if chosen is not None:
+        return chosen
     value = os.environ.get("PLAYGROUND_DATA_DIR")
     return Path(value).expanduser().resolve() if value else None
+
+
+@contextlib.contextmanager
+def using_data_dir(path):
+    """Look in `path` first for the calls inside the block (this thread only), so
+    one session's data-folder setting never changes another's."""
+    token = _session_data_dir.set(Path(path).expanduser().resolve() if path else None)
+    try:
+        yield
+    finally:
+        _session_data_dir.reset(token)
 
 
 def cache_dir() -> Path:

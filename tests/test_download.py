@@ -169,3 +169,17 @@ def test_locate_content_checksum_and_alt_names(isolated):
     with pytest.raises(dl.DataUnavailable, match="checksum is wrong"):
         dl.locate("f.gz", checksum="0" * 32, content=content, alt_names=("f",),
                   allow_download=False)
+
+
+def test_using_data_dir_overrides_the_environment_for_this_thread_only(tmp_path, monkeypatch):
+    import threading
+
+    monkeypatch.setenv("PLAYGROUND_DATA_DIR", str(tmp_path / "env"))
+    seen = {}
+    with dl.using_data_dir(tmp_path / "chosen"):
+        assert dl.data_dir() == (tmp_path / "chosen").resolve()
+        t = threading.Thread(target=lambda: seen.setdefault("other", dl.data_dir()))
+        t.start()
+        t.join()
+    assert seen["other"] == (tmp_path / "env").resolve()
+    assert dl.data_dir() == (tmp_path / "env").resolve()

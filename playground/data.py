@@ -1,0 +1,101 @@
+"""Datasets on pages: cached loading, downloads with a progress bar, and a clear
+way forward when a file cannot be had (the message, an upload, a stand-in).
+
+    data = dataset("Fashion-MNIST", lambda **kw: load_fashion_mnist(device, **kw),
+                   cache_key=("fmnist", str(device)), stand_in=(label, make_small_fake))
+    if data is None:
+        st.stop()
+
+The loader is called with `allow_download` and `progress` keywords, like every
+loader in core. It runs once per server for a cache key and data folder; the
+objects it returns are shared read-only across sessions."""
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+
+from core import download as dl
+
+MAX_CACHED = 6
+
+
+def data_folder_setting() -> None:
+    """The sidebar setting for this session's data folder (else PLAYGROUND_DATA_DIR)."""
+    with st.sidebar.expander("Data folder", icon=":material/folder_open:"):
+        value = st.text_input(
+            "Folder with the book's data files", key="data_dir",
+            placeholder=str(dl.data_dir() or "PLAYGROUND_DATA_DIR is not set"),
+            help="Looked in first, before the download cache. Leave empty to use PLAYGROUND_DATA_DIR.",
+        )
+        if value and not Path(value).expanduser().is_dir():
+            st.error("That folder does not exist on the server; it is ignored.", icon=":material/error:")
+        st.caption(f"Downloads are cached in {dl.cache_dir()}")
+
+
+def session_data_dir() -> Path | None:
+    value = st.session_state.get("data_dir") or ""
+    path = Path(value).expanduser()
+    return path.resolve() if value and path.is_dir() else None
+
+
+@st.cache_resource(max_entries=MAX_CACHED, show_spinner="Loading data...")
+def _cached(cache_key: Hashable, folder: str | None, _load: Callable[..., Any]) -> Any:
+    with dl.using_data_dir(folder):
+        return _load(allow_download=False, progress=None)
+
+
+def dataset(label: str, load: Callable[..., Any], *, cache_key: Hashable,
+            stand_in: tuple[str, Callable[[], Any]] | None = None,
+            upload: tuple[str, list[str], Callable[[bytes], Any]] | None = None) -> Any | None:
+    """The loaded data, or None after explaining on the page what is missing.
+
+    stand_in: (description, make) offered when the real files are missing.
+    upload: (prompt, file types, parse) where parse raises ValueError on bad input."""
+    folder = session_data_dir()
+    try:
+        return _cached(cache_key, str(folder) if folder else None, load)
+    except dl.DataUnavailable as err:
+        missing = err
+    except (ValueError, OSError) as err:  # a file that is there but broken
+        missing = dl.DataUnavailable(label, [], reason=str(err))
+
+    st.warning(f"**{label} is not available here.** {missing.hint}", icon=":material/cloud_off:")
+    with st.expander("Where the playground looked", expanded=False):
+        st.code(missing.message, language=None)
+    if not dl.offline() and st.button(f"Download {label}", icon=":material/download:", key=f"dl:{cache_key}"):
+        bar = st.progress(0.0, text=f"Downloading {label}...")
+
+        def progress(done: int, total: int | None) -> None:
+            frac = done / total if total else 0.0
+            bar.progress(min(frac, 1.0), text=f"Downloading {label}: {done / 1e6:.1f} MB"
+                         + (f" of {total / 1e6:.1f} MB" if total else ""))
+
+        try:
+            with dl.using_data_dir(folder):
+                load(allow_download=True, progress=progress)
+        except (dl.DataUnavailable, ValueError, OSError) as err:
+            st.error(f"The download failed: {err}", icon=":material/error:")
+        else:
+            _cached.clear()
+            st.rerun()
+    if upload is not None:
+        prompt, types, parse = upload
+        file = st.file_uploader(prompt, type=types, key=f"up:{cache_key}")
+        if file is not None:
+            try:
+                data = parse(file.getvalue())
+            except ValueError as err:
+                st.error(f"That file cannot be used: {err}", icon=":material/error:")
+            else:
+                st.info(f"Using your upload **{file.name}** instead of {label}.", icon=":material/upload_file:")
+                return data
+    if stand_in is not None:
+        description, make = stand_in
+        if st.toggle(f"Continue with a stand-in: {description}", key=f"standin:{cache_key}"):
+            st.info(f"**Stand-in data**, not {label}: {description}. Numbers will not match the book's.",
+                    icon=":material/science:")
+            return make()
+    return None
