@@ -1,0 +1,324 @@
+"""Gated recurrent cells from scratch (GRU, LSTM), the book's RNN language model,
+character generation and gate traces.
+
+The scratch cells follow the book's equations literally:
+
+GRU   R = σ(X W_xr + H W_hr + b_r)          reset gate
+      Z = σ(X W_xz + H W_hz + b_z)          update gate
+      H̃ = tanh(X W_xh + (R ⊙ H) W_hh + b_h) candidate hidden state
+      H = Z ⊙ H + (1 − Z) ⊙ H̃
+
+LSTM  I, F, O = σ(X W_x· + H W_h· + b_·)    input, forget, output gates
+      C̃ = tanh(X W_xc + H W_hc + b_c)       input node (candidate cell)
+      C = F ⊙ C + I ⊙ C̃,   H = O ⊙ tanh(C)
+
+Every initial weight is drawn from the generator handed in, so a seed
+reproduces a run.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+# ----------------------------------------------------------------- the cells
+
+
+def _normal(shape, sigma: float, generator: torch.Generator | None) -> nn.Parameter:
+    return nn.Parameter(torch.randn(*shape, generator=generator) * sigma)
+
+
+class GRUScratch(nn.Module):
+    """The book's GRU from scratch.
+
+    forward(inputs (num_steps, batch, num_inputs), H (batch, num_hiddens) or None,
+    record=False) -> (outputs (num_steps, batch, num_hiddens), H).
+
+    With `record=True` the cell keeps `self.trace`: the reset gate 'R', update
+    gate 'Z', candidate 'H_tilde' and hidden state 'H', each a detached tensor
+    (num_steps, batch, num_hiddens).
+
+    `reset_after=True` is the variant used by torch's nn.GRU (and cuDNN):
+    H̃ = tanh(X W_xh + b_h + R ⊙ (H W_hh + b_hn)); the reset gate multiplies
+    after the matrix product, with an extra bias b_hn. The book (Cho et al.'s
+    original) applies R before it: (R ⊙ H) W_hh. The two are different
+    functions even with b_hn = 0, since r_j Σ_k h_k W_kj ≠ Σ_k r_k h_k W_kj.
+    """
+
+    def __init__(self, num_inputs: int, num_hiddens: int, sigma: float = 0.01,
+                 generator: torch.Generator | None = None, reset_after: bool = False):
+        super().__init__()
+        self.num_inputs, self.num_hiddens, self.reset_after = num_inputs, num_hiddens, reset_after
+
+        def triple():
+            return (_normal((num_inputs, num_hiddens), sigma, generator),
+                    _normal((num_hiddens, num_hiddens), sigma, generator),
+                    nn.Parameter(torch.zeros(num_hiddens)))
+
+        self.W_xz, self.W_hz, self.b_z = triple()  # update gate
+        self.W_xr, self.W_hr, self.b_r = triple()  # reset gate
+        self.W_xh, self.W_hh, self.b_h = triple()  # candidate hidden state
+        if reset_after:
+            self.b_hn = nn.Parameter(torch.zeros(num_hiddens))
+        self.trace: dict[str, torch.Tensor] | None = None
+
+    def begin_state(self, batch_size: int, device=None) -> torch.Tensor:
+        return torch.zeros((batch_size, self.num_hiddens), device=device)
+
+    def forward(self, inputs: torch.Tensor, H: torch.Tensor | None = None, record: bool = False):
+        if H is None:
+            H = self.begin_state(inputs.shape[1], inputs.device)
+        outputs, rec = [], {"R": [], "Z": [], "H_tilde": [], "H": []}
+        for X in inputs:
+            Z = torch.sigmoid(X @ self.W_xz + H @ self.W_hz + self.b_z)
+            R = torch.sigmoid(X @ self.W_xr + H @ self.W_hr + self.b_r)
+            if self.reset_after:
+                H_tilde = torch.tanh(X @ self.W_xh + self.b_h + R * (H @ self.W_hh + self.b_hn))
+            else:
+                H_tilde = torch.tanh(X @ self.W_xh + (R * H) @ self.W_hh + self.b_h)
+            H = Z * H + (1 - Z) * H_tilde
+            outputs.append(H)
+            if record:
+                for name, value in (("R", R), ("Z", Z), ("H_tilde", H_tilde), ("H", H)):
+                    rec[name].append(value.detach())
+        if record:
+            self.trace = {name: torch.stack(values) for name, values in rec.items()}
+        return torch.stack(outputs), H
+
+
+class LSTMScratch(nn.Module):
+    """The book's LSTM from scratch.
+
+    forward(inputs (num_steps, batch, num_inputs), state (H, C) or None,
+    record=False) -> (outputs (num_steps, batch, num_hiddens), (H, C)).
+
+    With `record=True` the cell keeps `self.trace`: gates 'I', 'F', 'O', the
+    input node 'C_tilde', the cell 'C' and the hidden state 'H', each a
+    detached tensor (num_steps, batch, num_hiddens)."""
+
+    def __init__(self, num_inputs: int, num_hiddens: int, sigma: float = 0.01,
+                 generator: torch.Generator | None = None):
+        super().__init__()
+        self.num_inputs, self.num_hiddens = num_inputs, num_hiddens
+
+        def triple():
+            return (_normal((num_inputs, num_hiddens), sigma, generator),
+                    _normal((num_hiddens, num_hiddens), sigma, generator),
+                    nn.Parameter(torch.zeros(num_hiddens)))
+
+        self.W_xi, self.W_hi, self.b_i = triple()  # input gate
+        self.W_xf, self.W_hf, self.b_f = triple()  # forget gate
+        self.W_xo, self.W_ho, self.b_o = triple()  # output gate
+        self.W_xc, self.W_hc, self.b_c = triple()  # input node
+        self.trace: dict[str, torch.Tensor] | None = None
+
+    def begin_state(self, batch_size: int, device=None) -> tuple[torch.Tensor, torch.Tensor]:
+        zeros = torch.zeros((batch_size, self.num_hiddens), device=device)
+        return zeros, zeros.clone()
+
+    def forward(self, inputs: torch.Tensor, H_C=None, record: bool = False):
+        H, C = H_C if H_C is not None else self.begin_state(inputs.shape[1], inputs.device)
+        outputs, rec = [], {k: [] for k in ("I", "F", "O", "C_tilde", "C", "H")}
+        for X in inputs:
+            I = torch.sigmoid(X @ self.W_xi + H @ self.W_hi + self.b_i)
+            F_ = torch.sigmoid(X @ self.W_xf + H @ self.W_hf + self.b_f)
+            O = torch.sigmoid(X @ self.W_xo + H @ self.W_ho + self.b_o)
+            C_tilde = torch.tanh(X @ self.W_xc + H @ self.W_hc + self.b_c)
+            C = F_ * C + I * C_tilde
+            H = O * torch.tanh(C)
+            outputs.append(H)
+            if record:
+                for name, value in (("I", I), ("F", F_), ("O", O), ("C_tilde", C_tilde), ("C", C), ("H", H)):
+                    rec[name].append(value.detach())
+        if record:
+            self.trace = {name: torch.stack(values) for name, values in rec.items()}
+        return torch.stack(outputs), (H, C)
+
+
+# ------------------------------------------------- scratch <-> torch's layout
+# torch stacks the gates' weights row-wise, as (gates * num_hiddens, inputs),
+# and computes x W^T: the book's W_x· (inputs, hiddens) is torch's block transposed.
+# GRU gate order r, z, n; LSTM gate order i, f, g (= input node), o.
+_GRU_BLOCKS = (("W_xr", "W_hr", "b_r"), ("W_xz", "W_hz", "b_z"), ("W_xh", "W_hh", "b_h"))
+_LSTM_BLOCKS = (("W_xi", "W_hi", "b_i"), ("W_xf", "W_hf", "b_f"),
+                ("W_xc", "W_hc", "b_c"), ("W_xo", "W_ho", "b_o"))
+
+
+@torch.no_grad()
+def load_weights_into_builtin(cell: GRUScratch | LSTMScratch) -> nn.GRU | nn.LSTM:
+    """A one-layer nn.GRU / nn.LSTM holding the scratch cell's weights.
+
+    LSTM: the two compute the same function (outputs and states agree to float
+    rounding). GRU: torch computes the candidate as
+        n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn)),
+    the book as tanh(X W_xh + (R ⊙ H) W_hh + b_h). The mapping puts b_h into
+    b_in and sets b_hr = b_hz = b_hn = 0 (the book has one bias per gate).
+    With that the two agree exactly only for a cell built with
+    `reset_after=True` (which holds its own b_hn); for the book's cell
+    (`reset_after=False`) the reset gate sits on the other side of W_hh and
+    the built-in GRU is a slightly different model with the same weights."""
+    if isinstance(cell, GRUScratch):
+        rnn, blocks = nn.GRU(cell.num_inputs, cell.num_hiddens), _GRU_BLOCKS
+    elif isinstance(cell, LSTMScratch):
+        rnn, blocks = nn.LSTM(cell.num_inputs, cell.num_hiddens), _LSTM_BLOCKS
+    else:
+        raise TypeError(f"expected GRUScratch or LSTMScratch, got {type(cell).__name__}")
+    rnn = rnn.to(next(cell.parameters()).device)
+    rnn.weight_ih_l0.copy_(torch.cat([getattr(cell, wx).T for wx, _, _ in blocks]))
+    rnn.weight_hh_l0.copy_(torch.cat([getattr(cell, wh).T for _, wh, _ in blocks]))
+    rnn.bias_ih_l0.copy_(torch.cat([getattr(cell, b) for _, _, b in blocks]))
+    rnn.bias_hh_l0.zero_()
+    if isinstance(cell, GRUScratch) and cell.reset_after:
+        rnn.bias_hh_l0[2 * cell.num_hiddens:] = cell.b_hn
+    return rnn
+
+
+@torch.no_grad()
+def load_weights_into_scratch(rnn: nn.GRU | nn.LSTM) -> GRUScratch | LSTMScratch:
+    """The reverse: a scratch cell computing exactly what a one-layer nn.GRU /
+    nn.LSTM computes (for a GRU, a `reset_after=True` cell; the two biases of
+    the r and z gates fold into one)."""
+    if rnn.num_layers != 1 or rnn.bidirectional or not rnn.bias:
+        raise ValueError("only a one-layer, one-directional RNN with biases maps to a scratch cell")
+    h, scratch_gen = rnn.hidden_size, torch.Generator()  # its draws are overwritten; keep the global RNG untouched
+    if isinstance(rnn, nn.GRU):
+        cell, blocks = GRUScratch(rnn.input_size, h, generator=scratch_gen, reset_after=True), _GRU_BLOCKS
+    elif isinstance(rnn, nn.LSTM):
+        cell, blocks = LSTMScratch(rnn.input_size, h, generator=scratch_gen), _LSTM_BLOCKS
+    else:
+        raise TypeError(f"expected nn.GRU or nn.LSTM, got {type(rnn).__name__}")
+    cell = cell.to(rnn.weight_ih_l0.device)
+    for j, (wx, wh, b) in enumerate(blocks):
+        rows = slice(j * h, (j + 1) * h)
+        getattr(cell, wx).copy_(rnn.weight_ih_l0[rows].T)
+        getattr(cell, wh).copy_(rnn.weight_hh_l0[rows].T)
+        bias = rnn.bias_ih_l0[rows]
+        if isinstance(rnn, nn.GRU) and wh == "W_hh":
+            cell.b_hn.copy_(rnn.bias_hh_l0[rows])
+        else:
+            bias = bias + rnn.bias_hh_l0[rows]
+        getattr(cell, b).copy_(bias)
+    return cell
+
+
+# ------------------------------------------------------------ language model
+
+
+class RNNLM(nn.Module):
+    """The book's RNN language model: one-hot tokens -> recurrent cell -> Linear.
+
+    `rnn` is a scratch cell (GRUScratch / LSTMScratch) or a one-layer nn.GRU /
+    nn.LSTM. forward(X (batch, num_steps) int64, state=None) ->
+    (logits (batch, num_steps, vocab_size), state). The state is what the cell
+    uses: (batch, h) for a scratch GRU, (1, batch, h) for nn.GRU, a pair of
+    those for an LSTM."""
+
+    def __init__(self, rnn: nn.Module, vocab_size: int, generator: torch.Generator | None = None,
+                 sigma: float = 0.01):
+        super().__init__()
+        self.rnn, self.vocab_size = rnn, vocab_size
+        self.num_hiddens = rnn.num_hiddens if hasattr(rnn, "num_hiddens") else rnn.hidden_size
+        self.output = nn.Linear(self.num_hiddens, vocab_size)
+        with torch.no_grad():  # the book's W_hq ~ N(0, sigma^2), b_q = 0
+            self.output.weight.normal_(0, sigma, generator=generator)
+            self.output.bias.zero_()
+
+    @property
+    def scratch(self) -> bool:
+        return isinstance(self.rnn, (GRUScratch, LSTMScratch))
+
+    @property
+    def kind(self) -> str:
+        return "lstm" if isinstance(self.rnn, (LSTMScratch, nn.LSTM)) else "gru"
+
+    def begin_state(self, batch_size: int, device=None):
+        if self.scratch:
+            return self.rnn.begin_state(batch_size, device)
+        zeros = torch.zeros((1, batch_size, self.num_hiddens), device=device)
+        return (zeros, zeros.clone()) if self.kind == "lstm" else zeros
+
+    def one_hot(self, X: torch.Tensor) -> torch.Tensor:
+        """(batch, num_steps) -> (num_steps, batch, vocab_size), float."""
+        return F.one_hot(X.T, self.vocab_size).float()
+
+    def forward(self, X: torch.Tensor, state=None, record: bool = False):
+        if state is None:
+            state = self.begin_state(X.shape[0], X.device)
+        if self.scratch:
+            outputs, state = self.rnn(self.one_hot(X), state, record=record)
+        else:
+            outputs, state = self.rnn(self.one_hot(X), state)
+        return self.output(outputs).swapaxes(0, 1), state
+
+
+def rnn_lm(vocab_size: int, num_hiddens: int, kind: str = "gru", impl: str = "scratch",
+           sigma: float = 0.01) -> Callable[[torch.Generator], RNNLM]:
+    """net_fn(gen) for the trainer: an RNNLM with a GRU or LSTM, from scratch
+    (weights N(0, sigma^2), zero biases, as the book) or torch's nn.GRU/nn.LSTM
+    (torch's default U(-1/√h, 1/√h), drawn from gen)."""
+    if kind not in ("gru", "lstm"):
+        raise ValueError(f"unknown kind {kind!r}: use 'gru' or 'lstm'")
+    if impl not in ("scratch", "concise"):
+        raise ValueError(f"unknown impl {impl!r}: use 'scratch' or 'concise'")
+
+    def net_fn(gen: torch.Generator) -> RNNLM:
+        if impl == "scratch":
+            cls = GRUScratch if kind == "gru" else LSTMScratch
+            rnn = cls(vocab_size, num_hiddens, sigma=sigma, generator=gen)
+        else:
+            rnn = (nn.GRU if kind == "gru" else nn.LSTM)(vocab_size, num_hiddens)
+            bound = 1 / math.sqrt(num_hiddens)
+            with torch.no_grad():
+                for p in rnn.parameters():
+                    nn.init.uniform_(p, -bound, bound, generator=gen)
+        return RNNLM(rnn, vocab_size, generator=gen, sigma=sigma)
+
+    return net_fn
+
+
+# ------------------------------------------------------------ using the model
+
+
+@torch.no_grad()
+def predict(prefix, num_preds: int, net: RNNLM, vocab, device=None) -> str:
+    """The book's generation: warm up on `prefix` (a string of characters or a
+    list of tokens), then append `num_preds` greedy (argmax) tokens. The
+    tokens are joined with '' as in the book (characters). `device=None`: the net's."""
+    if len(prefix) == 0:
+        raise ValueError("the prefix needs at least one token")
+    device = device or next(net.parameters()).device
+    was_training = net.training
+    net.eval()
+    outputs = [vocab[tok] for tok in prefix]
+    X = torch.tensor([outputs], device=device)
+    logits, state = net(X)  # warm-up: the state after the whole prefix
+    for _ in range(num_preds):
+        outputs.append(int(logits[0, -1].argmax()))
+        logits, state = net(torch.tensor([[outputs[-1]]], device=device), state)
+    net.train(was_training)
+    return "".join(vocab.idx_to_token[i] for i in outputs)
+
+
+@torch.no_grad()
+def gate_trace(net: RNNLM, text, vocab, device=None) -> dict[str, np.ndarray]:
+    """Gates and states of `net` reading `text` (a string of characters or a
+    list of tokens; unknown ones read as <unk>), one row per time step.
+
+    GRU: 'R', 'Z', 'H_tilde', 'H'; LSTM: 'I', 'F', 'O', 'C_tilde', 'C', 'H';
+    each (len(text), num_hiddens). Also 'tokens': the tokens as the vocabulary
+    reads them. A built-in nn.GRU/nn.LSTM is traced through the scratch cell
+    that computes the same function (`load_weights_into_scratch`)."""
+    if len(text) == 0:
+        raise ValueError("the text needs at least one token")
+    device = device or next(net.parameters()).device
+    ids = [vocab[tok] for tok in text]
+    X = torch.tensor([ids], device=device)
+    cell = net.rnn if net.scratch else load_weights_into_scratch(net.rnn)
+    cell(net.one_hot(X), None, record=True)
+    trace = {name: value[:, 0].cpu().numpy() for name, value in cell.trace.items()}
+    trace["tokens"] = np.array([vocab.idx_to_token[i] for i in ids])
+    return trace
