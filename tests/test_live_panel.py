@@ -1,0 +1,105 @@
+"""The shared live-training panel, driven through the weight-decay page."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from playground.state import slot_pool
+
+APP = str(Path(__file__).resolve().parents[1] / "streamlit_app.py")
+KEY = "weight_decay"
+
+
+@pytest.fixture
+def at():
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    at.switch_page("pages/weight_decay.py").run()
+    yield at
+    slot_pool().release(at.session_state["_sid"])
+
+
+def state(at):
+    return at.session_state[f"live:{KEY}"]
+
+
+def press(at, name):
+    at.button(key=f"{KEY}:{name}").click().run()
+    assert not at.exception, at.exception
+
+
+def test_step_trains_exactly_one_epoch(at):
+    press(at, "step")
+    for _ in range(10):
+        if not state(at).running:
+            break
+        at.run()
+    t = state(at).trainers[""]
+    assert t.epoch == 1 and t.step == 4 and not state(at).running
+
+
+def test_reset_replays_the_same_curve(at):
+    press(at, "start")
+    t = state(at).trainers[""]
+    first = [r["loss"] for r in t.history.steps]
+    assert len(first) == 400
+    press(at, "reset")
+    assert t.step == 0 and not state(at).running
+    press(at, "start")
+    assert [r["loss"] for r in t.history.steps] == first
+
+
+def test_a_finished_run_is_overlaid_and_clear_forgets_it(at):
+    press(at, "start")
+    assert state(at).runs == []  # the current run is drawn as current, not twice
+    press(at, "start")  # a new run: the finished one is kept for comparison
+    assert [r["label"] for r in state(at).runs] == ["λ=0"]
+    press(at, "clear")
+    assert state(at).runs == []
+
+
+def test_lambda_change_mid_run_reaches_the_optimizer(at):
+    press(at, "step")
+    t = state(at).trainers[""]
+    assert t.epoch == 1
+    at.slider(key="lambd").set_value(5.0).run()
+    assert t.hparams["weight_decay"] == 5.0
+    assert [g["weight_decay"] for g in t.optimizer.param_groups] == [5.0, 0.0]
+    assert t.history.hparams == [{"step": 4, "name": "weight_decay", "value": 5.0}]
+    press(at, "start")
+    assert "changed mid-run" not in str(state(at).runs)
+    press(at, "start")  # the finished run was changed mid-run: its label says so
+    assert "changed mid-run" in state(at).runs[-1]["label"]
+
+
+def test_a_session_beyond_the_slots_waits_its_turn(at):
+    pool = slot_pool()
+    others = [f"other-{i}" for i in range(pool.capacity)]
+    try:
+        for sid in others:
+            assert pool.poll(sid) == 0
+        press(at, "start")
+        S = state(at)
+        assert S.running and S.trainers[""].step == 0
+        assert "Queued" in S.message
+        assert any("Queued" in m.value for m in at.info)
+        for sid in others:
+            pool.release(sid)
+        for _ in range(5):
+            at.run()
+            if not S.running:
+                break
+        assert S.trainers[""].done and not S.message
+    finally:
+        for sid in others:
+            pool.release(sid)
+
+
+def test_divergence_is_explained_on_the_page(at, monkeypatch):
+    S = state(at)
+    t = S.trainers[""]
+    t.set_hparams(lr=10.0)
+    press(at, "start")
+    assert t.diverged and not S.running
+    assert any("NaN" in w.value for w in at.warning)
