@@ -69,7 +69,7 @@ def plain_loop(X, y, Xt, yt, epochs, device) -> float:
             opt.zero_grad()
             l.backward()
             opt.step()
-            metric[0] += float(l) * len(yb)
+            metric[0] += float(l.detach()) * len(yb)
             metric[1] += float((y_hat.argmax(1) == yb).sum())
             metric[2] += len(yb)
         net.eval()
