@@ -4,22 +4,11 @@ import os
 from pathlib import Path
 
 import pytest
-from http_fixture import FileServer, dead_url, isolate, sha1_of
+from http_fixture import dead_url, sha1_of
 
 from core import download as dl
 
 PAYLOAD = bytes(range(256)) * 1000  # 256,000 bytes: several 64 KiB chunks
-
-
-@pytest.fixture
-def http_server():
-    with FileServer() as server:
-        yield server
-
-
-@pytest.fixture
-def isolated(tmp_path, monkeypatch):
-    return isolate(tmp_path, monkeypatch)
 
 
 def leftovers(folder: Path) -> list[str]:

@@ -3,23 +3,12 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from http_fixture import FileServer, isolate, real_file, sha1_of
+from http_fixture import real_file, sha1_of
 
 from core import download as dl
 from core import house
 
 CATEGORICAL = [c for c in house.FEATURES if c not in house.NUMERIC]
-
-
-@pytest.fixture
-def http_server():
-    with FileServer() as server:
-        yield server
-
-
-@pytest.fixture
-def isolated(tmp_path, monkeypatch):
-    return isolate(tmp_path, monkeypatch)
 
 
 def frame(n, start=0, label=True):

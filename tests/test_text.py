@@ -1,22 +1,11 @@
 """The time machine text pipeline and text uploads."""
 import pytest
-from http_fixture import FileServer, isolate, real_file, sha1_of
+from http_fixture import real_file, sha1_of
 
 from core import download as dl
 from core import text
 
 SAMPLE = "The Time Machine, by H. G. Wells [1898]\n\n\nI\r\nThe Time Traveller (for so it will be\n"
-
-
-@pytest.fixture
-def http_server():
-    with FileServer() as server:
-        yield server
-
-
-@pytest.fixture
-def isolated(tmp_path, monkeypatch):
-    return isolate(tmp_path, monkeypatch)
 
 
 def test_lines_from_text_is_the_books_preprocessing():

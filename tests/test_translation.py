@@ -4,7 +4,7 @@ import zipfile
 
 import pytest
 import torch
-from http_fixture import FileServer, isolate, real_file, sha1_of
+from http_fixture import real_file, sha1_of
 
 from core import download as dl
 from core import translation as tr
@@ -16,17 +16,6 @@ RAW = ("Go.\tVa !\tCC-BY 2.0 (France) Attribution: tatoeba.org\n"
        "I'm OK.\tÇa va.\n"
        "no tab here\n"
        "Go.\tBouge !\n")
-
-
-@pytest.fixture
-def http_server():
-    with FileServer() as server:
-        yield server
-
-
-@pytest.fixture
-def isolated(tmp_path, monkeypatch):
-    return isolate(tmp_path, monkeypatch)
 
 
 def make_zip(text=RAW, member="fra-eng/fra.txt") -> bytes:
