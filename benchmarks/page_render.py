@@ -13,21 +13,12 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from streamlit.testing.v1 import AppTest  # noqa: E402
+from apptest_support import find_widget as widget  # noqa: E402
+from apptest_support import open_page  # noqa: E402
 
 from playground.catalog import TOPICS  # noqa: E402
-
-
-def widget(at: AppTest, key: str):
-    for kind in ("slider", "select_slider", "selectbox", "toggle", "number_input", "radio",
-                 "segmented_control", "text_input"):
-        try:
-            return getattr(at, kind)(key=key)
-        except KeyError:
-            continue
-    return None
 
 
 def main() -> None:
@@ -36,8 +27,7 @@ def main() -> None:
     args = p.parse_args()
     print(f"{'page':28s} {'median s':>9s} {'max s':>7s}")
     for topic in TOPICS:
-        at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=120).run()
-        at.switch_page(topic.path).run()
+        at = open_page(topic.path)
         if not topic.main_control:
             continue
         key, value = topic.main_control

@@ -1,21 +1,17 @@
 """The shared live-training panel, driven through the weight-decay page."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from streamlit.testing.v1 import AppTest
+from apptest_support import open_page
 
 from playground.state import slot_pool
 
-APP = str(Path(__file__).resolve().parents[1] / "streamlit_app.py")
 KEY = "weight_decay"
 
 
 @pytest.fixture
 def at():
-    at = AppTest.from_file(APP, default_timeout=60).run()
-    at.switch_page("pages/weight_decay.py").run()
+    at = open_page("pages/weight_decay.py")
     yield at
     slot_pool().release(at.session_state["_sid"])
 

@@ -5,39 +5,12 @@ from, so a new page is covered without editing this file."""
 from __future__ import annotations
 
 import statistics
-from pathlib import Path
 
 import pytest
+from apptest_support import APP, TIMEOUT, find_widget, open_page, shown
 from streamlit.testing.v1 import AppTest
-from streamlit.testing.v1.element_tree import Widget
 
 from playground.catalog import TOPICS
-
-APP = str(Path(__file__).resolve().parents[1] / "streamlit_app.py")
-TIMEOUT = 120
-
-
-def open_page(path: str, query: dict | None = None) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    at.query_params.update(query or {})
-    at.run()
-    return at.switch_page(path).run()
-
-
-def shown(at: AppTest) -> list[str]:
-    """What the page shows, widgets left out: text, formulas, metrics, chart specs."""
-    out: list[str] = []
-
-    def walk(node):
-        children = getattr(node, "children", None)
-        if children:
-            for child in children.values():
-                walk(child)
-        elif not isinstance(node, Widget):
-            out.append(f"{getattr(node, 'type', '')}:{getattr(node, 'proto', node)}")
-
-    walk(at.main)
-    return out
 
 
 def panel_states(at: AppTest) -> list:
@@ -67,26 +40,18 @@ def test_main_control_changes_what_is_shown(topic):
     key, value = topic.main_control
     at = open_page(topic.path)
     before = shown(at)
-    _widget(at, key).set_value(value).run()
+    widget = find_widget(at, key)
+    assert widget is not None, f"no widget with key {key!r}"
+    widget.set_value(value).run()
     assert not at.exception, at.exception
     assert shown(at) != before
-
-
-def _widget(at: AppTest, key: str):
-    for kind in ("slider", "select_slider", "selectbox", "toggle", "number_input", "radio",
-                 "segmented_control", "text_input"):
-        try:
-            return getattr(at, kind)(key=key)
-        except KeyError:
-            continue
-    raise AssertionError(f"no widget with key {key!r}")
 
 
 def test_main_control_is_read_from_the_url():
     topic = next(t for t in TOPICS if t.main_control)
     key, value = topic.main_control
     at = open_page(topic.path, {key: str(value)})
-    assert _widget(at, key).value == value
+    assert find_widget(at, key).value == value
 
 
 @pytest.mark.parametrize("topic", [t for t in TOPICS if t.training], ids=lambda t: t.url_path)

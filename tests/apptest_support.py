@@ -1,0 +1,46 @@
+"""Opening pages and finding widgets with Streamlit's AppTest (no browser)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+from streamlit.testing.v1.element_tree import Widget
+
+APP = str(Path(__file__).resolve().parents[1] / "streamlit_app.py")
+TIMEOUT = 120
+WIDGET_KINDS = ("slider", "select_slider", "selectbox", "toggle", "number_input", "radio",
+                "segmented_control", "text_input", "text_area", "multiselect", "pills")
+
+
+def open_page(path: str, query: dict | None = None, timeout: float = TIMEOUT) -> AppTest:
+    """The app with `path` as the current page, after its first run."""
+    at = AppTest.from_file(APP, default_timeout=timeout)
+    at.query_params.update(query or {})
+    at.run()
+    return at.switch_page(path).run()
+
+
+def find_widget(at: AppTest, key: str):
+    """The widget with this key, whatever its kind; None when there is none."""
+    for kind in WIDGET_KINDS:
+        try:
+            return getattr(at, kind)(key=key)
+        except (KeyError, AttributeError):
+            continue
+    return None
+
+
+def shown(at: AppTest) -> list[str]:
+    """What the page shows, widgets left out: text, formulas, metrics, chart specs."""
+    out: list[str] = []
+
+    def walk(node):
+        children = getattr(node, "children", None)
+        if children:
+            for child in children.values():
+                walk(child)
+        elif not isinstance(node, Widget):
+            out.append(f"{getattr(node, 'type', '')}:{getattr(node, 'proto', node)}")
+
+    walk(at.main)
+    return out
