@@ -44,3 +44,14 @@ def shown(at: AppTest) -> list[str]:
 
     walk(at.main)
     return out
+
+
+def tick_until_stopped(at: AppTest, max_ticks: int = 300) -> AppTest:
+    """Re-run (each run is one tick of every live panel) until no panel is running."""
+    for _ in range(max_ticks):
+        states = [at.session_state[k] for k in list(at.session_state.keys()) if str(k).startswith("live:")]
+        if not any(S.running for S in states):
+            return at
+        at.run()
+        assert not at.exception, at.exception
+    raise AssertionError(f"still training after {max_ticks} ticks")

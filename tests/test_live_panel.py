@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import pytest
-from apptest_support import open_page
+from apptest_support import open_page, tick_until_stopped
 
 from playground.state import slot_pool
 
@@ -20,17 +20,16 @@ def state(at):
     return at.session_state[f"live:{KEY}"]
 
 
-def press(at, name):
+def press(at, name, wait=True):
+    """Click a panel button; with `wait`, tick until the panel stops running."""
     at.button(key=f"{KEY}:{name}").click().run()
     assert not at.exception, at.exception
+    if wait:
+        tick_until_stopped(at)
 
 
 def test_step_trains_exactly_one_epoch(at):
     press(at, "step")
-    for _ in range(10):
-        if not state(at).running:
-            break
-        at.run()
     t = state(at).trainers[""]
     assert t.epoch == 1 and t.step == 4 and not state(at).running
 
@@ -75,17 +74,15 @@ def test_a_session_beyond_the_slots_waits_its_turn(at):
     try:
         for sid in others:
             assert pool.poll(sid) == 0
-        press(at, "start")
+        press(at, "start", wait=False)
         S = state(at)
+        at.run()
         assert S.running and S.trainers[""].step == 0
         assert "Queued" in S.message
         assert any("Queued" in m.value for m in at.info)
         for sid in others:
             pool.release(sid)
-        for _ in range(5):
-            at.run()
-            if not S.running:
-                break
+        tick_until_stopped(at)
         assert S.trainers[""].done and not S.message
     finally:
         for sid in others:
