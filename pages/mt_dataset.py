@@ -1,0 +1,99 @@
+"""The machine translation dataset (book section 10.5): English-French pairs,
+preprocessed, tokenized, truncated and padded into minibatches."""
+import pandas as pd
+import streamlit as st
+import torch
+
+from core import mt_stats as mt
+from core.engine import Batches
+from core.translation import read_data_nmt
+from playground import charts, controls
+from playground.data import dataset
+
+BATCH = 8
+STYLE = {"<pad>": "background-color: #e9ecef; color: #868e96", "<eos>": "background-color: #d3f9d8",
+         "<unk>": "background-color: #fff3bf"}
+
+st.title("Machine translation dataset")
+st.markdown("Pairs of an English sentence and its French translation, one pair a line separated by a tab. "
+            "The book lower-cases them, puts a space before punctuation, splits on spaces, builds a "
+            "vocabulary per language (`min_freq=2`) and cuts or pads every sentence to `num_steps` tokens.")
+
+source = controls.selectbox("Sentence pairs", "pairs_source", ["English-French (fra-eng)", "Your pairs"],
+                            "English-French (fra-eng)", help="The book's Tatoeba pairs, or pairs you paste or upload.")
+upload_prompt = "Sentence pairs as a UTF-8 text file: source, a tab, target on each line"
+if source == "Your pairs":
+    pasted = st.text_area("Paste sentence pairs (source, a tab, target on each line)", value=mt.SAMPLE_PAIRS,
+                          height=180, key="pasted_pairs")
+    file = st.file_uploader("...or upload them; the file replaces the box above", type=["txt", "tsv"],
+                            key="pairs_upload")
+    try:
+        text = mt.validate_pairs_upload(file.getvalue() if file is not None else pasted.encode("utf-8"))
+    except ValueError as err:
+        st.error(f"{'That file' if file is not None else 'The pasted pairs'} cannot be used: {err}",
+                 icon=":material/error:")
+        st.stop()
+else:
+    text = dataset("The English-French data (fra-eng)", lambda **kw: read_data_nmt(**kw), cache_key="fra-eng:raw",
+                   stand_in=("30 sentence pairs written for the playground", lambda: mt.SAMPLE_PAIRS),
+                   upload=(upload_prompt, ["txt", "tsv"], mt.validate_pairs_upload))
+    if text is None:
+        st.stop()
+
+c1, c2 = st.columns(2)
+num_examples = controls.select_slider("num_examples", "num_examples", [100, 200, 600, 1000, 2000, 5000, 10000,
+                                                                        20000], 600, container=c1)
+num_steps = controls.slider("num_steps", "num_steps", 2, 40, 8, container=c2,
+                            help="Every sentence (with its <eos>) is cut or padded to this many tokens.")
+source_tok, target_tok, data = mt.nmt_view(text, num_examples, num_steps, BATCH)
+n = len(source_tok)
+if n < num_examples:
+    st.caption(f"The text holds only {n:,} pairs: all of them are used.")
+
+st.header("Raw and preprocessed")
+rows = mt.raw_and_preprocessed(text, 8)
+st.dataframe(pd.DataFrame(rows, columns=["raw source", "raw target", "preprocessed source", "preprocessed target"]),
+             hide_index=True, width="stretch")
+m = st.columns(4)
+m[0].metric("pairs used", f"{n:,}")
+m[1].metric("source vocabulary", f"{len(data.src_vocab):,}", help="Words seen at least twice, plus <unk>, <pad>, "
+            "<bos>, <eos>.")
+m[2].metric("target vocabulary", f"{len(data.tgt_vocab):,}")
+m[3].metric("cut at num_steps", f"{mt.truncated_share(source_tok, num_steps):.0%} / "
+            f"{mt.truncated_share(target_tok, num_steps):.0%}", help="Share of source / target sentences whose "
+            "tokens plus <eos> exceed num_steps.")
+
+lengths, src_counts, tgt_counts = mt.length_counts(source_tok, target_tok)
+fig = charts.figure("Tokens per sentence", x_title="# tokens per sentence", y_title="count", height=320)
+fig.add_bar(x=lengths, y=src_counts, name="source (English)", marker_color=charts.PALETTE[0])
+fig.add_bar(x=lengths, y=tgt_counts, name="target (French)", marker_color=charts.PALETTE[1])
+fig.add_vline(x=num_steps - 0.5, line=dict(color=charts.BAD, dash="dot"),
+              annotation_text=f"longer than num_steps − 1 = {num_steps - 1}: cut", annotation_position="top left")
+fig.update_layout(barmode="group", hovermode="x")
+st.plotly_chart(fig, key="mt:lengths", width="stretch")
+
+st.header("A padded minibatch")
+st.markdown(f"A batch of {BATCH} pairs drawn with seed {controls.seed()} by the training pages' iterator. Each "
+            "sentence gets `<eos>`, then is cut to `num_steps` tokens or filled with `<pad>`; `valid_len` counts "
+            "the tokens that are not padding.")
+X, X_valid_len, Y, Y_valid_len = next(iter(Batches(data.src_array, data.src_valid_len, data.tgt_array,
+                                                   data.tgt_valid_len, batch_size=BATCH)
+                                           .epoch(torch.Generator().manual_seed(controls.seed()))))
+
+
+def batch_table(array, valid_len, vocab, key):
+    df = pd.DataFrame([vocab.to_tokens(row) for row in array], columns=[str(i) for i in range(num_steps)])
+    df.insert(0, "valid_len", valid_len.tolist())
+    styled = df.style.map(lambda v: STYLE.get(v, ""), subset=df.columns[1:])
+    st.dataframe(styled, hide_index=True, width="stretch", key=key,
+                 column_config={"valid_len": st.column_config.NumberColumn(pinned=True)})
+
+
+b1, b2 = st.columns(2) if num_steps <= 6 else (st.container(), st.container())
+with b1:
+    st.subheader("source")
+    batch_table(X, X_valid_len, data.src_vocab, "mt:src")
+with b2:
+    st.subheader("target")
+    batch_table(Y, Y_valid_len, data.tgt_vocab, "mt:tgt")
+st.caption("Grey: <pad>. Green: <eos>. Yellow: <unk>, a word seen only once in these pairs.")

@@ -1,0 +1,100 @@
+"""Converting raw text into sequence data (book section 9.2), with the
+frequency statistics of section 9.3."""
+import pandas as pd
+import streamlit as st
+
+from core import text_stats as ts
+from core.text import lines_from_text, locate_time_machine, validate_text_upload
+from core.vocab import Vocab, tokenize
+from playground import charts, controls
+from playground.data import dataset
+
+st.title("Text preprocessing")
+st.markdown("The book's pipeline: read the text as **lines** (letters only, lower case), split them into "
+            "**tokens**, build a **vocabulary** that maps every token to an index (rare tokens to `<unk>`), "
+            "and turn the text into a sequence of indices.")
+
+source = controls.selectbox("Text", "text_source", ["The Time Machine", "Your text"], "The Time Machine",
+                            help="H. G. Wells' novel as the book downloads it, or text you paste or upload.")
+if source == "The Time Machine":
+    text = dataset("The Time Machine", lambda **kw: locate_time_machine(**kw).read_text(encoding="utf-8"),
+                   cache_key="timemachine:raw",
+                   stand_in=("a ten-line paragraph written for the playground", lambda: ts.SAMPLE_TEXT),
+                   upload=("Or use your own text: a plain-text file (UTF-8)", ["txt"], validate_text_upload))
+    if text is None:
+        st.stop()
+else:
+    pasted = st.text_area("Paste text", value=ts.SAMPLE_TEXT, height=180, key="pasted_text",
+                          help="Any UTF-8 text; only the letters A-Z are kept.")
+    file = st.file_uploader("...or upload a plain-text file (UTF-8); it replaces the box above", type=["txt"],
+                            key="text_upload")
+    try:
+        text = validate_text_upload(file.getvalue() if file is not None else pasted.encode("utf-8"))
+    except ValueError as err:
+        st.error(f"{'That file' if file is not None else 'The pasted text'} cannot be used: {err}",
+                 icon=":material/error:")
+        st.stop()
+
+c1, c2 = st.columns(2)
+token = controls.selectbox("Tokens", "token", ["word", "char"], "word", container=c1,
+                           help="Split lines into words, or into single characters (spaces included).")
+min_freq = controls.slider("min_freq", "min_freq", 0, 20, 0, container=c2,
+                           help="Tokens seen fewer times than this get no index of their own: they map to <unk>.")
+
+raw, lines = ts.raw_lines(text), lines_from_text(text)
+tokens = tokenize(lines, token)
+vocab = Vocab(tokens, min_freq=min_freq)
+flat = [tok for line in tokens for tok in line]
+trip = ts.round_trip(flat, vocab)
+
+st.header("1. Lines and tokens")
+shown = [i for i, line in enumerate(lines) if line][:8]
+st.dataframe(pd.DataFrame({"raw line": [raw[i].rstrip("\n") for i in shown], "preprocessed": [lines[i] for i in shown],
+                           "tokens": [" | ".join(tokens[i]) for i in shown]}), hide_index=True, width="stretch",
+             column_config={"raw line": st.column_config.TextColumn(width="medium"),
+                            "preprocessed": st.column_config.TextColumn(width="medium"),
+                            "tokens": st.column_config.TextColumn(width="large")})
+st.caption(f"{len(lines):,} lines, {sum(1 for line in lines if line):,} of them not empty after preprocessing. "
+           "Character tokens include the spaces between words.")
+
+st.header("2. Vocabulary")
+m = st.columns(4)
+m[0].metric("tokens in the text", f"{len(flat):,}")
+m[1].metric("distinct tokens", f"{len(vocab.token_freqs):,}")
+m[2].metric("vocabulary size", f"{len(vocab):,}", help="Distinct tokens with frequency >= min_freq, plus <unk>.")
+m[3].metric("tokens mapped to <unk>", f"{trip.num_unk:,}")
+table = pd.DataFrame(ts.freq_table(vocab))
+table["in vocabulary"] = table["index"] != vocab.unk
+t1, t2 = st.columns([2, 3])
+t1.dataframe(table, hide_index=True, width="stretch", height=360)
+
+counts = {n: [f for _, f in ts.ngram_freqs(flat, n)] for n in (1, 2, 3)}
+fig = charts.figure("Frequency by rank", x_title="rank", y_title="frequency", log_y=True, height=360)
+fig.update_xaxes(type="log")
+for n, name in ((1, "unigrams"), (2, "bigrams"), (3, "trigrams")):
+    charts.add_line(fig, *ts.log_spaced_ranks(counts[n]), name, color=charts.PALETTE[n - 1])
+if min_freq > 1:
+    charts.add_line(fig, [1, max(len(c) for c in counts.values())], [min_freq, min_freq],
+                    f"min_freq = {min_freq}", color=charts.BAD, dash="dot", width=1.5)
+fig.update_xaxes(dtick=1)
+fig.update_yaxes(dtick=1)
+t2.plotly_chart(fig, key="text:zipf", width="stretch")
+st.caption("On log-log axes word frequencies fall on a nearly straight line (Zipf's law), and so do the "
+           "frequencies of bigrams and trigrams; most n-grams are rare, which is why counting them to model "
+           "language does not scale.")
+
+st.header("3. The corpus as indices")
+first_n = controls.slider("tokens shown", "first_n", 10, 200, 30, 10)
+head = pd.DataFrame({"position": range(min(first_n, len(flat))), "token": trip.tokens[:first_n],
+                     "index": trip.indices[:first_n], "back to token": trip.back[:first_n]})
+i1, i2 = st.columns([2, 3])
+i1.dataframe(head, hide_index=True, width="stretch", height=360)
+i2.code("corpus = " + str(trip.indices[:first_n]) + (" ..." if len(flat) > first_n else ""),
+        language=None, wrap_lines=True)
+if trip.ok:
+    unk = (f"except the {trip.num_unk:,} mapped to <unk>, which come back as <unk>" if trip.num_unk
+           else "exactly: no token is mapped to <unk>")
+    i2.success(f"Round trip: indices → tokens gives back all {len(flat):,} tokens, {unk}.",
+               icon=":material/check_circle:")
+else:
+    i2.error(f"Round trip failed: {trip.num_mismatch:,} tokens came back different.", icon=":material/cancel:")
