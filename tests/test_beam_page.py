@@ -1,0 +1,107 @@
+"""The beam-search page (book 10.8) through AppTest: the toy example's numbers,
+Back / Next, and the trained seq2seq's translations."""
+from __future__ import annotations
+
+import json
+import statistics
+
+import pytest
+from test_pages import open_page
+
+from playground.tree import NODE_TRACES
+
+PAGE = "pages/beam_search.py"
+
+
+def tree_nodes(at) -> int:
+    charts = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    trees = [s for s in charts if any(tr.get("name") in NODE_TRACES for tr in s["data"])]
+    assert len(trees) == 1
+    return sum(len(tr["x"]) for tr in trees[0]["data"] if tr.get("name") in NODE_TRACES)
+
+
+def comparison(at):
+    df = next(d.value for d in at.dataframe if "search" in d.value.columns)
+    return {row["search"]: row for _, row in df.iterrows()}
+
+
+def test_toy_comparison_is_the_books():
+    at = open_page(PAGE)
+    assert not at.exception, at.exception
+    rows = comparison(at)
+    assert round(rows["greedy (k = 1)"]["P"], 3) == 0.048
+    assert rows["greedy (k = 1)"]["best sequence"] == "A B C <eos>"
+    assert round(rows["beam (k = 2)"]["P"], 3) == 0.054
+    assert rows["beam (k = 2)"]["best sequence"] == "A C B <eos>"
+    assert rows["exhaustive"]["best sequence"] == "A C B <eos>"
+    table = next(d.value for d in at.dataframe if "prefix" in d.value.columns)
+    assert list(table["prefix"])[-1] == "any other prefix"
+
+
+def test_next_and_back_grow_and_shrink_the_tree():
+    at = open_page(PAGE)
+    counts = [tree_nodes(at)]
+    for name in ("next", "next", "back"):
+        at.button(key=f"beam_step:{name}").click().run()
+        assert not at.exception, at.exception
+        counts.append(tree_nodes(at))
+    assert counts[0] < counts[1] < counts[2] and counts[3] == counts[1]
+    assert at.slider(key="beam_step").value == 2
+
+
+def test_the_step_is_read_from_the_url():
+    at = open_page(PAGE, {"beam_step": "4", "beam_k": "2"})
+    assert at.slider(key="beam_step").value == 4
+    ends = next(d.value for d in at.dataframe if "candidate" in d.value.columns)
+    assert list(ends["candidate"]) == ["A C B <eos>", "A B C <eos>"]
+
+
+@pytest.fixture(scope="module")
+def model_page():
+    """The real-model mode, trained a little (the stand-in pairs when fra.txt is missing)."""
+    at = open_page(PAGE)
+    at.segmented_control(key="beam_mode").set_value("Trained seq2seq").run()
+    assert not at.exception, at.exception
+    stand_in = [t for t in at.toggle if t.label.startswith("Continue with a stand-in")]
+    if stand_in:
+        stand_in[0].set_value(True).run()
+    at.button(key="beam_seq2seq:start").click().run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_model_mode_trains_and_the_loss_falls(model_page):
+    at = model_page
+    S = at.session_state["live:beam_seq2seq"]
+    for _ in range(60):
+        if len(S.trainers[""].history.steps) >= 60 or not S.running:
+            break
+        at.run()
+        assert not at.exception, at.exception
+    losses = [r["loss"] for r in S.trainers[""].history.steps]
+    assert len(losses) >= 10
+    n = max(3, len(losses) // 5)
+    assert statistics.fmean(losses[-n:]) < statistics.fmean(losses[:n])
+
+
+def test_unknown_words_are_flagged(model_page):
+    at = model_page
+    at.text_input(key="beam_src").set_value("go zzzq .").run()
+    assert not at.exception, at.exception
+    notes = " ".join(w.value for w in at.warning)
+    assert "<unk>" in notes and "zzzq" in notes
+
+
+def test_bleu_of_an_exact_reference_is_one(model_page):
+    at = model_page
+    at.button(key="pick:i lost .").click().run()
+    assert at.text_input(key="beam_src").value == "i lost ."
+    at.slider(key="beam_mstep").set_value(10).run()
+    assert not at.exception, at.exception
+    best = next(m.value for m in at.metric if m.label == "best translation")
+    assert best and best != "…"
+    at.text_input(key="beam_ref").set_value(best).run()
+    bleu = next(m.value for m in at.metric if m.label.startswith("BLEU"))
+    assert bleu == "1.000"
+    ends = next(d.value for d in at.dataframe if "candidate" in d.value.columns)
+    assert "BLEU" in ends.columns and ends["BLEU"].max() == pytest.approx(1.0)
