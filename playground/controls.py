@@ -50,6 +50,15 @@ def toggle(label: str, key: str, value=False, *, help=None, container=None):
     return c.toggle(label, key=key, help=help, bind="query-params", **kw)
 
 
+def text_input(label: str, key: str, value: str = "", *, help=None, max_chars=None, placeholder=None,
+               container=None):
+    apply_overrides()
+    c = container or st
+    kw = {} if key in st.session_state else {"value": value}
+    return c.text_input(label, key=key, help=help, max_chars=max_chars, placeholder=placeholder,
+                        bind="query-params", **kw)
+
+
 def sidebar_seed_and_device() -> None:
     """The shared controls of every page (drawn by the entry script)."""
     with st.sidebar:

@@ -26,3 +26,21 @@ def isolated(tmp_path, monkeypatch):
     from http_fixture import isolate
 
     return isolate(tmp_path, monkeypatch)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def shared_data_dir():
+    """PLAYGROUND_DATA_DIR -> the repository's sibling ../shared/data when that
+    folder exists and the variable is unset, so pages find the real data (a
+    test that needs missing data sets its own folder with monkeypatch)."""
+    import os
+
+    shared = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+    if os.environ.get("PLAYGROUND_DATA_DIR") or not shared.is_dir():
+        yield
+        return
+    os.environ["PLAYGROUND_DATA_DIR"] = str(shared)
+    try:
+        yield
+    finally:
+        os.environ.pop("PLAYGROUND_DATA_DIR", None)
