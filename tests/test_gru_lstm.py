@@ -1,0 +1,107 @@
+"""core.gru_lstm: the book's GRU/LSTM language-model set-up for the page and benchmark."""
+from __future__ import annotations
+
+import statistics
+
+import numpy as np
+import pytest
+import torch
+
+from core.gru_lstm import (
+    BOOK,
+    EQUATIONS,
+    GATES,
+    STAND_IN_TEXT,
+    clean_text,
+    corpus_from_upload,
+    fingerprint,
+    make_trainer,
+    stand_in_corpus,
+    untrained_net,
+)
+from core.rnn import gate_trace, predict
+
+
+@pytest.fixture(scope="module")
+def stand_in():
+    return stand_in_corpus()
+
+
+def test_book_settings():
+    assert BOOK == {"batch_size": 32, "num_steps": 35, "num_hiddens": 256, "lr": 1.0, "grad_clip": 1.0,
+                    "num_epochs": 500, "max_tokens": 10_000}
+
+
+def test_stand_in_is_long_enough_for_several_minibatches(stand_in):
+    corpus, vocab = stand_in
+    t = make_trainer(corpus, len(vocab), num_hiddens=8, num_epochs=1)
+    assert len(t.train) >= 3
+    assert set(vocab.idx_to_token[1:]) <= set("abcdefghijklmnopqrstuvwxyz ")
+    assert "traveller" in STAND_IN_TEXT
+
+
+@pytest.mark.parametrize("kind, impl", [("gru", "scratch"), ("lstm", "scratch"), ("gru", "concise"),
+                                        ("lstm", "concise")])
+def test_trainer_learns_the_stand_in(stand_in, kind, impl):
+    corpus, vocab = stand_in
+    t = make_trainer(corpus, len(vocab), kind=kind, impl=impl, num_hiddens=32, num_epochs=100, seed=3)
+    t.advance(max_steps=40)
+    losses = [r["loss"] for r in t.history.steps]
+    assert statistics.fmean(losses[-8:]) < statistics.fmean(losses[:8])
+    assert t.grad_clip == 1.0 and t.hparams["lr"] == 1.0
+
+
+def test_untrained_net_is_the_runs_epoch_zero(stand_in):
+    corpus, vocab = stand_in
+    t = make_trainer(corpus, len(vocab), kind="lstm", num_hiddens=16, seed=7)
+    initial = {k: v.clone() for k, v in t.net.state_dict().items()}
+    t.advance(max_steps=3)
+    fresh = untrained_net(t)
+    for k, v in fresh.state_dict().items():
+        assert torch.equal(v, initial[k]), k
+    assert any(not torch.equal(v, t.net.state_dict()[k]) for k, v in fresh.state_dict().items())
+    assert t.step == 3  # the run is untouched
+    assert not fresh.training
+
+
+@pytest.mark.parametrize("kind", ["gru", "lstm"])
+@pytest.mark.parametrize("impl", ["scratch", "concise"])
+def test_gates_lie_in_the_unit_interval(stand_in, kind, impl):
+    corpus, vocab = stand_in
+    t = make_trainer(corpus, len(vocab), kind=kind, impl=impl, num_hiddens=16)
+    t.advance(max_steps=5)
+    trace = gate_trace(t.net, "time traveller", vocab)
+    for key, label in GATES[kind]:
+        assert trace[key].shape == (14, 16)
+        if "gate" in label:
+            assert np.all((trace[key] >= 0) & (trace[key] <= 1))
+    assert len(EQUATIONS[kind]) >= 4
+
+
+def test_generation_has_the_requested_length(stand_in):
+    corpus, vocab = stand_in
+    t = make_trainer(corpus, len(vocab), num_hiddens=16)
+    t.advance(max_steps=20)
+    out = predict("the traveller ", 50, t.net, vocab)
+    assert out.startswith("the traveller ") and len(out.replace("<unk>", "?")) == len("the traveller ") + 50
+
+
+def test_clean_text():
+    assert clean_text("  Time, Traveller! ") == "time traveller "
+    assert clean_text("12345") == ""
+    assert clean_text("") == ""
+
+
+def test_upload_checks():
+    with pytest.raises(ValueError, match="one minibatch"):
+        corpus_from_upload(b"far too short")
+    with pytest.raises(ValueError, match="not UTF-8"):
+        corpus_from_upload(b"caf\xe9" * 1000)
+    corpus, vocab = corpus_from_upload(("the quick brown fox jumps over the lazy dog\n" * 40).encode())
+    assert len(corpus) > 1156 and len(vocab) == 28
+
+
+def test_fingerprint(stand_in):
+    corpus, vocab = stand_in
+    assert fingerprint(corpus, vocab) == fingerprint(list(corpus), vocab)
+    assert fingerprint(corpus[:-1], vocab) != fingerprint(corpus, vocab)
