@@ -1,6 +1,9 @@
 """Shared test set-up: one torch thread (the machine has two cores shared by the
-test process, the app under test and the browser), and the repository root on
-sys.path for `tests/` helper modules."""
+test process, the app under test and the browser), many training slots (every
+AppTest session of the run shares one in-process slot pool, and a test that ends
+mid-training keeps its slot until the lease runs out), and `tests/` on sys.path
+for the helper modules."""
+import os
 import sys
 from pathlib import Path
 
@@ -9,6 +12,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 torch.set_num_threads(1)
+os.environ.setdefault("PLAYGROUND_SLOTS", "64")
 
 
 @pytest.fixture

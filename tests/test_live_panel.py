@@ -4,6 +4,8 @@ from __future__ import annotations
 import pytest
 from apptest_support import open_page, tick_until_stopped
 
+from core.slots import SlotPool
+from playground import live
 from playground.state import slot_pool
 
 KEY = "weight_decay"
@@ -68,25 +70,20 @@ def test_lambda_change_mid_run_reaches_the_optimizer(at):
     assert "changed mid-run" in state(at).runs[-1]["label"]
 
 
-def test_a_session_beyond_the_slots_waits_its_turn(at):
-    pool = slot_pool()
-    others = [f"other-{i}" for i in range(pool.capacity)]
-    try:
-        for sid in others:
-            assert pool.poll(sid) == 0
-        press(at, "start", wait=False)
-        S = state(at)
-        at.run()
-        assert S.running and S.trainers[""].step == 0
-        assert "Queued" in S.message
-        assert any("Queued" in m.value for m in at.info)
-        for sid in others:
-            pool.release(sid)
-        tick_until_stopped(at)
-        assert S.trainers[""].done and not S.message
-    finally:
-        for sid in others:
-            pool.release(sid)
+def test_a_session_beyond_the_slots_waits_its_turn(at, monkeypatch):
+    pool = SlotPool(1)  # a server with one slot, held by another session
+    monkeypatch.setattr(live, "slot_pool", lambda: pool)
+    assert pool.poll("other") == 0
+    press(at, "start", wait=False)
+    S = state(at)
+    at.run()
+    assert S.running and S.trainers[""].step == 0
+    assert "Queued" in S.message
+    assert any("Queued" in m.value for m in at.info)
+    pool.release("other")
+    tick_until_stopped(at)
+    assert S.trainers[""].done and not S.message
+    assert pool.snapshot()["running"] == 0  # given back when the run finished
 
 
 def test_divergence_is_explained_on_the_page(at, monkeypatch):
