@@ -22,8 +22,9 @@ class Topic:
         return self.path.rsplit("/", 1)[-1].removesuffix(".py")
 
 
-CHAPTERS = [
-    "Linear Neural Networks",
+CHAPTERS = [  # the book's chapters (d2l 1.0 numbering, as the sections below)
+    "Linear Neural Networks for Regression",
+    "Linear Neural Networks for Classification",
     "Multilayer Perceptrons",
     "Builders' Guide",
     "Convolutional Neural Networks",
@@ -34,12 +35,42 @@ CHAPTERS = [
 ]
 
 TOPICS: list[Topic] = [
-    Topic("pages/weight_decay.py", "Weight decay", "Multilayer Perceptrons", ":material/compress:",
+    Topic("pages/weight_decay.py", "Weight decay", "Linear Neural Networks for Regression", ":material/compress:",
           "Overfit 200 features with 20 examples, then watch the L2 penalty close the gap.",
           section="3.7", training=True, main_control=("lambd", 3.0)),
     Topic("pages/convexity.py", "Convexity", "Optimization Algorithms", ":material/show_chart:",
           "Jensen's inequality on a chord, and gradient descent on convex and non-convex functions.",
           section="12.2", main_control=("fn", "x*cos(pi x)")),
+    Topic("pages/fashion_mnist.py", "Image classification dataset",
+          "Linear Neural Networks for Classification", ":material/checkroom:",
+          "Fashion-MNIST up close: samples by class, mean images, pixel statistics, minibatch reading speed.",
+          section="4.2", main_control=("per_class", 3)),
+    Topic("pages/text_preprocessing.py", "Text preprocessing", "Recurrent Neural Networks", ":material/text_fields:",
+          "Raw text to lines, tokens, a vocabulary with min_freq and <unk>, indices; Zipf's law for n-grams.",
+          section="9.2", main_control=("text_source", "Your text")),
+    Topic("pages/mt_dataset.py", "Machine translation dataset", "Modern Recurrent Neural Networks",
+          ":material/translate:",
+          "English-French pairs: preprocessing, sentence lengths, vocabularies, truncation and padding to num_steps.",
+          section="10.5", main_control=("pairs_source", "Your pairs")),
+    Topic("pages/beam_search.py", "Beam search, step by step", "Modern Recurrent Neural Networks",
+          ":material/account_tree:",
+          "Greedy, beam and exhaustive search on the book's toy example, then beam search over a trained seq2seq.",
+          section="10.8", main_control=("beam_k", 3)),
+    Topic("pages/gru_lstm.py", "GRU and LSTM gates", "Modern Recurrent Neural Networks", ":material/memory:",
+          "Scratch GRU and LSTM cells learn The Time Machine live; watch their gates open and close on your text.",
+          section="10.1-10.2", training=True, main_control=("cell", "lstm")),
+    Topic("pages/dropout.py", "Dropout", "Multilayer Perceptrons", ":material/grain:",
+          "The book's dropout MLP on Fashion-MNIST: units drop out per minibatch; compare p = 0 and the train-test gap.",
+          section="5.6", training=True, main_control=("p2", 0.0)),
+    Topic("pages/padding_stride.py", "Padding and stride", "Convolutional Neural Networks", ":material/grid_on:",
+          "Which input cells each output reads, the output-shape formula with your numbers, real images, channels.",
+          section="7.3-7.4", main_control=("s_h", 3)),
+    Topic("pages/pooling.py", "Pooling", "Convolutional Neural Networks", ":material/filter_center_focus:",
+          "Max and average pooling with the winning cell outlined, and how pooling tolerates a one-pixel shift.",
+          section="7.5", main_control=("pool_mode", "avg")),
+    Topic("pages/batch_norm.py", "Batch normalization", "Modern Convolutional Neural Networks", ":material/equalizer:",
+          "LeNet with and without batch norm side by side: sigmoid inputs, gamma, beta and running statistics.",
+          section="8.5", training=True, main_control=("lr", 3.0)),
 ]
 
 
@@ -47,5 +78,12 @@ def chapters_in_use() -> list[str]:
     return [c for c in CHAPTERS if any(t.chapter == c for t in TOPICS)]
 
 
+def section_key(topic: Topic) -> tuple[int, ...]:
+    """'10.1-10.2' -> (10, 1): the book's order."""
+    first = topic.section.split("-")[0]
+    return tuple(int(p) for p in first.split(".") if p.isdigit()) or (999,)
+
+
 def by_chapter() -> dict[str, list[Topic]]:
-    return {c: [t for t in TOPICS if t.chapter == c] for c in chapters_in_use()}
+    """Chapters in the book's order, each with its topics in section order."""
+    return {c: sorted((t for t in TOPICS if t.chapter == c), key=section_key) for c in chapters_in_use()}

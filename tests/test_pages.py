@@ -75,3 +75,14 @@ def test_training_page_starts_and_the_loss_falls(topic):
             assert len(losses) >= 10, "training made progress"
             k = max(3, len(losses) // 5)
             assert statistics.fmean(losses[-k:]) < statistics.fmean(losses[:k]), "the loss falls"
+
+
+def test_catalog_follows_the_books_order():
+    from playground.catalog import CHAPTERS, by_chapter, section_key
+
+    chapters = list(by_chapter())
+    assert chapters == sorted(chapters, key=CHAPTERS.index)
+    for topics in by_chapter().values():
+        keys = [section_key(t) for t in topics]
+        assert keys == sorted(keys)
+    assert {t.url_path for t in TOPICS}.isdisjoint({"home"}) and len({t.url_path for t in TOPICS}) == len(TOPICS)
