@@ -10,7 +10,7 @@ from playground.data import data_folder_setting
 set_threads_once()
 st.set_page_config(page_title="d2l playground", page_icon=":material/school:", layout="wide")
 
-home = st.Page("pages/home.py", title="Home", icon=":material/home:", default=True)
+home = st.Page("topics/home.py", title="Home", icon=":material/home:", default=True)
 sections = {"": [home]}
 for chapter, topics in by_chapter().items():
     sections[chapter] = [st.Page(t.path, title=t.title, icon=t.icon, url_path=t.url_path) for t in topics]

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True)
 class Topic:
-    path: str  # the page file, relative to the repository root
+    path: str  # the page file, relative to the repository root (in topics/, see README)
     title: str
     chapter: str
     icon: str  # a :material/...: icon
@@ -35,40 +35,40 @@ CHAPTERS = [  # the book's chapters (d2l 1.0 numbering, as the sections below)
 ]
 
 TOPICS: list[Topic] = [
-    Topic("pages/weight_decay.py", "Weight decay", "Linear Neural Networks for Regression", ":material/compress:",
+    Topic("topics/weight_decay.py", "Weight decay", "Linear Neural Networks for Regression", ":material/compress:",
           "Overfit 200 features with 20 examples, then watch the L2 penalty close the gap.",
           section="3.7", training=True, main_control=("lambd", 3.0)),
-    Topic("pages/convexity.py", "Convexity", "Optimization Algorithms", ":material/show_chart:",
+    Topic("topics/convexity.py", "Convexity", "Optimization Algorithms", ":material/show_chart:",
           "Jensen's inequality on a chord, and gradient descent on convex and non-convex functions.",
           section="12.2", main_control=("fn", "x*cos(pi x)")),
-    Topic("pages/fashion_mnist.py", "Image classification dataset",
+    Topic("topics/fashion_mnist.py", "Image classification dataset",
           "Linear Neural Networks for Classification", ":material/checkroom:",
           "Fashion-MNIST up close: samples by class, mean images, pixel statistics, minibatch reading speed.",
           section="4.2", main_control=("per_class", 3)),
-    Topic("pages/text_preprocessing.py", "Text preprocessing", "Recurrent Neural Networks", ":material/text_fields:",
+    Topic("topics/text_preprocessing.py", "Text preprocessing", "Recurrent Neural Networks", ":material/text_fields:",
           "Raw text to lines, tokens, a vocabulary with min_freq and <unk>, indices; Zipf's law for n-grams.",
           section="9.2", main_control=("text_source", "Your text")),
-    Topic("pages/mt_dataset.py", "Machine translation dataset", "Modern Recurrent Neural Networks",
+    Topic("topics/mt_dataset.py", "Machine translation dataset", "Modern Recurrent Neural Networks",
           ":material/translate:",
           "English-French pairs: preprocessing, sentence lengths, vocabularies, truncation and padding to num_steps.",
           section="10.5", main_control=("pairs_source", "Your pairs")),
-    Topic("pages/beam_search.py", "Beam search, step by step", "Modern Recurrent Neural Networks",
+    Topic("topics/beam_search.py", "Beam search, step by step", "Modern Recurrent Neural Networks",
           ":material/account_tree:",
           "Greedy, beam and exhaustive search on the book's toy example, then beam search over a trained seq2seq.",
           section="10.8", main_control=("beam_k", 3)),
-    Topic("pages/gru_lstm.py", "GRU and LSTM gates", "Modern Recurrent Neural Networks", ":material/memory:",
+    Topic("topics/gru_lstm.py", "GRU and LSTM gates", "Modern Recurrent Neural Networks", ":material/memory:",
           "Scratch GRU and LSTM cells learn The Time Machine live; watch their gates open and close on your text.",
           section="10.1-10.2", training=True, main_control=("cell", "lstm")),
-    Topic("pages/dropout.py", "Dropout", "Multilayer Perceptrons", ":material/grain:",
+    Topic("topics/dropout.py", "Dropout", "Multilayer Perceptrons", ":material/grain:",
           "The book's dropout MLP on Fashion-MNIST: units drop out per minibatch; compare p = 0 and the train-test gap.",
           section="5.6", training=True, main_control=("p2", 0.0)),
-    Topic("pages/padding_stride.py", "Padding and stride", "Convolutional Neural Networks", ":material/grid_on:",
+    Topic("topics/padding_stride.py", "Padding and stride", "Convolutional Neural Networks", ":material/grid_on:",
           "Which input cells each output reads, the output-shape formula with your numbers, real images, channels.",
           section="7.3-7.4", main_control=("s_h", 3)),
-    Topic("pages/pooling.py", "Pooling", "Convolutional Neural Networks", ":material/filter_center_focus:",
+    Topic("topics/pooling.py", "Pooling", "Convolutional Neural Networks", ":material/filter_center_focus:",
           "Max and average pooling with the winning cell outlined, and how pooling tolerates a one-pixel shift.",
           section="7.5", main_control=("pool_mode", "avg")),
-    Topic("pages/batch_norm.py", "Batch normalization", "Modern Convolutional Neural Networks", ":material/equalizer:",
+    Topic("topics/batch_norm.py", "Batch normalization", "Modern Convolutional Neural Networks", ":material/equalizer:",
           "LeNet with and without batch norm side by side: sigmoid inputs, gamma, beta and running statistics.",
           section="8.5", training=True, main_control=("lr", 3.0)),
 ]

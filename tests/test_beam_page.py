@@ -10,7 +10,7 @@ from test_pages import open_page
 
 from playground.tree import NODE_TRACES
 
-PAGE = "pages/beam_search.py"
+PAGE = "topics/beam_search.py"
 
 
 def tree_nodes(at) -> int:

@@ -47,6 +47,20 @@ def no_exceptions(page) -> None:
     assert not found, f"Streamlit exception on the page: {found}"
 
 
+def test_a_direct_link_on_a_fresh_server_gets_the_whole_app(page):
+    """The first request of a new server is a page link: the entry script must still
+    run (the chapter navigation, the shared seed), not the page file alone."""
+    with streamlit_server() as url:
+        page.goto(url + "/convexity?fn=x%5E3")
+        page.wait_for_selector("h1:has-text('Convexity')", timeout=60_000)
+        page.wait_for_selector("[data-testid='stSidebarNav']", timeout=30_000)
+        nav = page.locator("[data-testid='stSidebarNav']").inner_text()
+        assert "Optimization Algorithms" in nav and "streamlit app" not in nav.lower()
+        page.wait_for_selector("[data-testid='stNumberInput']:has-text('Seed')", timeout=30_000)
+        page.wait_for_selector("text=(not convex)", timeout=30_000)  # the URL's fn=x^3 was applied
+        no_exceptions(page)
+
+
 def test_home_navigation_and_a_slider(app_url, page):
     page.goto(app_url)
     page.wait_for_selector("h1:has-text('d2l playground')", timeout=60_000)

@@ -28,12 +28,6 @@ SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 def app_url():
     env = {"PLAYGROUND_DATA_DIR": str(SHARED)} if SHARED.is_dir() else {}
     with streamlit_server(env) as url:
-        # Streamlit quirk: until the entry script has run once on a fresh server, a page URL
-        # opened directly is served from the pages/ folder (no st.navigation, no sidebar
-        # seed). Load the home page once so the pages are seen as the app shows them.
-        with browser_page() as p:
-            p.goto(url)
-            p.wait_for_selector("h1:has-text('d2l playground')", timeout=60_000)
         yield url
 
 

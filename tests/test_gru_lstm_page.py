@@ -12,7 +12,7 @@ from test_pages import APP, TIMEOUT
 from core.gru_lstm import NN_GRU_CANDIDATE
 from playground.data import _cached
 
-PAGE = "pages/gru_lstm.py"
+PAGE = "topics/gru_lstm.py"
 
 
 def open_page(query: dict | None = None) -> AppTest:

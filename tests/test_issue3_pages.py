@@ -17,7 +17,7 @@ from core.vocab import Vocab, tokenize
 from playground.data import _cached
 
 APP = str(Path(__file__).resolve().parents[1] / "streamlit_app.py")
-TEXT_PAGE, MT_PAGE, FM_PAGE = "pages/text_preprocessing.py", "pages/mt_dataset.py", "pages/fashion_mnist.py"
+TEXT_PAGE, MT_PAGE, FM_PAGE = "topics/text_preprocessing.py", "topics/mt_dataset.py", "topics/fashion_mnist.py"
 PASTED = "The cat sat on the mat.\nThe dog sat on the log!\n\nA cat, a dog, a mat and a log.\n"
 
 

@@ -16,7 +16,7 @@ from core.layers import dropout_mlp
 from playground import netview
 from playground.data import _cached
 
-PS, POOL, DROP, BN = "pages/padding_stride.py", "pages/pooling.py", "pages/dropout.py", "pages/batch_norm.py"
+PS, POOL, DROP, BN = "topics/padding_stride.py", "topics/pooling.py", "topics/dropout.py", "topics/batch_norm.py"
 
 
 def metric(at, label: str) -> str:

@@ -13,7 +13,7 @@ KEY = "weight_decay"
 
 @pytest.fixture
 def at():
-    at = open_page("pages/weight_decay.py")
+    at = open_page("topics/weight_decay.py")
     yield at
     slot_pool().release(at.session_state["_sid"])
 
