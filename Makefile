@@ -35,6 +35,7 @@ system-deps:
 	fi
 
 test: $(VENV)/.dev system-deps
+	$(BIN)/python -m ruff check .
 	$(BIN)/python -m pytest
 
 test-fast: $(VENV)/.dev

@@ -112,7 +112,7 @@ def main() -> None:
     X, y, Xt, yt, name = load_data(device)
     print(f"data: {name} {tuple(X.shape)}, device: {device}, torch threads: {threads}, epochs: {args.epochs}")
     plain, engine = [], []
-    for r in range(args.repeats):  # interleaved, best of each, to be fair to both
+    for _ in range(args.repeats):  # interleaved, best of each, to be fair to both
         plain.append(plain_loop(X, y, Xt, yt, args.epochs, device))
         engine.append(engine_ticks(X, y, Xt, yt, args.epochs, device, args.budget))
     best_plain, best_engine = max(plain), max(engine)

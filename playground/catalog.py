@@ -60,7 +60,8 @@ TOPICS: list[Topic] = [
           "Scratch GRU and LSTM cells learn The Time Machine live; watch their gates open and close on your text.",
           section="10.1-10.2", training=True, main_control=("cell", "lstm")),
     Topic("topics/dropout.py", "Dropout", "Multilayer Perceptrons", ":material/grain:",
-          "The book's dropout MLP on Fashion-MNIST: units drop out per minibatch; compare p = 0 and the train-test gap.",
+          "The book's dropout MLP on Fashion-MNIST: units drop out per minibatch; "
+          "compare p = 0 and the train-test gap.",
           section="5.6", training=True, main_control=("p2", 0.0)),
     Topic("topics/padding_stride.py", "Padding and stride", "Convolutional Neural Networks", ":material/grid_on:",
           "Which input cells each output reads, the output-shape formula with your numbers, real images, channels.",

@@ -115,7 +115,8 @@ def test_tree_holds_k_kept_nodes_and_all_pruned_children(k):
             assert n.log_prob < by_id[n.parent].log_prob  # a child adds a log-probability < 0
             assert n.finished == (n.kept and n.token == m.eos)
     ends = {c.node for c in r.candidates}
-    assert ends == {n.id for n in by_id.values() if n.finished} | {n.id for n in r.tree[-1] if n.kept and not n.finished}
+    alive = {n.id for n in r.tree[-1] if n.kept and not n.finished}
+    assert ends == {n.id for n in by_id.values() if n.finished} | alive
 
 
 def test_batched_calls_once_per_step_and_equals_one_at_a_time():

@@ -9,7 +9,6 @@ import os
 import time
 
 import pytest
-
 from browser_support import browser_page, chromium_missing_reason, exceptions, shot, streamlit_server
 
 pytestmark = pytest.mark.browser

@@ -200,7 +200,8 @@ def _book_greedy(net, src, src_vocab, tgt_vocab):
 def test_translate_unknown_words_greedy_and_tree(trained):
     t, src_vocab, tgt_vocab = trained
     for src in ("he's home .", "i'm nice .", "we ran up ."):
-        assert translate(t.net, src, src_vocab, tgt_vocab, NUM_STEPS).text == _book_greedy(t.net, src, src_vocab, tgt_vocab)
+        ours = translate(t.net, src, src_vocab, tgt_vocab, NUM_STEPS).text
+        assert ours == _book_greedy(t.net, src, src_vocab, tgt_vocab)
     untrained = seq2seq(len(src_vocab), len(tgt_vocab))(torch.Generator().manual_seed(5)).eval()
     src = "i lost the keys ."
     out = translate(untrained, src, src_vocab, tgt_vocab, NUM_STEPS)

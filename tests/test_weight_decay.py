@@ -26,7 +26,9 @@ def test_no_decay_overfits_and_decay_closes_the_gap(seed):
     assert 10 < plain["w_norm"] < 16  # the book prints about 13-14
     assert 0.2 < decayed["w_norm"] < 0.7  # the book prints about 0.35-0.44
     assert decayed["test_loss"] < plain["test_loss"] / 10
-    gap = lambda r: r["test_loss"] / r["train_loss"]
+    def gap(r):
+        return r["test_loss"] / r["train_loss"]
+
     assert gap(decayed) < gap(plain) / 1000  # the train-test gap shrinks by orders of magnitude
     assert BOOK["num_epochs"] == 100 and len(make_trainer(0.0).train) == 4
 
