@@ -65,13 +65,7 @@ def preprocess_house(train: pd.DataFrame, test: pd.DataFrame):
 def validate_house_csv(data: bytes, max_bytes: int = 5_000_000, *, kind: str = "train"):
     """Check an uploaded house CSV and return it as a DataFrame; ValueError with a
     message for a person otherwise. `kind='test'` makes SalePrice optional."""
-    if not data:
-        raise ValueError("The file is empty.")
-    if len(data) > max_bytes:
-        raise ValueError(f"The file is too large: {len(data):,} bytes; "
-                         f"the limit is {max_bytes:,} bytes.")
-    if b"\0" in data:
-        raise ValueError("This looks like a binary file, not a CSV (it contains NUL bytes).")
+    dl.check_upload(data, max_bytes, "a CSV")
     try:
         df = pd.read_csv(io.BytesIO(data), encoding="utf-8-sig")
     except UnicodeDecodeError as e:

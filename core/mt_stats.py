@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from core.download import check_upload
 from core.translation import RESERVED, NMTData, build_array_nmt, preprocess_nmt, tokenize_nmt
 from core.vocab import Vocab
 
@@ -70,12 +71,7 @@ def validate_pairs_upload(data: bytes, max_bytes: int = 5_000_000) -> str:
     """Check uploaded or pasted sentence pairs (one pair a line: source, a tab,
     target) and return the text decoded with newlines normalised; ValueError
     with a message for a person otherwise."""
-    if not data:
-        raise ValueError("The file is empty.")
-    if len(data) > max_bytes:
-        raise ValueError(f"The file is too large: {len(data):,} bytes; the limit is {max_bytes:,} bytes.")
-    if b"\0" in data:
-        raise ValueError("This looks like a binary file, not plain text (it contains NUL bytes).")
+    check_upload(data, max_bytes, "plain text")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as e:

@@ -51,13 +51,7 @@ def load_corpus_time_machine(max_tokens: int = -1, token: str = "char", path=Non
 def validate_text_upload(data: bytes, max_bytes: int = 5_000_000) -> str:
     """Check an uploaded or pasted text and return it decoded; ValueError with
     a message for a person otherwise."""
-    if not data:
-        raise ValueError("The file is empty.")
-    if len(data) > max_bytes:
-        raise ValueError(f"The file is too large: {len(data):,} bytes; "
-                         f"the limit is {max_bytes:,} bytes.")
-    if b"\0" in data:
-        raise ValueError("This looks like a binary file, not plain text (it contains NUL bytes).")
+    dl.check_upload(data, max_bytes, "plain text")
     try:
         text = data.decode("utf-8-sig")  # UTF-8, with or without a byte-order mark
     except UnicodeDecodeError as e:

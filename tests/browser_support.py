@@ -94,3 +94,36 @@ def shot(page, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+SHARED_DATA = ROOT.parent / "shared" / "data"
+
+
+def require_browser() -> None:
+    """Call at the top of a browser test module: skip it, saying why, when Chromium or
+    Playwright is missing, except under CI (CI=true), where that is a failure."""
+    import pytest
+
+    reason = chromium_missing_reason()
+    if reason:
+        if os.environ.get("CI"):
+            pytest.fail(f"browser tests cannot run under CI: {reason}", pytrace=False)
+        pytest.skip(f"BROWSER TESTS SKIPPED: {reason}", allow_module_level=True)
+
+
+def app_env() -> dict:
+    """The server's environment: the real data beside the checkout when it is there."""
+    return {"PLAYGROUND_DATA_DIR": str(SHARED_DATA)} if SHARED_DATA.is_dir() else {}
+
+
+def no_exceptions(page) -> None:
+    found = exceptions(page)
+    assert not found, f"Streamlit exception on the page: {found}"
+
+
+def press_slider(page, label: str, key: str, times: int) -> None:
+    """Focus the slider labelled `label` and press `key` (ArrowRight, ...) `times` times."""
+    thumb = page.locator("[data-testid='stSlider']", has_text=label).first.get_by_role("slider")
+    thumb.focus()
+    for _ in range(times):
+        thumb.press(key)

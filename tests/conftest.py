@@ -48,3 +48,12 @@ def shared_data_dir():
         yield
     finally:
         os.environ.pop("PLAYGROUND_DATA_DIR", None)
+
+
+@pytest.fixture(scope="module")
+def app_url():
+    """`streamlit run` on a free localhost port, one server per browser test module."""
+    from browser_support import app_env, streamlit_server
+
+    with streamlit_server(app_env()) as url:
+        yield url

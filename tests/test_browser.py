@@ -5,24 +5,13 @@ Where Chromium or Playwright is missing these tests are skipped with the reason
 printed, except under CI (CI=true), where a missing browser is a failure."""
 from __future__ import annotations
 
-import os
 import time
 
 import pytest
-from browser_support import browser_page, chromium_missing_reason, exceptions, shot, streamlit_server
+from browser_support import browser_page, no_exceptions, require_browser, shot, streamlit_server
 
 pytestmark = pytest.mark.browser
-_reason = chromium_missing_reason()
-if _reason:
-    if os.environ.get("CI"):
-        pytest.fail(f"browser tests cannot run under CI: {_reason}", pytrace=False)
-    pytest.skip(f"BROWSER TESTS SKIPPED: {_reason}", allow_module_level=True)
-
-
-@pytest.fixture(scope="module")
-def app_url():
-    with streamlit_server() as url:
-        yield url
+require_browser()
 
 
 @pytest.fixture
@@ -39,11 +28,6 @@ def plotted_points(page) -> int:
 
 def text_of(page, selector: str) -> str:
     return page.locator(selector).first.inner_text()
-
-
-def no_exceptions(page) -> None:
-    found = exceptions(page)
-    assert not found, f"Streamlit exception on the page: {found}"
 
 
 def test_a_direct_link_on_a_fresh_server_gets_the_whole_app(page):

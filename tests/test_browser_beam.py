@@ -6,26 +6,15 @@ Where Chromium or Playwright is missing these tests are skipped with the reason
 printed, except under CI (CI=true), where a missing browser is a failure."""
 from __future__ import annotations
 
-import os
 import time
 
 import pytest
-from browser_support import browser_page, chromium_missing_reason, exceptions, shot, streamlit_server, wait_idle
+from browser_support import browser_page, no_exceptions, require_browser, shot, wait_idle
 
 pytestmark = pytest.mark.browser
-_reason = chromium_missing_reason()
-if _reason:
-    if os.environ.get("CI"):
-        pytest.fail(f"browser tests cannot run under CI: {_reason}", pytrace=False)
-    pytest.skip(f"BROWSER TESTS SKIPPED: {_reason}", allow_module_level=True)
+require_browser()
 
 NODE_TRACES = ["start", "in the beam", "finished (<eos>)", "pruned"]
-
-
-@pytest.fixture(scope="module")
-def app_url():
-    with streamlit_server() as url:
-        yield url
 
 
 @pytest.fixture
@@ -62,11 +51,6 @@ def settled(page, quiet: float = 1.0, timeout: float = 30.0) -> int:
             return n
         time.sleep(0.2)
     return last
-
-
-def no_exceptions(page) -> None:
-    found = exceptions(page)
-    assert not found, f"Streamlit exception on the page: {found}"
 
 
 def test_next_and_back_in_the_browser(app_url, page):

@@ -4,42 +4,19 @@ change, read the gate heatmaps. Screenshots go to test-artifacts/. Skipped
 (failing under CI) like test_browser.py."""
 from __future__ import annotations
 
-import os
 import time
-from pathlib import Path
 
 import pytest
-from browser_support import browser_page, chromium_missing_reason, exceptions, shot, streamlit_server, wait_idle
+from browser_support import browser_page, no_exceptions, require_browser, shot, wait_idle
 
 pytestmark = pytest.mark.browser
-_reason = chromium_missing_reason()
-if _reason:
-    if os.environ.get("CI"):
-        pytest.fail(f"browser tests cannot run under CI: {_reason}", pytrace=False)
-    pytest.skip(f"BROWSER TESTS SKIPPED: {_reason}", allow_module_level=True)
-
-SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-
-
-@pytest.fixture(scope="module")
-def app_url():
-    env = {"PLAYGROUND_DATA_DIR": str(SHARED)} if SHARED.is_dir() else {}
-    with streamlit_server(env) as url:
-        with browser_page() as p:  # a fresh server serves page URLs properly after the entry script ran once
-            p.goto(url)
-            p.wait_for_selector("h1:has-text('d2l playground')", timeout=60_000)
-        yield url
+require_browser()
 
 
 @pytest.fixture
 def page():
     with browser_page(height=3000) as p:  # tall: the app scrolls inside, so a screenshot shows the viewport
         yield p
-
-
-def no_exceptions(page) -> None:
-    found = exceptions(page)
-    assert not found, f"Streamlit exception on the page: {found}"
 
 
 def points_in(page, title: str) -> int:

@@ -3,11 +3,16 @@
 Screenshots go to test-artifacts/. Skipped (failing under CI) like test_browser.py."""
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
-from browser_support import browser_page, chromium_missing_reason, exceptions, shot, streamlit_server, wait_idle
+from browser_support import (
+    SHARED_DATA,
+    browser_page,
+    no_exceptions,
+    press_slider,
+    require_browser,
+    shot,
+    wait_idle,
+)
 
 from core.mt_stats import SAMPLE_PAIRS, nmt_view, truncated_share
 from core.text import lines_from_text
@@ -15,31 +20,13 @@ from core.text_stats import SAMPLE_TEXT, round_trip
 from core.vocab import Vocab, tokenize
 
 pytestmark = pytest.mark.browser
-_reason = chromium_missing_reason()
-if _reason:
-    if os.environ.get("CI"):
-        pytest.fail(f"browser tests cannot run under CI: {_reason}", pytrace=False)
-    pytest.skip(f"BROWSER TESTS SKIPPED: {_reason}", allow_module_level=True)
-
-SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-
-
-@pytest.fixture(scope="module")
-def app_url():
-    env = {"PLAYGROUND_DATA_DIR": str(SHARED)} if SHARED.is_dir() else {}
-    with streamlit_server(env) as url:
-        yield url
+require_browser()
 
 
 @pytest.fixture
 def page():
     with browser_page(1400, 3000) as p:  # tall: the screenshots show the whole page
         yield p
-
-
-def no_exceptions(page) -> None:
-    found = exceptions(page)
-    assert not found, f"Streamlit exception on the page: {found}"
 
 
 def metric(page, label: str) -> str:
@@ -63,13 +50,6 @@ def settled(page, timeout: float = 30_000) -> None:
     for _ in range(2):  # twice: a rerun may mark elements stale a moment after it starts
         page.wait_for_timeout(300)
         page.wait_for_function("() => !document.querySelector('[data-stale=\"true\"]')", timeout=timeout)
-
-
-def press(page, slider_label: str, key: str, times: int) -> None:
-    thumb = page.locator("[data-testid='stSlider']", has_text=slider_label).first.get_by_role("slider")
-    thumb.focus()
-    for _ in range(times):
-        thumb.press(key)
 
 
 def open_page(page, url: str, title: str) -> None:
@@ -106,7 +86,7 @@ def test_fashion_mnist_samples_and_epoch_timing(app_url, page):
     assert before == 8 * 30 - 2, before  # 8 images of 28 pixels with 2-pixel gaps
     settled(page)
     shot(page, "issue3-fashion-mnist")
-    press(page, "images per class", "ArrowLeft", 5)
+    press_slider(page, "images per class", "ArrowLeft", 5)
     page.wait_for_function(f"(w) => (() => {{ {GRID_WIDTH} }})() === w", arg=3 * 30 - 2, timeout=30_000)
     assert "per_class=3" in page.url
     page.get_by_role("button", name="New draw (seed + 1)").click()  # another draw, reproducible from the link
@@ -128,13 +108,13 @@ def test_text_preprocessing_min_freq(app_url, page):
     open_page(page, app_url + "/text_preprocessing", "Text preprocessing")
     use_stand_in_if_missing(page)
     page.wait_for_selector("[data-testid='stMetric']:has-text('vocabulary size')", timeout=30_000)
-    text = SAMPLE_TEXT if has_stand_in(page) else (SHARED / "timemachine.txt").read_text(encoding="utf-8")
+    text = SAMPLE_TEXT if has_stand_in(page) else (SHARED_DATA / "timemachine.txt").read_text(encoding="utf-8")
     tokens = tokenize(lines_from_text(text), "word")
     assert metric(page, "vocabulary size") == f"{len(Vocab(tokens)):,}"
     assert metric(page, "tokens mapped to <unk>") == "0"
     settled(page)
     shot(page, "issue3-text")
-    press(page, "min_freq", "ArrowRight", 3)
+    press_slider(page, "min_freq", "ArrowRight", 3)
     vocab = Vocab(tokens, min_freq=3)
     wait_for_metric(page, "vocabulary size", f"{len(vocab):,}")
     unk = round_trip([t for line in tokens for t in line], vocab).num_unk
@@ -152,10 +132,10 @@ def test_mt_dataset_num_steps(app_url, page):
     use_stand_in_if_missing(page)
     page.wait_for_selector("[data-testid='stMetric']:has-text('cut at num_steps')", timeout=30_000)
     page.wait_for_selector("[data-testid='stDataFrame']", timeout=30_000)
-    text = (SHARED / "fra-eng" / "fra.txt").read_text(encoding="utf-8") if not has_stand_in(page) else SAMPLE_PAIRS
+    text = (SHARED_DATA / "fra-eng" / "fra.txt").read_text(encoding="utf-8") if not has_stand_in(page) else SAMPLE_PAIRS
     settled(page)
     shot(page, "issue3-mt")
-    press(page, "num_steps", "ArrowLeft", 5)  # 8 -> 3: most sentences are cut now
+    press_slider(page, "num_steps", "ArrowLeft", 5)  # 8 -> 3: most sentences are cut now
     src, tgt, _ = nmt_view(text, 600, 3)
     wait_for_metric(page, "cut at num_steps", f"{truncated_share(src, 3):.0%} / {truncated_share(tgt, 3):.0%}")
     assert "num_steps=3" in page.url

@@ -7,25 +7,19 @@ Where Chromium or Playwright is missing these tests are skipped with the reason
 printed, except under CI (CI=true), where a missing browser is a failure."""
 from __future__ import annotations
 
-import os
-
 import pytest
-from browser_support import browser_page, chromium_missing_reason, exceptions, shot, streamlit_server
+from browser_support import (
+    browser_page,
+    no_exceptions,
+    press_slider,
+    require_browser,
+    shot,
+)
 
 from core.conv import shift_comparison
 
 pytestmark = pytest.mark.browser
-_reason = chromium_missing_reason()
-if _reason:
-    if os.environ.get("CI"):
-        pytest.fail(f"browser tests cannot run under CI: {_reason}", pytrace=False)
-    pytest.skip(f"BROWSER TESTS SKIPPED: {_reason}", allow_module_level=True)
-
-
-@pytest.fixture(scope="module")
-def app_url():
-    with streamlit_server() as url:
-        yield url
+require_browser()
 
 
 @pytest.fixture
@@ -58,22 +52,10 @@ def metric_text(page, label: str) -> str:
     return page.locator("[data-testid='stMetric']", has_text=label).first.inner_text()
 
 
-def no_exceptions(page) -> None:
-    found = exceptions(page)
-    assert not found, f"Streamlit exception on the page: {found}"
-
-
 def open_page(page, url: str, title: str) -> None:
     page.goto(url)
     page.wait_for_selector(f"h1:has-text('{title}')", timeout=60_000)
     page.wait_for_selector(".js-plotly-plot", timeout=60_000)
-
-
-def press_slider(page, label: str, key: str, times: int) -> None:
-    thumb = page.locator("[data-testid='stSlider']", has_text=label).first.get_by_role("slider")
-    thumb.focus()
-    for _ in range(times):
-        thumb.press(key)
 
 
 def wait_metric_change(page, label: str, before: str) -> None:

@@ -12,15 +12,6 @@ from core.rnn import predict, rnn_lm
 from core.vocab import Vocab
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny ops: one thread is much faster than two threads fighting over shared cores."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 def test_sequential_batches_continue_each_row():
     data = SeqBatches(list(range(35)), batch_size=2, num_steps=5)
     assert len(data) == 3 and data.num_examples == 30

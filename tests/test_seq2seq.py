@@ -27,15 +27,6 @@ NUM_STEPS = 6
 RESERVED = ["<pad>", "<bos>", "<eos>"]
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny ops: one thread is much faster than two threads fighting over shared cores."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 def _data():
     src = [s.split() for s, _ in PAIRS]
     tgt = [t.split() for _, t in PAIRS]
