@@ -214,8 +214,8 @@ def _archive(S: PanelState) -> None:
 def _tick(S: PanelState) -> None:
     place = slot_pool().poll(session_id())
     if place:
-        S.message = (f"Queued: {place} ahead of you or at the front. Training starts by itself "
-                     f"when one of the server's training slots frees up.")
+        S.message = (f"Queued: place {place} in line for the server's {slot_pool().capacity} training "
+                     f"slot(s). Training starts by itself when a slot frees up.")
         return
     S.message = ""
     target = S.stop_at_epoch
