@@ -62,6 +62,7 @@ class PanelState:
     running: bool = False
     stop_at_epoch: int | None = None  # set by Step
     autostart: bool = False
+    wait_a_tick: bool = False  # started by a preset: first tick on the timer, see _sync
     live: dict = field(default_factory=dict)  # the live hyperparameters now on the page
     queue: list[dict] = field(default_factory=list)  # overrides for the runs still to come
     runs: list[dict] = field(default_factory=list)  # finished runs
@@ -100,10 +101,11 @@ def live_panel(
         _buttons(S, key, live)
         if S.running != ticking:  # Start/Pause pressed: the tick must be (un)scheduled by a full run
             st.rerun()
-        if S.running:
+        if S.running and not S.wait_a_tick:
             _tick(S)
             if not S.running:  # finished (or stopped) during this tick
                 st.rerun()
+        S.wait_a_tick = False
         _draw(S, key, charts_, readouts, view)
 
     body()
@@ -135,9 +137,12 @@ def _sync(S: PanelState, build, config, live, full, label) -> None:
     if not any(t.started for t in S.trainers.values()):
         S.run_label = S.label
     if S.autostart:
+        # A preset's run starts in the script run that applied its widget overrides.
+        # Its first tick waits for the fragment's timer: a run that finished right here
+        # would st.rerun() with the widget values the browser sent before the override.
         S.autostart = False
         _restart(S)
-        S.running = True
+        S.running, S.wait_a_tick = True, True
 
 
 def _restart(S: PanelState) -> None:
@@ -320,6 +325,7 @@ def _figure(S: PanelState, key: str, chart: Chart):
             ys = [f(rec[k]) for rec in records if rec.get(k) is not None]
             color = charts.PALETTE[(m if many else c) % len(charts.PALETTE)]
             dash = dashes[c % len(dashes)] if many else "solid"
-            charts.add_line(fig, xs, ys, " · ".join(p for p in (name, label) if p), color=color, dash=dash,
+            current = S.run_label if S.runs else ""  # beside older runs, say which this is
+            charts.add_line(fig, xs, ys, " · ".join(p for p in (current, name, label) if p), color=color, dash=dash,
                             mode="lines+markers" if len(xs) < 3 else "lines")
     return fig

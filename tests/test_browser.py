@@ -80,3 +80,19 @@ def test_weight_decay_trains_live(app_url, page):
     assert 0 < w_norm < 1, w_norm  # from about 14 at the start: λ = 3 shrinks the weights
     no_exceptions(page)
     shot(page, "browser-weight-decay")
+
+
+def test_compare_preset_ends_on_lambda_3_and_stays_there(app_url, page):
+    """The preset trains λ = 0, then λ = 3, and overlays them; the page must keep showing
+    λ = 3 afterwards (a run that starts and ends within one script run must not bring
+    back the widget value from before the preset)."""
+    page.goto(app_url + "/weight_decay")
+    page.wait_for_selector("button:has-text('Compare')", timeout=60_000)
+    page.get_by_role("button", name="Compare λ = 0 and λ = 3").click()
+    page.wait_for_function("() => Array.from(document.querySelectorAll('.js-plotly-plot'))"
+                           ".flatMap(el => el.data || []).some(tr => tr.name === 'λ=0 · test')", timeout=60_000)
+    page.wait_for_selector("text=Epoch 100 of 100", timeout=60_000)
+    time.sleep(2.0)
+    assert page.locator("text=Losses shown").first.inner_text().startswith("λ = 3.")
+    assert "lambd=3" in page.url
+    no_exceptions(page)

@@ -93,3 +93,14 @@ def test_divergence_is_explained_on_the_page(at, monkeypatch):
     press(at, "start")
     assert t.diverged and not S.running
     assert any("NaN" in w.value for w in at.warning)
+
+
+def test_compare_preset_trains_both_and_overlays_the_first(at):
+    at.button(key=f"{KEY}:preset:Compare λ = 0 and λ = 3").click().run()
+    tick_until_stopped(at)
+    S = state(at)
+    assert [r["label"] for r in S.runs] == ["λ=0"]
+    assert S.run_label == "λ=3" and S.trainers[""].done and not S.queue
+    assert at.slider(key="lambd").value == 3.0
+    assert 10 < S.runs[0]["epochs"][""][-1]["w_norm"] < 16
+    assert S.trainers[""].history.epochs[-1]["w_norm"] < 0.7
