@@ -62,7 +62,8 @@ def dataset(label: str, load: Callable[..., Any], *, cache_key: Hashable,
     except (ValueError, OSError) as err:  # a file that is there but broken
         missing = dl.DataUnavailable(label, [], reason=str(err))
 
-    st.warning(f"**{label} is not available here.** {missing.hint}", icon=":material/cloud_off:")
+    what = f" (`{missing.name}` is missing)" if missing.name != label else ""
+    st.warning(f"**{label} is not available here**{what}. {missing.hint}", icon=":material/cloud_off:")
     with st.expander("Where the playground looked", expanded=False):
         st.code(missing.message, language=None)
     if not dl.offline() and st.button(f"Download {label}", icon=":material/download:", key=f"dl:{cache_key}"):

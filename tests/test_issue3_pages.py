@@ -116,7 +116,8 @@ def no_data(tmp_path, monkeypatch):
 def test_missing_data_warns_and_the_stand_in_works(no_data, path, missing):
     at = open_page(path)
     assert not at.exception, at.exception
-    assert "not available" in " ".join(w.value for w in at.warning)
+    warning = " ".join(w.value for w in at.warning)
+    assert "not available" in warning and missing in warning  # the headline names the file
     looked = " ".join(c.value for c in at.code)  # the "Where the playground looked" box
     assert f"{missing} is not available" in looked and "Looked in" in looked and str(no_data) in looked
     assert not at.metric  # nothing pretends to be real data
