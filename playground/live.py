@@ -62,7 +62,8 @@ class PanelState:
     running: bool = False
     stop_at_epoch: int | None = None  # set by Step
     autostart: bool = False
-    wait_a_tick: bool = False  # started by a preset: first tick on the timer, see _sync
+    awaiting: dict = field(default_factory=dict)  # a preset's widget values not yet confirmed, see _confirmed
+    waited: int = 0  # ticks spent awaiting them
     live: dict = field(default_factory=dict)  # the live hyperparameters now on the page
     queue: list[dict] = field(default_factory=list)  # overrides for the runs still to come
     runs: list[dict] = field(default_factory=list)  # finished runs
@@ -101,11 +102,10 @@ def live_panel(
         _buttons(S, key, live)
         if S.running != ticking:  # Start/Pause pressed: the tick must be (un)scheduled by a full run
             st.rerun()
-        if S.running and not S.wait_a_tick:
+        if S.running and _confirmed(S):
             _tick(S)
             if not S.running:  # finished (or stopped) during this tick
                 st.rerun()
-        S.wait_a_tick = False
         _draw(S, key, charts_, readouts, view)
 
     body()
@@ -137,12 +137,9 @@ def _sync(S: PanelState, build, config, live, full, label) -> None:
     if not any(t.started for t in S.trainers.values()):
         S.run_label = S.label
     if S.autostart:
-        # A preset's run starts in the script run that applied its widget overrides.
-        # Its first tick waits for the fragment's timer: a run that finished right here
-        # would st.rerun() with the widget values the browser sent before the override.
         S.autostart = False
         _restart(S)
-        S.running, S.wait_a_tick = True, True
+        S.running = True
 
 
 def _restart(S: PanelState) -> None:
@@ -198,8 +195,23 @@ def _start_preset(S: PanelState, runs: list[dict]) -> None:
 
 def _next_in_queue(S: PanelState) -> None:
     if S.queue:
-        request_overrides(S.queue.pop(0))
+        S.awaiting = S.queue.pop(0)
+        S.waited = 0
+        request_overrides(S.awaiting)
         S.autostart = True
+
+
+def _confirmed(S: PanelState, patience: int = 10) -> bool:
+    """Whether a preset's run may train: once the browser reports the widget values
+    the preset set (or after `patience` ticks, if the user moved them meanwhile).
+    Training earlier could finish a short run inside a run that still carries the
+    browser's old values, and the st.rerun() that follows would bring them back."""
+    if S.awaiting and S.waited < patience and (S.waited == 0 or any(
+            st.session_state.get(k) != v for k, v in S.awaiting.items())):
+        S.waited += 1  # the first run is the one that set them: it proves nothing
+        return False
+    S.awaiting = {}
+    return True
 
 
 def _archive(S: PanelState) -> None:
