@@ -91,9 +91,8 @@ def live_panel(
     _sync(S, build, config, live, full, label)
 
     for text, runs in presets:
-        if st.button(text, key=f"{key}:preset:{text}", icon=":material/compare_arrows:",
-                     on_click=_start_preset, args=(S, runs)):
-            pass
+        st.button(text, key=f"{key}:preset:{text}", icon=":material/compare_arrows:",
+                  on_click=_start_preset, args=(S, runs))
 
     ticking = S.running
 
