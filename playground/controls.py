@@ -17,46 +17,50 @@ from .state import apply_overrides
 SEED_MAX = 2**31 - 1
 
 
+def _bound(kind: str, label: str, key: str, default: dict, container, **kw):
+    """Draw widget `kind` bound to the URL under `key`; `default` (e.g. {"value": 3})
+    is passed only while the session has no value for the key."""
+    apply_overrides()
+    widget = getattr(container or st, kind)
+    return widget(label, key=key, bind="query-params", **({} if key in st.session_state else default), **kw)
+
+
 def slider(label: str, key: str, min_value, max_value, value, step=None, *, help=None, format=None,
            container=None):
-    apply_overrides()
-    c = container or st
-    kw = {} if key in st.session_state else {"value": value}
-    return c.slider(label, min_value=min_value, max_value=max_value, step=step, key=key, help=help,
-                    format=format, bind="query-params", **kw)
+    return _bound("slider", label, key, {"value": value}, container, min_value=min_value,
+                  max_value=max_value, step=step, help=help, format=format)
 
 
 def select_slider(label: str, key: str, options, value, *, help=None, format_func=str, container=None):
-    apply_overrides()
-    c = container or st
-    kw = {} if key in st.session_state else {"value": value}
-    return c.select_slider(label, options=options, key=key, help=help, format_func=format_func,
-                           bind="query-params", **kw)
+    return _bound("select_slider", label, key, {"value": value}, container, options=options, help=help,
+                  format_func=format_func)
 
 
 def selectbox(label: str, key: str, options, value=None, *, help=None, format_func=str, container=None):
-    apply_overrides()
-    c = container or st
     options = list(options)
     index = options.index(value) if value in options else 0
-    kw = {} if key in st.session_state else {"index": index}
-    return c.selectbox(label, options, key=key, help=help, format_func=format_func, bind="query-params", **kw)
+    return _bound("selectbox", label, key, {"index": index}, container, options=options, help=help,
+                  format_func=format_func)
+
+
+def multiselect(label: str, key: str, options, value, *, help=None, format_func=str, container=None):
+    return _bound("multiselect", label, key, {"default": list(value)}, container, options=list(options),
+                  help=help, format_func=format_func)
+
+
+def segmented_control(label: str, key: str, options, value, *, help=None, container=None):
+    return _bound("segmented_control", label, key, {"default": value}, container, options=list(options),
+                  required=True, help=help)
 
 
 def toggle(label: str, key: str, value=False, *, help=None, container=None):
-    apply_overrides()
-    c = container or st
-    kw = {} if key in st.session_state else {"value": value}
-    return c.toggle(label, key=key, help=help, bind="query-params", **kw)
+    return _bound("toggle", label, key, {"value": value}, container, help=help)
 
 
 def text_input(label: str, key: str, value: str = "", *, help=None, max_chars=None, placeholder=None,
                container=None):
-    apply_overrides()
-    c = container or st
-    kw = {} if key in st.session_state else {"value": value}
-    return c.text_input(label, key=key, help=help, max_chars=max_chars, placeholder=placeholder,
-                        bind="query-params", **kw)
+    return _bound("text_input", label, key, {"value": value}, container, help=help, max_chars=max_chars,
+                  placeholder=placeholder)
 
 
 def sidebar_seed_and_device() -> None:

@@ -22,9 +22,7 @@ st.markdown(
     "the *k* most likely prefixes at each step and expands only those. Finished candidates are ranked by")
 st.latex(r"\frac{1}{L^\alpha}\log P(y_1,\ldots,y_L\mid\mathbf{c})"
          r"=\frac{1}{L^\alpha}\sum_{t'=1}^{L}\log P(y_{t'}\mid y_1,\ldots,y_{t'-1},\mathbf{c})")
-controls.apply_overrides()
-mode = st.segmented_control("Search over", [TOY, MODEL], key="beam_mode", required=True, bind="query-params",
-                            **({} if "beam_mode" in st.session_state else {"default": TOY}))
+mode = controls.segmented_control("Search over", "beam_mode", [TOY, MODEL], TOY)
 c1, c2 = st.columns(2)
 k = controls.slider("beam size k", "beam_k", 1, 6, 2, container=c1, help="k = 1 is greedy search.")
 alpha = controls.slider("length penalty α", "beam_alpha", 0.0, 1.5, 0.75, 0.05, container=c2,

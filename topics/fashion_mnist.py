@@ -8,7 +8,6 @@ from core.engine import Batches
 from core.fashion_mnist import load_fashion_mnist
 from playground import charts, controls
 from playground.data import dataset
-from playground.state import apply_overrides
 
 st.title("Image classification dataset")
 st.markdown("Fashion-MNIST: 28 × 28 grayscale images of clothing in 10 classes, 60,000 for training and "
@@ -49,10 +48,8 @@ def image_figure(grid, row_labels, rows, cols, key, height):
 
 
 st.header("Samples by class")
-apply_overrides()
-kw = {} if "classes" in st.session_state else {"default": list(range(len(labels)))}
-classes = st.multiselect("Classes", list(range(len(labels))), format_func=lambda i: labels[i], key="classes",
-                         bind="query-params", **kw)
+classes = controls.multiselect("Classes", "classes", range(len(labels)), range(len(labels)),
+                               format_func=lambda i: labels[i])
 c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
 per_class = controls.slider("images per class", "per_class", 1, 12, 8, container=c1)
 
