@@ -2,7 +2,7 @@
 the book's chapters, and the controls every page shares (seed, device)."""
 import streamlit as st
 
-from core.device import set_threads_once
+from core.train.device import set_threads_once
 from playground.catalog import by_chapter
 from playground.controls import sidebar_seed_and_device
 from playground.data import data_folder_setting

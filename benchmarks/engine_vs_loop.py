@@ -21,13 +21,13 @@ from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from core.device import pick_device, set_threads_once  # noqa: E402
-from core.engine import Batches, Supervised, Trainer  # noqa: E402
+from core.train.device import pick_device, set_threads_once  # noqa: E402
+from core.train.trainer import Batches, Supervised, Trainer  # noqa: E402
 
 
 def load_data(device):
     try:
-        from core.fashion_mnist import load_fashion_mnist
+        from core.data.fashion_mnist import load_fashion_mnist
 
         d = load_fashion_mnist(device=device, allow_download=False)
         return d.X_train, d.y_train, d.X_test, d.y_test, "Fashion-MNIST"

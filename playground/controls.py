@@ -10,7 +10,7 @@ from __future__ import annotations
 import streamlit as st
 import torch
 
-from core.device import cuda_available, pick_device
+from core.train.device import cuda_available, pick_device
 
 from .state import apply_overrides
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import streamlit as st
 
-from core import download as dl
+from core.data import download as dl
 
 MAX_CACHED = 6
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from core.engine import Batches, Supervised, Trainer
-from core.fashion_mnist import FashionMNIST, load_fashion_mnist
+from core.data.fashion_mnist import FashionMNIST, load_fashion_mnist
+from core.train.trainer import Batches, Supervised, Trainer
 
 from .data import dataset
 

@@ -22,7 +22,7 @@ from typing import Any
 
 import streamlit as st
 
-from core.engine import Trainer
+from core.train.trainer import Trainer
 
 from . import charts
 from .state import page_state, request_overrides, session_id, slot_pool

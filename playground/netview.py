@@ -106,7 +106,7 @@ def histogram_figure(title: str, series: dict[str, torch.Tensor], *, bins: int =
 
 
 def bn_figures(stat: dict, height: int = 260) -> list[go.Figure]:
-    """For one batch-norm layer (an item of core.batchnorm.bn_stats): running
+    """For one batch-norm layer (an item of core.models.lenet.bn_stats): running
     versus last-batch mean, running versus last-batch variance, and gamma, beta."""
     idx = list(range(len(stat["gamma"])))
     figs = []

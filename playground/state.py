@@ -7,8 +7,8 @@ from typing import Any
 
 import streamlit as st
 
-from core.device import default_slots
-from core.slots import SlotPool
+from core.train.device import default_slots
+from core.train.slots import SlotPool
 
 OVERRIDES = "_pending_overrides"
 

@@ -1,4 +1,4 @@
-"""Plotly drawing of a search tree laid out by core.beam_layout (nodes as
+"""Plotly drawing of a search tree laid out by core.ops.beam_layout (nodes as
 labelled markers, edges as lines; the beam highlighted, pruned branches
 faded), and the Back / Next controls that reveal it one step at a time."""
 from __future__ import annotations
@@ -11,7 +11,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from core.beam_layout import Placed, beam_at, edges, endings, layout
+from core.ops.beam_layout import Placed, beam_at, edges, endings, layout
 
 from . import charts, controls
 
@@ -92,7 +92,7 @@ def step_controls(key: str, last: int, *, default: int = 1, end: int | None = No
 def draw_search(tree, step: int, decode: Callable[[Sequence[int]], str], *, key: str, title: str,
                 num_steps: int, order: str = "prob", label_pruned: bool = True,
                 label_width: float = 0.8) -> list[Placed]:
-    """Lay out and draw core.beam's tree as it stands after `step`, with a caption
+    """Lay out and draw core.ops.beam's tree as it stands after `step`, with a caption
     of the beam kept at that step. `decode(tokens)` spells a token sequence.
     label_pruned=False: pruned nodes show their token only (large vocabularies)."""
     placed = layout(tree, upto=step, order=order)

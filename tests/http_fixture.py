@@ -99,7 +99,7 @@ def isolate(tmp_path, monkeypatch):
     """Empty data and cache folders, downloads allowed, every DATA_HUB URL
     pointing at a dead loopback port (a test must set the URLs it serves),
     and no Debian Fashion-MNIST folder. Returns (data_dir, cache_dir)."""
-    from core import download, fashion_mnist
+    from core.data import download, fashion_mnist
 
     data, cache = tmp_path / "data", tmp_path / "cache"
     data.mkdir()

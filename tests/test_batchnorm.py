@@ -5,7 +5,7 @@ import pytest
 import torch
 from torch import nn
 
-from core.batchnorm import (
+from core.models.lenet import (
     BatchNorm,
     batch_norm,
     bn_stats,
@@ -13,7 +13,7 @@ from core.batchnorm import (
     lenet,
     record_preactivations,
 )
-from core.engine import Batches, Supervised, Trainer
+from core.train.trainer import Batches, Supervised, Trainer
 
 TOL = {"atol": 1e-5, "rtol": 1e-5}
 
@@ -203,7 +203,7 @@ def test_bn_lenet_learns_faster_than_plain_lenet_at_lr_1():
 
 
 def test_probe_leaves_dropout_noise_alone():
-    from core.layers import dropout_mlp
+    from core.models.mlp import dropout_mlp
     net = dropout_mlp(num_inputs=12, num_hiddens1=16, num_hiddens2=16)(torch.Generator().manual_seed(0))
     for d in net.dropouts:
         d.generator = torch.Generator().manual_seed(9)  # one shared generator, like the trainer's

@@ -4,7 +4,7 @@ import math
 import pytest
 import torch
 
-from core.beam import ToyModel, beam_search, exhaustive_search, greedy_search, score
+from core.ops.beam import ToyModel, beam_search, exhaustive_search, greedy_search, score
 
 
 class RandomRNN:

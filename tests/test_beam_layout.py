@@ -1,13 +1,13 @@
-"""Layout of beam-search trees (core.beam_layout) and the seq2seq set-up (core.nmt_demo)."""
+"""Layout of beam-search trees (core.ops.beam_layout) and the seq2seq set-up (core.experiments.seq2seq)."""
 import math
 
 import pytest
 import torch
 
-from core.beam import ToyModel, beam_search
-from core.beam_layout import beam_at, edges, endings, layout
-from core.nmt_demo import BOOK_EXAMPLES, STAND_IN_PAIRS, make_trainer, normalize, stand_in_corpus
-from core.seq2seq import translate
+from core.experiments.seq2seq import BOOK_EXAMPLES, STAND_IN_PAIRS, make_trainer, normalize, stand_in_corpus
+from core.models.seq2seq import translate
+from core.ops.beam import ToyModel, beam_search
+from core.ops.beam_layout import beam_at, edges, endings, layout
 
 
 def toy_tree(k=2, **kw):

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from core.convexity import FUNCTIONS, gradient_descent, jensen
+from core.ops.convexity import FUNCTIONS, gradient_descent, jensen
 
 
 @pytest.mark.parametrize("name", [n for n, f in FUNCTIONS.items() if f.convex])

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from http_fixture import dead_url, sha1_of
 
-from core import download as dl
+from core.data import download as dl
 
 PAYLOAD = bytes(range(256)) * 1000  # 256,000 bytes: several 64 KiB chunks
 

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 import torch
 
-from core import download as dl
-from core import fashion_mnist as fm
+from core.data import download as dl
+from core.data import fashion_mnist as fm
 
 
 def fixture_files(n_train=12, n_test=5, seed=0):

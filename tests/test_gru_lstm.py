@@ -1,4 +1,4 @@
-"""core.gru_lstm: the book's GRU/LSTM language-model set-up for the page and benchmark."""
+"""core.experiments.gru_lstm: the book's GRU/LSTM language-model set-up for the page and benchmark."""
 from __future__ import annotations
 
 import statistics
@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from core.gru_lstm import (
+from core.experiments.gru_lstm import (
     BOOK,
     EQUATIONS,
     GATES,
@@ -19,7 +19,7 @@ from core.gru_lstm import (
     stand_in_corpus,
     untrained_net,
 )
-from core.rnn import gate_trace, predict
+from core.models.rnn import gate_trace, predict
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 from test_pages import APP, TIMEOUT
 
-from core.gru_lstm import NN_GRU_CANDIDATE
+from core.experiments.gru_lstm import NN_GRU_CANDIDATE
 from playground.data import _cached
 
 PAGE = "topics/gru_lstm.py"

@@ -5,8 +5,8 @@ import pytest
 import torch
 from http_fixture import real_file, sha1_of
 
-from core import download as dl
-from core import house
+from core.data import download as dl
+from core.data import house
 
 CATEGORICAL = [c for c in house.FEATURES if c not in house.NUMERIC]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from apptest_support import open_page, tick_until_stopped
 
-from core.slots import SlotPool
+from core.train.slots import SlotPool
 from playground import live
 from playground.state import slot_pool
 

@@ -6,10 +6,10 @@ import pytest
 import torch
 from torch import nn
 
-from core.engine import Trainer
-from core.lm import LMObjective, SeqBatches, perplexity
-from core.rnn import predict, rnn_lm
-from core.vocab import Vocab
+from core.data.vocab import Vocab
+from core.models.rnn import predict, rnn_lm
+from core.train.lm import LMObjective, SeqBatches, perplexity
+from core.train.trainer import Trainer
 
 
 def test_sequential_batches_continue_each_row():

@@ -5,7 +5,8 @@ import pytest
 import torch
 from torch import nn
 
-from core.rnn import (
+from core.data.vocab import Vocab
+from core.models.rnn import (
     RNNLM,
     GRUScratch,
     LSTMScratch,
@@ -15,7 +16,6 @@ from core.rnn import (
     predict,
     rnn_lm,
 )
-from core.vocab import Vocab
 
 
 def _inputs(num_steps=5, batch=3, num_inputs=4, seed=0):

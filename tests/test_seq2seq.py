@@ -5,8 +5,8 @@ import pytest
 import torch
 from torch import nn
 
-from core.engine import Batches, Trainer
-from core.seq2seq import (
+from core.data.vocab import Vocab
+from core.models.seq2seq import (
     MaskedSoftmaxCELoss,
     Seq2SeqDecoder,
     Seq2SeqEncoder,
@@ -17,7 +17,7 @@ from core.seq2seq import (
     sequence_mask,
     translate,
 )
-from core.vocab import Vocab
+from core.train.trainer import Batches, Trainer
 
 PAIRS = [("go .", "va !"), ("i lost .", "j'ai perdu ."), ("he's calm .", "il est calme ."),
          ("i'm home .", "je suis chez moi ."), ("we won .", "nous avons gagné ."),

@@ -3,7 +3,7 @@ import threading
 
 import pytest
 
-from core.slots import SlotPool
+from core.train.slots import SlotPool
 
 
 class Clock:

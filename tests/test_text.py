@@ -2,8 +2,8 @@
 import pytest
 from http_fixture import real_file, sha1_of
 
-from core import download as dl
-from core import text
+from core.data import download as dl
+from core.data import text
 
 SAMPLE = "The Time Machine, by H. G. Wells [1898]\n\n\nI\r\nThe Time Traveller (for so it will be\n"
 

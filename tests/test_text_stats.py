@@ -1,9 +1,9 @@
-"""n-grams, frequency tables and the index round trip (core.text_stats)."""
+"""n-grams, frequency tables and the index round trip (core.ops.text_stats)."""
 import pytest
 
-from core import text_stats as ts
-from core.text import lines_from_text, validate_text_upload
-from core.vocab import Vocab, tokenize
+from core.data.text import lines_from_text, validate_text_upload
+from core.data.vocab import Vocab, tokenize
+from core.ops import text_stats as ts
 
 
 def test_ngram_freqs_count_consecutive_tuples():

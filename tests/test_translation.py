@@ -6,8 +6,8 @@ import pytest
 import torch
 from http_fixture import real_file, sha1_of
 
-from core import download as dl
-from core import translation as tr
+from core.data import download as dl
+from core.data import translation as tr
 
 RAW = ("Go.\tVa !\tCC-BY 2.0 (France) Attribution: tatoeba.org\n"
        "Hi.\tSalut !\n"

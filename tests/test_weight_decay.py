@@ -2,7 +2,7 @@
 import pytest
 import torch
 
-from core.weight_decay import BOOK, make_data, make_trainer
+from core.experiments.weight_decay import BOOK, make_data, make_trainer
 
 
 def run(lambd, seed=0):

@@ -4,9 +4,17 @@ import html
 import pandas as pd
 import streamlit as st
 
-from core.beam import TOY_TABLE, ToyModel, beam_search, exhaustive_search, greedy_search
-from core.nmt_demo import BOOK, BOOK_EXAMPLES, STAND_IN_PAIRS, load_corpus, make_trainer, normalize, stand_in_corpus
-from core.seq2seq import bleu, translate
+from core.experiments.seq2seq import (
+    BOOK,
+    BOOK_EXAMPLES,
+    STAND_IN_PAIRS,
+    load_corpus,
+    make_trainer,
+    normalize,
+    stand_in_corpus,
+)
+from core.models.seq2seq import bleu, translate
+from core.ops.beam import TOY_TABLE, ToyModel, beam_search, exhaustive_search, greedy_search
 from playground import controls
 from playground.data import dataset
 from playground.live import MINIBATCH, Chart, Readout, live_panel

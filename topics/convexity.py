@@ -2,7 +2,7 @@
 import numpy as np
 import streamlit as st
 
-from core.convexity import FUNCTIONS, gradient_descent, jensen
+from core.ops.convexity import FUNCTIONS, gradient_descent, jensen
 from playground import charts, controls
 
 st.title("Convexity")

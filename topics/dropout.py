@@ -1,7 +1,7 @@
 """Dropout (book section 5.6): the book's MLP on Fashion-MNIST, with dropout after each hidden layer."""
 import streamlit as st
 
-from core.layers import dropout_mlp
+from core.models.mlp import dropout_mlp
 from playground import controls, grid, netview
 from playground.fmnist import classifier, fashion_mnist, is_stand_in
 from playground.live import ACCURACY, LOSS, MINIBATCH, Readout, live_panel

@@ -3,9 +3,9 @@ import pandas as pd
 import streamlit as st
 import torch
 
-from core import dataset_stats as ds
-from core.engine import Batches
-from core.fashion_mnist import load_fashion_mnist
+from core.data.fashion_mnist import load_fashion_mnist
+from core.ops import image_stats as ds
+from core.train.trainer import Batches
 from playground import charts, controls
 from playground.data import dataset
 

@@ -2,11 +2,11 @@
 character-level language models, with their gates read off for a typed text."""
 import streamlit as st
 
-from core import gru_lstm as gl
-from core.gru_lstm import BOOK, GATES, PAGE_DEFAULTS, clean_text, untrained_net
-from core.lm import perplexity
-from core.rnn import gate_trace, predict
-from core.text import load_corpus_time_machine
+from core.data.text import load_corpus_time_machine
+from core.experiments import gru_lstm as gl
+from core.experiments.gru_lstm import BOOK, GATES, PAGE_DEFAULTS, clean_text, untrained_net
+from core.models.rnn import gate_trace, predict
+from core.train.lm import perplexity
 from playground import charts, controls
 from playground.data import dataset
 from playground.live import Chart, live_panel

@@ -4,9 +4,9 @@ import pandas as pd
 import streamlit as st
 import torch
 
-from core import mt_stats as mt
-from core.engine import Batches
-from core.translation import read_data_nmt
+from core.data.translation import read_data_nmt
+from core.ops import translation_stats as mt
+from core.train.trainer import Batches
 from playground import charts, controls
 from playground.data import dataset
 

@@ -3,7 +3,8 @@ import streamlit as st
 import torch
 import torch.nn.functional as F
 
-from core.conv import (
+from core.data.fashion_mnist import TEXT_LABELS
+from core.ops.conv_arithmetic import (
     KERNELS,
     apply_conv,
     check_conv,
@@ -15,7 +16,6 @@ from core.conv import (
     make_kernel,
     test_pattern,
 )
-from core.fashion_mnist import TEXT_LABELS
 from playground import controls, grid
 from playground.fmnist import fashion_mnist
 

@@ -3,7 +3,7 @@ import streamlit as st
 import torch
 import torch.nn.functional as F
 
-from core.conv import check_conv, conv_output_shape, input_of_output, pool_grid, shift_comparison
+from core.ops.conv_arithmetic import check_conv, conv_output_shape, input_of_output, pool_grid, shift_comparison
 from playground import controls, grid
 
 INPUTS = {"arange": "0, 1, 2, ... (book)", "random": "random 0-9 (seeded)"}

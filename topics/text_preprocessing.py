@@ -3,9 +3,9 @@ frequency statistics of section 9.3."""
 import pandas as pd
 import streamlit as st
 
-from core import text_stats as ts
-from core.text import lines_from_text, locate_time_machine, validate_text_upload
-from core.vocab import Vocab, tokenize
+from core.data.text import lines_from_text, locate_time_machine, validate_text_upload
+from core.data.vocab import Vocab, tokenize
+from core.ops import text_stats as ts
 from playground import charts, controls
 from playground.data import dataset
 

@@ -1,7 +1,7 @@
 """Weight decay (book section 3.7): the L2 penalty on an overfitting linear model."""
 import streamlit as st
 
-from core.weight_decay import BOOK, make_trainer
+from core.experiments.weight_decay import BOOK, make_trainer
 from playground import controls
 from playground.live import LOSS, MINIBATCH, Chart, Readout, live_panel
 

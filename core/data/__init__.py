@@ -1,0 +1,1 @@
+"""Data sets: locating, downloading and parsing the book's files; vocabularies."""

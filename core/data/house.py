@@ -1,0 +1,89 @@
+"""Kaggle house prices (Ames), loaded and preprocessed as in the book."""
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pandas as pd
+import torch
+
+from core.data import download as dl
+
+TRAIN_NAME = "kaggle_house_pred_train.csv"
+TEST_NAME = "kaggle_house_pred_test.csv"
+LABEL = "SalePrice"
+# The training file's columns: Id, 79 features, SalePrice.
+COLUMNS = """Id MSSubClass MSZoning LotFrontage LotArea Street Alley LotShape LandContour
+Utilities LotConfig LandSlope Neighborhood Condition1 Condition2 BldgType HouseStyle
+OverallQual OverallCond YearBuilt YearRemodAdd RoofStyle RoofMatl Exterior1st Exterior2nd
+MasVnrType MasVnrArea ExterQual ExterCond Foundation BsmtQual BsmtCond BsmtExposure
+BsmtFinType1 BsmtFinSF1 BsmtFinType2 BsmtFinSF2 BsmtUnfSF TotalBsmtSF Heating HeatingQC
+CentralAir Electrical 1stFlrSF 2ndFlrSF LowQualFinSF GrLivArea BsmtFullBath BsmtHalfBath
+FullBath HalfBath BedroomAbvGr KitchenAbvGr KitchenQual TotRmsAbvGrd Functional Fireplaces
+FireplaceQu GarageType GarageYrBlt GarageFinish GarageCars GarageArea GarageQual GarageCond
+PavedDrive WoodDeckSF OpenPorchSF EnclosedPorch 3SsnPorch ScreenPorch PoolArea PoolQC Fence
+MiscFeature MiscVal MoSold YrSold SaleType SaleCondition SalePrice""".split()
+FEATURES = COLUMNS[1:-1]
+NUMERIC = """MSSubClass LotFrontage LotArea OverallQual OverallCond YearBuilt YearRemodAdd
+MasVnrArea BsmtFinSF1 BsmtFinSF2 BsmtUnfSF TotalBsmtSF 1stFlrSF 2ndFlrSF LowQualFinSF
+GrLivArea BsmtFullBath BsmtHalfBath FullBath HalfBath BedroomAbvGr KitchenAbvGr
+TotRmsAbvGrd Fireplaces GarageYrBlt GarageCars GarageArea WoodDeckSF OpenPorchSF
+EnclosedPorch 3SsnPorch ScreenPorch PoolArea MiscVal MoSold YrSold""".split()
+
+
+def locate_house(*, data_dir=None, progress=None, allow_download=True) -> tuple[Path, Path]:
+    """Paths of the train and test CSV (SHA-1 checked); `data_dir` is looked in first."""
+    folders = ([Path(data_dir)] if data_dir else []) + dl.default_candidates()
+    return tuple(dl.locate(name, candidates=folders, allow_download=allow_download,
+                           progress=progress) for name in (TRAIN_NAME, TEST_NAME))
+
+
+def load_house(data_dir=None, *, progress=None, allow_download=True):
+    """(train, test) DataFrames of the Kaggle house price competition."""
+    train_path, test_path = locate_house(data_dir=data_dir, progress=progress,
+                                         allow_download=allow_download)
+    return pd.read_csv(train_path), pd.read_csv(test_path)
+
+
+def preprocess_house(train: pd.DataFrame, test: pd.DataFrame):
+    """The book's preprocessing: standardise numeric features with the mean and
+    std of train and test together, replace missing numbers by 0 (the mean),
+    one-hot encode the rest with a column for "missing".
+    Returns (X_train, y_train (SalePrice, shape (n, 1)), X_test, feature_names)."""
+    all_features = pd.concat((train[FEATURES], test[FEATURES]))
+    numeric = all_features.select_dtypes(include="number").columns
+    all_features[numeric] = all_features[numeric].apply(lambda x: (x - x.mean()) / x.std())
+    all_features[numeric] = all_features[numeric].fillna(0)
+    categorical = [c for c in all_features.columns if c not in numeric]
+    all_features = pd.get_dummies(all_features, columns=categorical, dummy_na=True)
+    values = torch.tensor(all_features.to_numpy(dtype="float32"))
+    n_train = len(train)
+    y_train = torch.tensor(train[LABEL].to_numpy(dtype="float32").reshape(-1, 1))
+    return values[:n_train], y_train, values[n_train:], list(all_features.columns)
+
+
+def validate_house_csv(data: bytes, max_bytes: int = 5_000_000, *, kind: str = "train"):
+    """Check an uploaded house CSV and return it as a DataFrame; ValueError with a
+    message for a person otherwise. `kind='test'` makes SalePrice optional."""
+    dl.check_upload(data, max_bytes, "a CSV")
+    try:
+        df = pd.read_csv(io.BytesIO(data), encoding="utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise ValueError("The file is not UTF-8 text; save it as a UTF-8 CSV.") from e
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as e:
+        raise ValueError(f"The file is not a readable CSV: {e}") from e
+    required = COLUMNS if kind == "train" else COLUMNS[:-1]
+    missing = [c for c in required if c not in df.columns]
+    if missing:
+        shown = ", ".join(missing[:8]) + (f" and {len(missing) - 8} more" if len(missing) > 8 else "")
+        raise ValueError(f"The CSV lacks {len(missing)} required column(s): {shown}. "
+                         "Expected the columns of Kaggle's house prices train.csv.")
+    if df.empty:
+        raise ValueError("The CSV has a header but no rows.")
+    wanted = NUMERIC + ([LABEL] if LABEL in df.columns else [])
+    bad = [c for c in wanted if pd.to_numeric(df[c], errors="coerce").isna().sum() > df[c].isna().sum()]
+    if bad:
+        raise ValueError(f"Column(s) {', '.join(bad[:8])} must hold numbers but contain text.")
+    if LABEL in df.columns and (df[LABEL].isna().any() or (df[LABEL] <= 0).any()):
+        raise ValueError("SalePrice must be a positive number in every row.")
+    return df

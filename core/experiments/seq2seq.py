@@ -1,0 +1,98 @@
+"""The book's English-French seq2seq set-up for a page or a benchmark: the
+data with its reference translations, a small built-in stand-in, the trainer.
+
+BOOK holds the book's settings (section 10.7): embed 32, hidden 32, 2 GRU
+layers, dropout 0.1, num_steps 10, 600 sentence pairs, batch 64, Adam with
+lr 0.005, gradient clipping at 1, 300 epochs."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from core.data.translation import (
+    RESERVED,
+    NMTData,
+    build_array_nmt,
+    load_data_nmt,
+    preprocess_nmt,
+    read_data_nmt,
+    tokenize_nmt,
+)
+from core.data.vocab import Vocab
+from core.models.seq2seq import Seq2SeqObjective, seq2seq
+from core.train.trainer import Batches, Trainer
+
+BOOK = dict(embed_size=32, num_hiddens=32, num_layers=2, dropout=0.1, num_steps=10, num_examples=600,
+            batch_size=64, lr=0.005, grad_clip=1.0, num_epochs=300)
+
+# The book's four test sentences and their references (section 10.7.5).
+BOOK_EXAMPLES = {"go .": "va !", "i lost .": "j'ai perdu .", "he's calm .": "il est calme .",
+                 "i'm home .": "je suis chez moi ."}
+
+# A stand-in when fra.txt is missing: short pairs in the style of the data's
+# first lines (already preprocessed), the book's four examples among them.
+STAND_IN_PAIRS = [
+    ("go .", "va !"), ("run !", "cours !"), ("i lost .", "j'ai perdu ."), ("i won .", "j'ai gagné ."),
+    ("i ran .", "j'ai couru ."), ("he lost .", "il a perdu ."), ("he won .", "il a gagné ."),
+    ("he ran .", "il a couru ."), ("we lost .", "nous avons perdu ."), ("we won .", "nous avons gagné ."),
+    ("he's calm .", "il est calme ."), ("i'm calm .", "je suis calme ."), ("he's sad .", "il est triste ."),
+    ("i'm sad .", "je suis triste ."), ("he's late .", "il est en retard ."),
+    ("i'm late .", "je suis en retard ."), ("i'm home .", "je suis chez moi ."),
+    ("he's home .", "il est chez lui ."), ("i'm tired .", "je suis fatigué ."),
+    ("he's tired .", "il est fatigué ."),
+]
+
+
+@dataclass
+class Corpus:
+    data: NMTData
+    references: dict[str, str]  # preprocessed English -> its first French translation in the data
+    label: str = "fra.txt"  # where the pairs come from
+
+    def reference(self, sentence: str) -> str | None:
+        """The book's reference for its four examples, else the data's translation, else None."""
+        s = normalize(sentence)
+        return BOOK_EXAMPLES.get(s) or self.references.get(s)
+
+
+def normalize(sentence: str) -> str:
+    """The book's preprocessing (lower case, a space before , . ! ?), single spaces."""
+    return " ".join(preprocess_nmt(sentence).split())
+
+
+def load_corpus(num_steps: int = BOOK["num_steps"], num_examples: int = BOOK["num_examples"], *,
+                batch_size: int = BOOK["batch_size"], path=None, progress=None,
+                allow_download: bool = True) -> Corpus:
+    """fra.txt as the book loads it (load_data_nmt), with the references."""
+    raw = read_data_nmt(path, progress=progress, allow_download=allow_download)
+    data = load_data_nmt(batch_size, num_steps, num_examples, text=raw)
+    source, target = tokenize_nmt(preprocess_nmt(raw), num_examples)
+    references: dict[str, str] = {}
+    for s, t in zip(source, target):
+        references.setdefault(" ".join(s), " ".join(t))
+    return Corpus(data, references)
+
+
+def stand_in_corpus(num_steps: int = BOOK["num_steps"], batch_size: int = BOOK["batch_size"]) -> Corpus:
+    """STAND_IN_PAIRS as a Corpus; every word is in the vocabularies (min_freq 1)."""
+    source = [s.split() for s, _ in STAND_IN_PAIRS]
+    target = [t.split() for _, t in STAND_IN_PAIRS]
+    src_vocab = Vocab(source, min_freq=1, reserved_tokens=RESERVED)
+    tgt_vocab = Vocab(target, min_freq=1, reserved_tokens=RESERVED)
+    src_array, src_valid_len = build_array_nmt(source, src_vocab, num_steps)
+    tgt_array, tgt_valid_len = build_array_nmt(target, tgt_vocab, num_steps)
+    data = NMTData(src_array, src_valid_len, tgt_array, tgt_valid_len, src_vocab, tgt_vocab, batch_size)
+    return Corpus(data, dict(STAND_IN_PAIRS), "stand-in")
+
+
+def make_trainer(data: NMTData, *, seed: int = 0, device: torch.device | str = "cpu",
+                 num_epochs: int = BOOK["num_epochs"], lr: float = BOOK["lr"]) -> Trainer:
+    """The book's seq2seq and its training settings, on `data`."""
+    device = torch.device(device)
+    tensors = [t.to(device) for t in (data.src_array, data.src_valid_len, data.tgt_array, data.tgt_valid_len)]
+    net_fn = seq2seq(len(data.src_vocab), len(data.tgt_vocab), BOOK["embed_size"], BOOK["num_hiddens"],
+                     BOOK["num_layers"], BOOK["dropout"])
+    return Trainer(net_fn, Batches(*tensors, batch_size=data.batch_size),
+                   objective=Seq2SeqObjective(data.tgt_vocab["<bos>"]), optimizer="adam", lr=lr,
+                   grad_clip=BOOK["grad_clip"], num_epochs=num_epochs, seed=seed, device=device)

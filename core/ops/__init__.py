@@ -1,0 +1,1 @@
+"""Algorithms the pages picture: convolution arithmetic, searches, statistics of data sets."""

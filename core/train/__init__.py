@@ -1,0 +1,1 @@
+"""Training: the resumable trainer, its data batches, objectives, optimizers, slots and devices."""

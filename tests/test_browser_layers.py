@@ -1,0 +1,118 @@
+"""The dropout, padding and stride, pooling and batch-norm pages in a real browser (Debian's Chromium via Playwright
+against `streamlit run`): a control moves what is shown, training adds points
+to the live chart, and no Streamlit exception box appears. Screenshots go to
+test-artifacts/.
+
+Where Chromium or Playwright is missing these tests are skipped with the reason
+printed, except under CI (CI=true), where a missing browser is a failure."""
+from __future__ import annotations
+
+import pytest
+from browser_support import (
+    browser_page,
+    no_exceptions,
+    press_slider,
+    require_browser,
+    shot,
+)
+
+from core.ops.conv_arithmetic import shift_comparison
+
+pytestmark = pytest.mark.browser
+require_browser()
+
+
+@pytest.fixture
+def page():
+    with browser_page(height=1600) as p:
+        yield p
+
+
+PROGRESS_JS = """(title) => {
+    const xs = Array.from(document.querySelectorAll('.js-plotly-plot'))
+        .filter(el => el.layout && el.layout.title && (el.layout.title.text || '').includes(title))
+        .flatMap(el => el.data || []).flatMap(tr => Array.from(tr.x || []));
+    return xs.length ? Math.max(...xs) : 0;
+}"""
+
+
+def chart_progress(page, title: str) -> float:
+    """The largest x (epochs trained) in the plotly charts whose title contains
+    `title`; long curves are downsampled to a fixed number of points, so
+    progress shows in the largest x rather than in the number of points."""
+    return page.evaluate(PROGRESS_JS, title)
+
+
+def wait_progress_beyond(page, title: str, value: float, timeout: float = 90_000) -> float:
+    page.wait_for_function(f"([t, v]) => ({PROGRESS_JS})(t) > v", arg=[title, value], timeout=timeout)
+    return chart_progress(page, title)
+
+
+def metric_text(page, label: str) -> str:
+    return page.locator("[data-testid='stMetric']", has_text=label).first.inner_text()
+
+
+def open_page(page, url: str, title: str) -> None:
+    page.goto(url)
+    page.wait_for_selector(f"h1:has-text('{title}')", timeout=60_000)
+    page.wait_for_selector(".js-plotly-plot", timeout=60_000)
+
+
+def wait_metric_change(page, label: str, before: str) -> None:
+    page.wait_for_function(
+        "([l, b]) => Array.from(document.querySelectorAll('[data-testid=\"stMetric\"]'))"
+        ".some(m => m.innerText.includes(l) && m.innerText !== b)", arg=[label, before], timeout=30_000)
+
+
+def wait_metric(page, label: str, value: str) -> None:
+    """Until the metric with this label shows `value` (as its own line)."""
+    page.wait_for_function(
+        "([l, v]) => Array.from(document.querySelectorAll('[data-testid=\"stMetric\"]'))"
+        ".some(m => m.innerText.includes(l) && m.innerText.split('\\n').some(t => t.trim() === v))",
+        arg=[label, value], timeout=30_000)
+
+
+def test_padding_stride_page(app_url, page):
+    open_page(page, app_url + "/padding_stride?n_h=8&n_w=8&k_h=3&k_w=3", "Padding and stride")
+    label = "output shape (book's formula)"
+    before = metric_text(page, label)
+    assert before.endswith("8 × 8"), before
+    press_slider(page, "stride s_h", "ArrowRight", 1)
+    wait_metric_change(page, label, before)
+    wait_metric(page, label, "4 × 8")  # both, once the rerun has drawn them
+    wait_metric(page, "output shape (torch's conv2d)", "4 × 8")
+    page.wait_for_url("**s_h=2**", timeout=30_000)
+    no_exceptions(page)
+    shot(page, "browser-padding-stride")
+
+
+def test_pooling_page(app_url, page):
+    open_page(page, app_url + "/pooling", "Pooling")
+    label = "pooled outputs unchanged"
+    before = metric_text(page, label)
+    press_slider(page, "shift", "ArrowRight", 1)
+    wait_metric_change(page, label, before)
+    expected = shift_comparison(shift=2, mode="max")["pool_unchanged"]
+    wait_metric(page, label, f"{expected:.0%}")
+    no_exceptions(page)
+    shot(page, "browser-pooling")
+
+
+@pytest.mark.parametrize("path, title, inside", [("dropout", "Dropout", "The network on one test image"),
+                                                 ("batch_norm", "Batch normalization", "Inputs of the sigmoids")])
+def test_training_page_adds_points_live(app_url, page, path, title, inside):
+    open_page(page, f"{app_url}/{path}", title)
+    page.wait_for_selector("button:has-text('Start')", timeout=30_000)
+    page.get_by_role("button", name="Start").click()
+    page.wait_for_selector("button:has-text('Pause')", timeout=30_000)
+    first = wait_progress_beyond(page, "Minibatch loss", 0.0)  # the first minibatches are drawn
+    second = wait_progress_beyond(page, "Minibatch loss", first)  # and later ones join them
+    assert second > first > 0, (first, second)
+    no_exceptions(page)
+    shot(page, f"browser-{path.replace('_', '-')}")
+    page.get_by_role("button", name="Pause").click()
+    page.wait_for_selector("button:has-text('Start')", timeout=30_000)
+    page.set_viewport_size({"width": 1400, "height": 3000})  # the app scrolls inside: a tall window shows all
+    page.get_by_text(inside).first.wait_for(timeout=30_000)
+    no_exceptions(page)
+    shot(page, f"browser-{path.replace('_', '-')}-inside")

@@ -1,0 +1,129 @@
+"""The three dataset pages (Fashion-MNIST, text preprocessing, machine
+translation data) through AppTest: the numbers they show are the core's, bad
+input gives a message, and missing data gives the warning and a stand-in."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+from streamlit.testing.v1 import AppTest
+
+from core.data import fashion_mnist
+from core.data.text import lines_from_text
+from core.data.vocab import Vocab, tokenize
+from core.ops import translation_stats as mt
+from core.train.trainer import Batches
+from playground.data import _cached
+
+APP = str(Path(__file__).resolve().parents[1] / "streamlit_app.py")
+TEXT_PAGE, MT_PAGE, FM_PAGE = "topics/text_preprocessing.py", "topics/mt_dataset.py", "topics/fashion_mnist.py"
+PASTED = "The cat sat on the mat.\nThe dog sat on the log!\n\nA cat, a dog, a mat and a log.\n"
+
+
+def open_page(path: str, query: dict | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params.update(query or {})
+    at.run()
+    return at.switch_page(path).run()
+
+
+def metric(at: AppTest, label: str) -> str:
+    return next(m.value for m in at.metric if m.label == label)
+
+
+def errors(at: AppTest) -> str:
+    return " ".join(e.value for e in at.error)
+
+
+@pytest.mark.parametrize("token", ["word", "char"])
+def test_text_page_vocab_size_is_the_cores(token):
+    at = open_page(TEXT_PAGE, {"text_source": "Your text", "token": token, "min_freq": "0"})
+    at.text_area(key="pasted_text").input(PASTED).run()
+    assert not at.exception, at.exception
+    expected = len(Vocab(tokenize(lines_from_text(PASTED), token), min_freq=0))
+    assert int(metric(at, "vocabulary size").replace(",", "")) == expected
+    assert metric(at, "tokens mapped to <unk>") == "0"
+    at.slider(key="min_freq").set_value(3).run()
+    vocab = Vocab(tokenize(lines_from_text(PASTED), token), min_freq=3)
+    assert int(metric(at, "vocabulary size").replace(",", "")) == len(vocab)
+    assert at.success and "Round trip" in at.success[0].value
+
+
+@pytest.mark.parametrize("pasted, words", [("1234 ?!", "no letters"), ("", "empty")])
+def test_text_page_bad_paste_gives_a_message(pasted, words):
+    at = open_page(TEXT_PAGE, {"text_source": "Your text"})
+    at.text_area(key="pasted_text").input(pasted).run()
+    assert not at.exception, at.exception
+    assert words in errors(at)
+    assert at.text_area(key="pasted_text").value == pasted  # nothing lost
+
+
+@pytest.mark.parametrize("content, words", [(b"\x00\x01binary", "binary"), ("café".encode("latin-1"), "UTF-8")])
+def test_text_page_bad_upload_gives_a_message(content, words):
+    at = open_page(TEXT_PAGE, {"text_source": "Your text"})
+    at.file_uploader(key="text_upload").set_value(("bad.txt", content, "text/plain")).run()
+    assert not at.exception, at.exception
+    assert "That file cannot be used" in errors(at) and words in errors(at)
+
+
+def test_mt_page_padded_batch_has_the_cores_valid_lengths():
+    at = open_page(MT_PAGE, {"pairs_source": "Your pairs", "num_steps": "5"})
+    assert not at.exception, at.exception
+    _, _, data = mt.nmt_view(mt.SAMPLE_PAIRS, 600, 5)
+    batches = Batches(data.src_array, data.src_valid_len, data.tgt_array, data.tgt_valid_len, batch_size=8)
+    _, X_valid, _, Y_valid = next(iter(batches.epoch(torch.Generator().manual_seed(0))))
+    src, tgt = at.dataframe[-2].value, at.dataframe[-1].value
+    assert src["valid_len"].tolist() == X_valid.tolist()
+    assert tgt["valid_len"].tolist() == Y_valid.tolist()
+    cells = src.drop(columns="valid_len")
+    assert cells.shape[1] == 5
+    assert (cells != "<pad>").sum(axis=1).tolist() == X_valid.tolist()
+    assert metric(at, "source vocabulary") == str(len(data.src_vocab))
+    assert metric(at, "target vocabulary") == str(len(data.tgt_vocab))
+
+
+@pytest.mark.parametrize("pasted, words", [("Go. Va !\nHi. Salut !", "tab"), ("   ", "empty")])
+def test_mt_page_bad_pairs_give_a_message(pasted, words):
+    at = open_page(MT_PAGE, {"pairs_source": "Your pairs"})
+    at.text_area(key="pasted_pairs").input(pasted).run()
+    assert not at.exception, at.exception
+    assert words in errors(at)
+
+
+def test_mt_page_bad_upload_gives_a_message():
+    at = open_page(MT_PAGE, {"pairs_source": "Your pairs"})
+    at.file_uploader(key="pairs_upload").set_value(("pairs.txt", "Go.\tÇa".encode("latin-1"), "text/plain")).run()
+    assert not at.exception, at.exception
+    assert "That file cannot be used" in errors(at) and "UTF-8" in errors(at)
+
+
+@pytest.fixture
+def no_data(tmp_path, monkeypatch):
+    data, cache = tmp_path / "data", tmp_path / "cache"
+    data.mkdir()
+    monkeypatch.setenv("PLAYGROUND_DATA_DIR", str(data))
+    monkeypatch.setenv("PLAYGROUND_CACHE_DIR", str(cache))
+    monkeypatch.setenv("PLAYGROUND_OFFLINE", "1")
+    monkeypatch.setattr(fashion_mnist, "DEBIAN_DIR", tmp_path / "no-debian")
+    _cached.clear()
+    yield data
+    _cached.clear()
+
+
+@pytest.mark.parametrize("path, missing", [(FM_PAGE, "train-images-idx3-ubyte.gz"),
+                                           (TEXT_PAGE, "timemachine.txt"), (MT_PAGE, "fra.txt")])
+def test_missing_data_warns_and_the_stand_in_works(no_data, path, missing):
+    at = open_page(path)
+    assert not at.exception, at.exception
+    warning = " ".join(w.value for w in at.warning)
+    assert "not available" in warning and missing in warning  # the headline names the file
+    looked = " ".join(c.value for c in at.code)  # the "Where the playground looked" box
+    assert f"{missing} is not available" in looked and "Looked in" in looked and str(no_data) in looked
+    assert not at.metric  # nothing pretends to be real data
+    assert not any(b.label.startswith("Download") for b in at.button)  # offline: no download offered
+    toggle = next(t for t in at.toggle if t.label.startswith("Continue with a stand-in"))
+    toggle.set_value(True).run()
+    assert not at.exception, at.exception
+    assert any("Stand-in data" in i.value for i in at.info)
+    assert at.metric and at.get("plotly_chart")
