@@ -4,7 +4,7 @@ import streamlit as st
 
 from core.train.device import set_threads_once
 from playground.catalog import by_chapter
-from playground.controls import sidebar_seed_and_device
+from playground.controls import PAGE, sidebar_seed_and_device
 from playground.data import data_folder_setting
 
 set_threads_once()
@@ -15,6 +15,7 @@ sections = {"": [home]}
 for chapter, topics in by_chapter().items():
     sections[chapter] = [st.Page(t.path, title=t.title, icon=t.icon, url_path=t.url_path) for t in topics]
 page = st.navigation(sections)
+st.session_state[PAGE] = page.url_path or "home"  # namespaces each page's widget keys
 sidebar_seed_and_device()
 data_folder_setting()
 page.run()

@@ -4,7 +4,7 @@ Two parts, each for scratch GRU, scratch LSTM, concise GRU (nn.GRU) and concise
 LSTM (nn.LSTM) on The Time Machine (the real file when it can be found, else the
 page's stand-in text, said so in the output):
 
-1. the page's defaults (core.experiments.gru_lstm.PAGE_DEFAULTS): perplexity reached and
+1. the page's defaults (core.experiments.gru_lstm.PAGE): perplexity reached and
    tokens/sec after the default number of epochs;
 2. the book's settings (256 hidden units, batch 32, num_steps 35, lr 1, clip 1,
    first 10,000 characters, 500 epochs) for as many epochs as fit in
@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 from core.data import download as dl  # noqa: E402
 from core.data.text import load_corpus_time_machine  # noqa: E402
-from core.experiments.gru_lstm import BOOK, PAGE_DEFAULTS, make_trainer, stand_in_corpus  # noqa: E402
+from core.experiments.gru_lstm import BOOK, PAGE, make_trainer, stand_in_corpus  # noqa: E402
 from core.models.rnn import predict  # noqa: E402
 from core.train.device import pick_device, set_threads_once  # noqa: E402
 
@@ -55,13 +55,13 @@ def load():
 
 def train(corpus, vocab, kind, impl, *, num_hiddens, num_epochs, max_seconds, device, seed=0):
     t = make_trainer(corpus, len(vocab), kind=kind, impl=impl, num_hiddens=num_hiddens, num_epochs=num_epochs,
-                     lr=BOOK["lr"], seed=seed, device=device)
+                     lr=BOOK.lr, seed=seed, device=device)
     start = time.perf_counter()
     while not t.done and time.perf_counter() - start < max_seconds:
         t.advance(max_seconds=0.5)
     if device.type == "cuda":
         torch.cuda.synchronize()
-    tokens = t.step * BOOK["batch_size"] * BOOK["num_steps"]
+    tokens = t.step * BOOK.batch_size * BOOK.num_steps
     ppl = {e["epoch"]: math.exp(e["train_loss"]) for e in t.history.epochs}
     return t, ppl, tokens / max(t.elapsed, 1e-9)
 
@@ -73,7 +73,7 @@ def row(cells) -> str:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--seconds", type=float, default=120.0, help="time budget per model at the book's settings")
-    p.add_argument("--epochs", type=int, default=PAGE_DEFAULTS["num_epochs"], help="epochs at the page defaults")
+    p.add_argument("--epochs", type=int, default=PAGE.num_epochs, help="epochs at the page defaults")
     p.add_argument("--device", default="auto")
     p.add_argument("--skip-defaults", action="store_true")
     args = p.parse_args()
@@ -84,9 +84,9 @@ def main() -> None:
           f"torch threads: {threads}, torch {torch.__version__}")
 
     if not args.skip_defaults:
-        h, n = PAGE_DEFAULTS["num_hiddens"], PAGE_DEFAULTS["max_tokens"]
-        print(f"\n## Page defaults: {h} hidden units, first {n:,} characters, batch {BOOK['batch_size']}, "
-              f"num_steps {BOOK['num_steps']}, lr {PAGE_DEFAULTS['lr']:g}, clip {BOOK['grad_clip']:g}, "
+        h, n = PAGE.num_hiddens, PAGE.max_tokens
+        print(f"\n## Page defaults: {h} hidden units, first {n:,} characters, batch {BOOK.batch_size}, "
+              f"num_steps {BOOK.num_steps}, lr {PAGE.lr:g}, clip {BOOK.grad_clip:g}, "
               f"{args.epochs} epochs\n")
         print(row(["model", "epochs", "perplexity", "tokens/sec", "train seconds", "generated from 'time traveller '"]))
         print(row(["---"] * 6))
@@ -97,15 +97,15 @@ def main() -> None:
             print(row([f"{impl} {kind.upper()}", t.epoch, f"{ppl[t.epoch]:.2f}", f"{tps:,.0f}",
                        f"{t.elapsed:.1f}", f"`{text}`"]), flush=True)
 
-    print(f"\n## The book's settings: {BOOK['num_hiddens']} hidden units, first {BOOK['max_tokens']:,} characters, "
-          f"batch {BOOK['batch_size']}, num_steps {BOOK['num_steps']}, lr {BOOK['lr']:g}, clip {BOOK['grad_clip']:g}; "
-          f"{BOOK['num_epochs']} epochs or {args.seconds:g} s per model, whichever comes first\n")
-    marks = [m for m in MARKS if m <= BOOK["num_epochs"]]
+    print(f"\n## The book's settings: {BOOK.num_hiddens} hidden units, first {BOOK.max_tokens:,} characters, "
+          f"batch {BOOK.batch_size}, num_steps {BOOK.num_steps}, lr {BOOK.lr:g}, clip {BOOK.grad_clip:g}; "
+          f"{BOOK.num_epochs} epochs or {args.seconds:g} s per model, whichever comes first\n")
+    marks = [m for m in MARKS if m <= BOOK.num_epochs]
     print(row(["model", "epochs reached", "tokens/sec"] + [f"ppl @ {m}" for m in marks] + ["final ppl"]))
     print(row(["---"] * (4 + len(marks))))
     for kind, impl in MODELS:
-        t, ppl, tps = train(corpus[:BOOK["max_tokens"]], vocab, kind, impl, num_hiddens=BOOK["num_hiddens"],
-                            num_epochs=BOOK["num_epochs"], max_seconds=args.seconds, device=device)
+        t, ppl, tps = train(corpus[:BOOK.max_tokens], vocab, kind, impl, num_hiddens=BOOK.num_hiddens,
+                            num_epochs=BOOK.num_epochs, max_seconds=args.seconds, device=device)
         at = [f"{ppl[m]:.2f}" if m in ppl else "–" for m in marks]
         final = f"{ppl[t.epoch]:.2f}" if t.epoch else "–"
         print(row([f"{impl} {kind.upper()}", t.epoch, f"{tps:,.0f}"] + at + [final]), flush=True)

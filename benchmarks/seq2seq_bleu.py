@@ -72,7 +72,7 @@ def time_beams(net, corpus, ks, repeats: int):
     machine hits both alike)."""
     d = corpus.data
     net.eval()
-    prepared = [step_fn_for(net, d.src_vocab[src.split()], BOOK["num_steps"], d.src_vocab, d.tgt_vocab)
+    prepared = [step_fn_for(net, d.src_vocab[src.split()], BOOK.num_steps, d.src_vocab, d.tgt_vocab)
                 for src in BOOK_EXAMPLES]
     rows = []
     for k in ks:
@@ -84,7 +84,7 @@ def time_beams(net, corpus, ks, repeats: int):
                 steps, seconds = 0, 0.0
                 for step_fn, state in prepared:
                     t0 = time.perf_counter()
-                    res = beam_search(step_fn, d.tgt_vocab["<bos>"], d.tgt_vocab["<eos>"], k, BOOK["num_steps"],
+                    res = beam_search(step_fn, d.tgt_vocab["<bos>"], d.tgt_vocab["<eos>"], k, BOOK.num_steps,
                                       init_state=state, batched=batched, max_children=3)
                     seconds += time.perf_counter() - t0
                     steps += len(res.tree) - 1
@@ -100,7 +100,7 @@ def time_beams(net, corpus, ks, repeats: int):
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data")
-    ap.add_argument("--epochs", type=int, default=BOOK["num_epochs"])
+    ap.add_argument("--epochs", type=int, default=BOOK.num_epochs)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--repeats", type=int, default=20)
@@ -130,8 +130,8 @@ def main() -> None:
     print("| English | reference | book (greedy) | ours, greedy | BLEU | ours, beam k=3 α=.75 | BLEU |")
     print("|---|---|---|---|---:|---|---:|")
     for src, ref in BOOK_EXAMPLES.items():
-        greedy = translate(t.net, src, d.src_vocab, d.tgt_vocab, BOOK["num_steps"], k=1).text
-        beam = translate(t.net, src, d.src_vocab, d.tgt_vocab, BOOK["num_steps"], k=3, alpha=0.75).text
+        greedy = translate(t.net, src, d.src_vocab, d.tgt_vocab, BOOK.num_steps, k=1).text
+        beam = translate(t.net, src, d.src_vocab, d.tgt_vocab, BOOK.num_steps, k=3, alpha=0.75).text
         book, book_bleu = BOOK_OUTPUT[src]
         print(f"| {src} | {ref} | {book} ({book_bleu:.3f}) | {greedy} | {bleu(greedy, ref, 2):.3f} "
               f"| {beam} | {bleu(beam, ref, 2):.3f} |")

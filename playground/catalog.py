@@ -14,7 +14,7 @@ class Topic:
     blurb: str  # one line for the home page
     section: str = ""  # the book's section number
     training: bool = False  # trains live with the shared panel
-    main_control: tuple = ()  # (widget key, a non-default value) for the page tests
+    main_control: tuple = ()  # (setting name, a non-default value) for the page tests
     tags: tuple = field(default_factory=tuple)
 
     @property
@@ -37,7 +37,7 @@ CHAPTERS = [  # the book's chapters (d2l 1.0 numbering, as the sections below)
 TOPICS: list[Topic] = [
     Topic("topics/weight_decay.py", "Weight decay", "Linear Neural Networks for Regression", ":material/compress:",
           "Overfit 200 features with 20 examples, then watch the L2 penalty close the gap.",
-          section="3.7", training=True, main_control=("lambd", 3.0)),
+          section="3.7", training=True, main_control=("weight_decay", 3.0)),
     Topic("topics/convexity.py", "Convexity", "Optimization Algorithms", ":material/show_chart:",
           "Jensen's inequality on a chord, and gradient descent on convex and non-convex functions.",
           section="12.2", main_control=("fn", "x*cos(pi x)")),
@@ -62,7 +62,7 @@ TOPICS: list[Topic] = [
     Topic("topics/dropout.py", "Dropout", "Multilayer Perceptrons", ":material/grain:",
           "The book's dropout MLP on Fashion-MNIST: units drop out per minibatch; "
           "compare p = 0 and the train-test gap.",
-          section="5.6", training=True, main_control=("p2", 0.0)),
+          section="5.6", training=True, main_control=("dropout2", 0.0)),
     Topic("topics/padding_stride.py", "Padding and stride", "Convolutional Neural Networks", ":material/grid_on:",
           "Which input cells each output reads, the output-shape formula with your numbers, real images, channels.",
           section="7.3-7.4", main_control=("s_h", 3)),

@@ -10,8 +10,6 @@ import streamlit as st
 from core.train.device import default_slots
 from core.train.slots import SlotPool
 
-OVERRIDES = "_pending_overrides"
-
 
 def session_id() -> str:
     if "_sid" not in st.session_state:
@@ -24,18 +22,6 @@ def page_state(key: str, factory: Callable[[], Any]) -> Any:
     if key not in st.session_state:
         st.session_state[key] = factory()
     return st.session_state[key]
-
-
-def request_overrides(values: dict[str, Any]) -> None:
-    """Ask for widget values to be set at the start of the next full run
-    (a widget's value cannot change once it has been drawn in a run)."""
-    st.session_state[OVERRIDES] = {**st.session_state.get(OVERRIDES, {}), **values}
-
-
-def apply_overrides() -> None:
-    """Called by the entry script before any widget is drawn."""
-    for key, value in st.session_state.pop(OVERRIDES, {}).items():
-        st.session_state[key] = value
 
 
 @st.cache_resource

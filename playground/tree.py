@@ -77,7 +77,8 @@ def step_controls(key: str, last: int, *, default: int = 1, end: int | None = No
     end = last if end is None else min(end, last)
 
     def move(delta: int) -> None:
-        st.session_state[key] = max(0, min(end, int(st.session_state.get(key, default)) + delta))
+        now = int(st.session_state.get(controls.widget_key(key), default))
+        controls.set_value(key, max(0, min(end, now + delta)))
 
     c_back, c_next, c_slider = st.columns([1, 1, 5], vertical_alignment="bottom")
     step = controls.slider(label, key, 0, last, default, 1, container=c_slider,

@@ -20,8 +20,11 @@ def open_page(path: str, query: dict | None = None, timeout: float = TIMEOUT) ->
     return at.switch_page(path).run()
 
 
-def find_widget(at: AppTest, key: str):
-    """The widget with this key, whatever its kind; None when there is none."""
+def find_widget(at: AppTest, key: str, page: str | None = None):
+    """The widget with this key (or, with `page`, of that page's setting `key`),
+    whatever its kind; None when there is none."""
+    if page is not None:
+        key = f"{page}.{key}"
     for kind in WIDGET_KINDS:
         try:
             return getattr(at, kind)(key=key)
@@ -50,7 +53,7 @@ def tick_until_stopped(at: AppTest, max_ticks: int = 300) -> AppTest:
     """Re-run (each run is one tick of every live panel) until no panel is running."""
     for _ in range(max_ticks):
         states = [at.session_state[k] for k in list(at.session_state.keys()) if str(k).startswith("live:")]
-        if not any(S.running for S in states):
+        if not any(R.active for R in states):
             return at
         at.run()
         assert not at.exception, at.exception

@@ -46,12 +46,12 @@ def test_next_and_back_grow_and_shrink_the_tree():
         assert not at.exception, at.exception
         counts.append(tree_nodes(at))
     assert counts[0] < counts[1] < counts[2] and counts[3] == counts[1]
-    assert at.slider(key="beam_step").value == 2
+    assert at.slider(key="beam_search.beam_step").value == 2
 
 
 def test_the_step_is_read_from_the_url():
     at = open_page(PAGE, {"beam_step": "4", "beam_k": "2"})
-    assert at.slider(key="beam_step").value == 4
+    assert at.slider(key="beam_search.beam_step").value == 4
     ends = next(d.value for d in at.dataframe if "candidate" in d.value.columns)
     assert list(ends["candidate"]) == ["A C B <eos>", "A B C <eos>"]
 
@@ -60,7 +60,7 @@ def test_the_step_is_read_from_the_url():
 def model_page():
     """The real-model mode, trained a little (the stand-in pairs when fra.txt is missing)."""
     at = open_page(PAGE)
-    at.segmented_control(key="beam_mode").set_value("Trained seq2seq").run()
+    at.segmented_control(key="beam_search.beam_mode").set_value("Trained seq2seq").run()
     assert not at.exception, at.exception
     stand_in = [t for t in at.toggle if t.label.startswith("Continue with a stand-in")]
     if stand_in:
@@ -74,7 +74,7 @@ def test_model_mode_trains_and_the_loss_falls(model_page):
     at = model_page
     S = at.session_state["live:beam_seq2seq"]
     for _ in range(60):
-        if len(S.trainers[""].history.steps) >= 60 or not S.running:
+        if len(S.trainers[""].history.steps) >= 60 or not S.active:
             break
         at.run()
         assert not at.exception, at.exception
@@ -86,7 +86,7 @@ def test_model_mode_trains_and_the_loss_falls(model_page):
 
 def test_unknown_words_are_flagged(model_page):
     at = model_page
-    at.text_input(key="beam_src").set_value("go zzzq .").run()
+    at.text_input(key="beam_search.beam_src").set_value("go zzzq .").run()
     assert not at.exception, at.exception
     notes = " ".join(w.value for w in at.warning)
     assert "<unk>" in notes and "zzzq" in notes
@@ -94,21 +94,21 @@ def test_unknown_words_are_flagged(model_page):
 
 def pause(at):
     """Freeze the model: while it trains, every rerun is a tick that changes it."""
-    if at.session_state["live:beam_seq2seq"].running:
+    if at.session_state["live:beam_seq2seq"].active:
         at.button(key="beam_seq2seq:pause").click().run()
-    assert not at.session_state["live:beam_seq2seq"].running
+    assert not at.session_state["live:beam_seq2seq"].active
 
 
 def test_bleu_of_an_exact_reference_is_one(model_page):
     at = model_page
     pause(at)
     at.button(key="pick:i lost .").click().run()
-    assert at.text_input(key="beam_src").value == "i lost ."
-    at.slider(key="beam_mstep").set_value(10).run()
+    assert at.text_input(key="beam_search.beam_src").value == "i lost ."
+    at.slider(key="beam_search.beam_mstep").set_value(10).run()
     assert not at.exception, at.exception
     best = next(m.value for m in at.metric if m.label == "best translation")
     assert best and best != "…"
-    at.text_input(key="beam_ref").set_value(best).run()
+    at.text_input(key="beam_search.beam_ref").set_value(best).run()
     bleu = next(m.value for m in at.metric if m.label.startswith("BLEU"))
     assert bleu == "1.000"
     ends = next(d.value for d in at.dataframe if "candidate" in d.value.columns)

@@ -67,7 +67,7 @@ def test_home_navigation_and_a_slider(app_url, page):
 
 
 def test_weight_decay_trains_live(app_url, page):
-    page.goto(app_url + "/weight_decay?lambd=3&epochs=300")
+    page.goto(app_url + "/weight_decay?weight_decay=3&num_epochs=300")
     page.wait_for_selector("h1:has-text('Weight decay')", timeout=60_000)
     page.wait_for_selector("button:has-text('Start')", timeout=30_000)
     first = plotted_points(page)
@@ -82,17 +82,21 @@ def test_weight_decay_trains_live(app_url, page):
     shot(page, "browser-weight-decay")
 
 
-def test_compare_preset_ends_on_lambda_3_and_stays_there(app_url, page):
-    """The preset trains λ = 0, then λ = 3, and overlays them; the page must keep showing
-    λ = 3 afterwards (a run that starts and ends within one script run must not bring
-    back the widget value from before the preset)."""
-    page.goto(app_url + "/weight_decay")
+def test_compare_preset_trains_both_side_by_side(app_url, page):
+    """One click trains λ = 0 and λ = 3 side by side from the same initial weights;
+    the page's own λ and the URL are left alone."""
+    page.goto(app_url + "/weight_decay?weight_decay=1")
     page.wait_for_selector("button:has-text('Compare')", timeout=60_000)
     page.get_by_role("button", name="Compare λ = 0 and λ = 3").click()
+    page.wait_for_selector("text=Epoch 100 of 100", timeout=90_000)
     page.wait_for_function("() => Array.from(document.querySelectorAll('.js-plotly-plot'))"
-                           ".flatMap(el => el.data || []).some(tr => tr.name === 'λ=0 · test')", timeout=60_000)
-    page.wait_for_selector("text=Epoch 100 of 100", timeout=60_000)
-    time.sleep(2.0)
-    assert page.locator("text=Losses shown").first.inner_text().startswith("λ = 3.")
-    assert "lambd=3" in page.url
+                           ".flatMap(el => el.data || []).some(tr => tr.name === 'λ = 0 · test')", timeout=30_000)
+    names = page.evaluate("() => Array.from(document.querySelectorAll('.js-plotly-plot'))"
+                          ".flatMap(el => el.data || []).map(tr => tr.name)")
+    assert "λ = 3 · test" in names and "λ = 0 · train" in names
+    norms = [float(m.inner_text().split()[-1]) for m in page.locator("[data-testid='stMetric']:has-text('‖w‖')").all()]
+    assert len(norms) == 2 and norms[0] > 10 and norms[1] < 1, norms
+    assert page.locator("text=Losses shown").first.inner_text().startswith("λ = 1.")
+    assert "weight_decay=1" in page.url
     no_exceptions(page)
+    shot(page, "browser-weight-decay-compare")

@@ -74,7 +74,7 @@ def test_next_and_back_in_the_browser(app_url, page):
 
 
 def test_model_mode_trains_and_reveals_a_translation(app_url, page):
-    page.goto(app_url + "/beam_search?beam_mode=Trained+seq2seq&beam_epochs=10&beam_k=3")
+    page.goto(app_url + "/beam_search?beam_mode=Trained+seq2seq&num_epochs=10&beam_k=3")
     page.wait_for_selector("h1:has-text('Beam search, step by step')", timeout=60_000)
     stand_in = page.get_by_text("Continue with a stand-in")
     page.wait_for_selector("button:has-text('Start'), label:has-text('Continue with a stand-in')", timeout=60_000)

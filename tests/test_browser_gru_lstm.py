@@ -55,7 +55,7 @@ def open_page(page, url: str) -> None:
 
 
 def test_gru_trains_live_and_shows_gates(app_url, page):
-    open_page(page, app_url + "/gru_lstm?hidden=64")
+    open_page(page, app_url + "/gru_lstm?num_hiddens=64")
     no_exceptions(page)
     assert any("reset gate R" in t for t in heatmap_titles(page))
     assert any("untrained" in t for t in heatmap_titles(page))
@@ -81,7 +81,7 @@ def test_gru_trains_live_and_shows_gates(app_url, page):
 
 
 def test_lstm_from_the_url(app_url, page):
-    open_page(page, app_url + "/gru_lstm?cell=LSTM&hidden=32")
+    open_page(page, app_url + "/gru_lstm?cell=lstm&num_hiddens=32")
     no_exceptions(page)
     titles = " ".join(heatmap_titles(page))
     assert "forget gate F" in titles and "memory cell C" in titles

@@ -44,7 +44,7 @@ def test_text_page_vocab_size_is_the_cores(token):
     expected = len(Vocab(tokenize(lines_from_text(PASTED), token), min_freq=0))
     assert int(metric(at, "vocabulary size").replace(",", "")) == expected
     assert metric(at, "tokens mapped to <unk>") == "0"
-    at.slider(key="min_freq").set_value(3).run()
+    at.slider(key="text_preprocessing.min_freq").set_value(3).run()
     vocab = Vocab(tokenize(lines_from_text(PASTED), token), min_freq=3)
     assert int(metric(at, "vocabulary size").replace(",", "")) == len(vocab)
     assert at.success and "Round trip" in at.success[0].value

@@ -9,7 +9,6 @@ import pytest
 from streamlit.testing.v1 import AppTest
 from test_pages import APP, TIMEOUT
 
-from core.experiments.gru_lstm import NN_GRU_CANDIDATE
 from playground.data import _cached
 
 PAGE = "topics/gru_lstm.py"
@@ -59,7 +58,7 @@ def in_unit_interval(z) -> bool:
 
 @pytest.fixture(scope="module")
 def trained_gru():
-    at = open_page({"hidden": 64})
+    at = open_page({"num_hiddens": 64})
     assert not at.exception, at.exception
     train_a_little(at)
     return at
@@ -75,7 +74,7 @@ def test_gru_gates_are_in_the_unit_interval(trained_gru):
 
 
 def test_lstm_gates_and_cell():
-    at = open_page({"cell": "LSTM", "hidden": 32})
+    at = open_page({"cell": "lstm", "num_hiddens": 32})
     train_a_little(at, 3)
     maps = heatmaps(at)
     gates = {t: z for t, z in maps.items() if "gate" in t}
@@ -86,7 +85,7 @@ def test_lstm_gates_and_cell():
 
 def test_generated_text_has_the_requested_length(trained_gru):
     at = trained_gru
-    at.text_input(key="prefix").set_value("The Time ").run()
+    at.text_input(key="gru_lstm.prefix").set_value("The Time ").run()
     assert not at.exception, at.exception
     text = generated(at)
     assert text.startswith("the time ")
@@ -97,7 +96,7 @@ def test_switching_cell_changes_the_equations():
     at = open_page()
     gru = [x.value for x in at.latex]
     assert any(r"\mathbf{R}_t" in v for v in gru) and not any(r"\mathbf{C}_t" in v for v in gru)
-    at.selectbox(key="cell").set_value("lstm").run()
+    at.selectbox(key="gru_lstm.cell").set_value("lstm").run()
     lstm = [x.value for x in at.latex]
     assert any(r"\mathbf{C}_t" in v for v in lstm) and not any(r"\mathbf{R}_t" in v for v in lstm)
 
@@ -106,14 +105,14 @@ def test_concise_gru_explains_its_candidate():
     at = open_page({"impl": "concise"})
     assert not at.exception, at.exception
     assert any("load_weights_into_scratch" in i.value for i in at.info)
-    assert any(NN_GRU_CANDIDATE in x.value for x in at.latex)
+    assert any(r"\mathbf{b}_{hn}" in x.value for x in at.latex)  # torch\'s candidate, with its extra bias
     assert heatmaps(at)  # the concise net's gates are traced too
 
 
 def test_bad_text_gives_a_message():
     at = open_page()
-    at.text_input(key="prefix").set_value("1234 !!").run()
-    at.text_input(key="gate_text").set_value("...").run()
+    at.text_input(key="gru_lstm.prefix").set_value("1234 !!").run()
+    at.text_input(key="gru_lstm.gate_text").set_value("...").run()
     assert not at.exception, at.exception
     infos = " ".join(i.value for i in at.info)
     assert "prefix with at least one letter" in infos and "text with at least one letter" in infos
@@ -121,12 +120,12 @@ def test_bad_text_gives_a_message():
 
 
 def test_fewer_hidden_units_keep_the_unit_choice_valid():
-    at = open_page({"hidden": 128})
-    at.select_slider(key="block").set_value(96).run()
-    at.slider(key="unit").set_value(120).run()
-    at.select_slider(key="hidden").set_value(16).run()
+    at = open_page({"num_hiddens": 128})
+    at.select_slider(key="gru_lstm.block").set_value(96).run()
+    at.slider(key="gru_lstm.unit").set_value(120).run()
+    at.select_slider(key="gru_lstm.num_hiddens").set_value(16).run()
     assert not at.exception, at.exception
-    assert at.slider(key="unit").value == 0
+    assert at.slider(key="gru_lstm.unit").value == 0
     assert all(len(z) == 16 for z in heatmaps(at).values())
 
 
@@ -157,10 +156,10 @@ def test_missing_data_offers_the_stand_in_and_an_upload(no_data):
 
 def test_stretched_colours_say_their_range(trained_gru):
     at = trained_gru
-    at.toggle(key="stretch").set_value(True).run()
+    at.toggle(key="gru_lstm.stretch").set_value(True).run()
     assert not at.exception, at.exception
     for title, z in heatmaps(at).items():
         lo, hi = (float(v) for v in title.rsplit("(", 1)[1].rstrip(")").split(" to "))
         assert lo == pytest.approx(float(z.min()), abs=0.006) and hi == pytest.approx(float(z.max()), abs=0.006)
-    at.toggle(key="untrained").set_value(False).run()
+    at.toggle(key="gru_lstm.untrained").set_value(False).run()
     assert not any("untrained" in t for t in heatmaps(at))

@@ -80,8 +80,8 @@ def test_padding_page_shape_is_the_formula_and_torchs(setting):
 def test_padding_page_highlights_the_cells_an_output_reads():
     setting = dict(n_h=5, n_w=6, k_h=3, k_w=2, pad_h=1, pad_w=0, s_h=2, s_w=2, dil=1)
     at = open_page(PS, {k: str(v) for k, v in setting.items()})
-    at.slider(key="out_i").set_value(2).run()
-    at.slider(key="out_j").set_value(1).run()
+    at.slider(key="padding_stride.out_i").set_value(2).run()
+    at.slider(key="padding_stride.out_j").set_value(1).run()
     assert not at.exception, at.exception
     cells = input_of_output(2, 1, 5, 6, 3, 2, 1, 0, 2, 2)
     assert shapes(chart(at, "ps:input"), "read") == sorted((r + 1, c) for r, c, _ in cells)
@@ -110,9 +110,9 @@ def test_padding_page_channels_are_the_books():
 # ------------------------------------------------------------------------- pooling
 def test_pooling_page_outlines_the_winner_of_the_max():
     at = open_page(POOL, {"pool_n": "6", "pool_k": "3", "pool_pad": "1", "pool_s": "2"})
-    at.selectbox(key="pool_in").set_value("random").run()
-    at.slider(key="pool_i").set_value(1).run()
-    at.slider(key="pool_j").set_value(2).run()
+    at.selectbox(key="pooling.pool_in").set_value("random").run()
+    at.slider(key="pooling.pool_i").set_value(1).run()
+    at.slider(key="pooling.pool_j").set_value(2).run()
     assert not at.exception, at.exception
     X = torch.randint(0, 10, (6, 6), generator=torch.Generator().manual_seed(0)).float()
     Y, winners = pool_grid(X, 3, 1, 2, "max")
@@ -128,14 +128,14 @@ def test_pooling_page_average_and_the_book_example():
     at = open_page(POOL, {"pool_n": "3", "pool_k": "2", "pool_pad": "0", "pool_s": "1"})
     out = chart(at, "pool:output")["data"][0]["z"]
     assert out == [[4, 5], [7, 8]]  # the book's max pooling of 0..8
-    at.selectbox(key="pool_mode").set_value("avg").run()
+    at.selectbox(key="pooling.pool_mode").set_value("avg").run()
     assert chart(at, "pool:output")["data"][0]["z"] == [[2, 3], [5, 6]]
     assert shapes(chart(at, "pool:input"), "winner") == []
 
 
 def test_pooling_page_shift_fractions_are_the_cores():
     at = open_page(POOL)
-    at.slider(key="shift").set_value(-1).run()
+    at.slider(key="pooling.shift").set_value(-1).run()
     res = shift_comparison(shift=-1, mode="max")
     assert metric(at, "convolution outputs unchanged") == f"{res['conv_unchanged']:.0%}"
     assert metric(at, "pooled outputs unchanged") == f"{res['pool_unchanged']:.0%}"
@@ -178,12 +178,12 @@ def test_dropout_page_picture_train_and_eval():
     assert "hidden 1:" in text(at) and "of 256 units dropped" in text(at) and "(p = 0.5)" not in text(at)
     net = panel(at, "dropout").trainers[""].net
     assert [d.p for d in net.dropouts] == [0.2, 0.5]
-    at.toggle(key="dropout_eval").set_value(True).run()
+    at.toggle(key="dropout.eval_mode").set_value(True).run()
     assert "hidden 1: all 256 units used, nothing scaled" in text(at)
     dark = [tr for tr in chart(at, "dropout:net")["data"] if tr.get("marker", {}).get("symbol") == "circle-x"]
     assert dark and all(len(tr.get("y", [])) == 0 for tr in dark)  # nothing dropped in eval mode
-    at.toggle(key="dropout_eval").set_value(False).run()
-    at.slider(key="p1").set_value(0.0).run()
+    at.toggle(key="dropout.eval_mode").set_value(False).run()
+    at.slider(key="dropout.dropout1").set_value(0.0).run()
     assert "hidden 1: 0 of 256 units dropped" in text(at)
     assert [d.p for d in panel(at, "dropout").trainers[""].net.dropouts] == [0.0, 0.5]
 
@@ -205,14 +205,14 @@ def test_dropout_page_offers_a_labelled_stand_in(isolated):
 
 # ---------------------------------------------------------------------- batch norm
 def test_batch_norm_page_lr_reaches_both_nets_mid_run():
-    at = open_page(BN, {"bn_epochs": "1"})
+    at = open_page(BN, {"num_epochs": "1"})
     assert not at.exception, at.exception
     S = panel(at, "batch_norm")
     assert set(S.trainers) == {"LeNet", "BN-LeNet"}
     next(b for b in at.button if b.label == "Start").click().run()
     for _ in range(3):
         at.run()
-    at.select_slider(key="lr").set_value(3.0).run()
+    at.select_slider(key="batch_norm.lr").set_value(3.0).run()
     assert not at.exception, at.exception
     for t in S.trainers.values():
         assert t.hparams["lr"] == 3.0 and t.started
@@ -221,7 +221,7 @@ def test_batch_norm_page_lr_reaches_both_nets_mid_run():
 
 
 def test_batch_norm_page_shows_histograms_and_the_chosen_layers_statistics():
-    at = open_page(BN, {"bn_impl": "nn.BatchNorm2d / nn.BatchNorm1d"})
+    at = open_page(BN, {"batch_norm": "builtin"})
     assert not at.exception, at.exception
     assert type(panel(at, "batch_norm").trainers["BN-LeNet"].net.bn1).__name__ == "BatchNorm2d"
     keys = charts_keys(at)
@@ -233,7 +233,7 @@ def test_batch_norm_page_shows_histograms_and_the_chosen_layers_statistics():
     mean = sum(x * y for x, y in zip(bn["x"], bn["y"]))
     var = sum((x - mean) ** 2 * y for x, y in zip(bn["x"], bn["y"]))
     assert abs(mean) < bn["width"] and abs(var - 1) < 0.15
-    at.selectbox(key="bn_layer").set_value("bn3").run()
+    at.selectbox(key="batch_norm.layer").set_value("bn3").run()
     gamma = chart(at, "bn:stats:2")["data"][0]
     assert len(gamma["y"]) == 120 and set(gamma["y"]) == {1.0}  # before training: gamma = 1
     running_var = chart(at, "bn:stats:1")["data"][0]
@@ -241,15 +241,15 @@ def test_batch_norm_page_shows_histograms_and_the_chosen_layers_statistics():
 
 
 def test_batch_norm_page_probe_leaves_the_run_alone():
-    at = open_page(BN, {"bn_epochs": "1"})
+    at = open_page(BN, {"num_epochs": "1"})
     next(b for b in at.button if b.label == "Start").click().run()
     at.run()
     next(b for b in at.button if b.label == "Pause").click().run()
     net = panel(at, "batch_norm").trainers["BN-LeNet"].net
     before = [{k: v.clone() if isinstance(v, torch.Tensor) else v for k, v in s.items()} for s in bn_stats(net)]
     assert before[0]["batch_mean"] is not None
-    at.toggle(key="bn_hist_eval").set_value(True).run()  # two more probes, in both modes
-    at.toggle(key="bn_hist_eval").set_value(False).run()
+    at.toggle(key="batch_norm.hist_eval").set_value(True).run()  # two more probes, in both modes
+    at.toggle(key="batch_norm.hist_eval").set_value(False).run()
     assert not at.exception, at.exception
     for a, b in zip(before, bn_stats(net)):
         for k in ("running_mean", "running_var", "batch_mean", "batch_var", "gamma"):

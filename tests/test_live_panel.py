@@ -4,11 +4,13 @@ from __future__ import annotations
 import pytest
 from apptest_support import open_page, tick_until_stopped
 
+from core.train.live_run import State
 from core.train.slots import SlotPool
 from playground import live
 from playground.state import slot_pool
 
 KEY = "weight_decay"
+LAMBDA = "weight_decay.weight_decay"  # the page's widget key of the setting weight_decay
 
 
 @pytest.fixture
@@ -33,16 +35,16 @@ def press(at, name, wait=True):
 def test_step_trains_exactly_one_epoch(at):
     press(at, "step")
     t = state(at).trainers[""]
-    assert t.epoch == 1 and t.step == 4 and not state(at).running
+    assert t.epoch == 1 and t.step == 4 and state(at).state == State.IDLE
 
 
 def test_reset_replays_the_same_curve(at):
     press(at, "start")
     t = state(at).trainers[""]
     first = [r["loss"] for r in t.history.steps]
-    assert len(first) == 400
+    assert len(first) == 400 and state(at).state == State.FINISHED
     press(at, "reset")
-    assert t.step == 0 and not state(at).running
+    assert t.step == 0 and state(at).state == State.IDLE
     press(at, "start")
     assert [r["loss"] for r in t.history.steps] == first
 
@@ -50,24 +52,36 @@ def test_reset_replays_the_same_curve(at):
 def test_a_finished_run_is_overlaid_and_clear_forgets_it(at):
     press(at, "start")
     assert state(at).runs == []  # the current run is drawn as current, not twice
+    assert [b.label for b in at.button if b.key == f"{KEY}:start"] == ["New run"]
     press(at, "start")  # a new run: the finished one is kept for comparison
-    assert [r["label"] for r in state(at).runs] == ["λ=0"]
+    assert [r.label for r in state(at).runs] == ["λ=0"]
+    assert any(e.label == "Final figures of each run" for e in at.expander)
     press(at, "clear")
     assert state(at).runs == []
+
+
+def test_more_epochs_keep_the_trained_model(at):
+    press(at, "start")
+    t = state(at).trainers[""]
+    w = t.net.weight.detach().clone()
+    press(at, "more")  # +20 epochs of the same model, not a new run
+    assert t.epoch == 120 and t.step == 480 and state(at).runs == []
+    assert not bool((t.net.weight == w).all())
 
 
 def test_lambda_change_mid_run_reaches_the_optimizer(at):
     press(at, "step")
     t = state(at).trainers[""]
     assert t.epoch == 1
-    at.slider(key="lambd").set_value(5.0).run()
+    at.slider(key=LAMBDA).set_value(5.0).run()
     assert t.hparams["weight_decay"] == 5.0
     assert [g["weight_decay"] for g in t.optimizer.param_groups] == [5.0, 0.0]
     assert t.history.hparams == [{"step": 4, "name": "weight_decay", "value": 5.0}]
+    assert at.query_params["weight_decay"] == "5"  # the URL has the new value
     press(at, "start")
-    assert "changed mid-run" not in str(state(at).runs)
-    press(at, "start")  # the finished run was changed mid-run: its label says so
-    assert "changed mid-run" in state(at).runs[-1]["label"]
+    press(at, "start")  # the finished run was changed mid-run: it says so
+    assert state(at).runs[-1].changed_mid_run
+    assert state(at).trainers[""].hparams["weight_decay"] == 5.0  # the new run starts with the page's λ
 
 
 def test_a_session_beyond_the_slots_waits_its_turn(at, monkeypatch):
@@ -75,32 +89,41 @@ def test_a_session_beyond_the_slots_waits_its_turn(at, monkeypatch):
     monkeypatch.setattr(live, "slot_pool", lambda: pool)
     assert pool.poll("other") == 0
     press(at, "start", wait=False)
-    S = state(at)
+    R = state(at)
     at.run()
-    assert S.running and S.trainers[""].step == 0
-    assert "Queued" in S.message
-    assert any("Queued" in m.value for m in at.info)
+    assert R.state == State.QUEUED and R.place == 1 and R.trainers[""].step == 0
+    assert any("Queued: place 1" in m.value for m in at.info)
     pool.release("other")
     tick_until_stopped(at)
-    assert S.trainers[""].done and not S.message
+    assert R.trainers[""].done and R.state == State.FINISHED
     assert pool.snapshot()["running"] == 0  # given back when the run finished
 
 
-def test_divergence_is_explained_on_the_page(at, monkeypatch):
-    S = state(at)
-    t = S.trainers[""]
+def test_divergence_is_explained_on_the_page(at):
+    R = state(at)
+    t = R.trainers[""]
     t.set_hparams(lr=10.0)
     press(at, "start")
-    assert t.diverged and not S.running
+    assert t.diverged and R.state == State.DIVERGED
     assert any("NaN" in w.value for w in at.warning)
 
 
-def test_compare_preset_trains_both_and_overlays_the_first(at):
+def test_compare_preset_trains_both_side_by_side_without_touching_the_widget(at):
+    at.slider(key=LAMBDA).set_value(1.0).run()
     at.button(key=f"{KEY}:preset:Compare λ = 0 and λ = 3").click().run()
     tick_until_stopped(at)
-    S = state(at)
-    assert [r["label"] for r in S.runs] == ["λ=0"]
-    assert S.run_label == "λ=3" and S.trainers[""].done and not S.queue
-    assert at.slider(key="lambd").value == 3.0
-    assert 10 < S.runs[0]["epochs"][""][-1]["w_norm"] < 16
-    assert S.trainers[""].history.epochs[-1]["w_norm"] < 0.7
+    R = state(at)
+    assert list(R.trainers) == ["λ = 0", "λ = 3"] and R.state == State.FINISHED
+    assert at.slider(key=LAMBDA).value == 1.0  # the page's own setting is left alone
+    plain, decayed = (t.history.epochs[-1]["w_norm"] for t in R.trainers.values())
+    assert 10 < plain < 16 and decayed < 0.7
+    names = [tr["name"] for c in at.get("plotly_chart") for tr in _traces(c)]
+    assert "λ = 0 · test" in names and "λ = 3 · test" in names
+    at.slider(key=LAMBDA).set_value(2.0).run()  # a page change: back to one run, the preset's kept for overlays
+    assert list(R.trainers) == [""] and [r.label for r in R.runs] == ["Compare λ = 0 and λ = 3"]
+
+
+def _traces(chart) -> list[dict]:
+    import json
+
+    return json.loads(chart.proto.spec)["data"]

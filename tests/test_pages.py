@@ -40,8 +40,8 @@ def test_main_control_changes_what_is_shown(topic):
     key, value = topic.main_control
     at = open_page(topic.path)
     before = shown(at)
-    widget = find_widget(at, key)
-    assert widget is not None, f"no widget with key {key!r}"
+    widget = find_widget(at, key, topic.url_path)
+    assert widget is not None, f"no widget for setting {key!r}"
     widget.set_value(value).run()
     assert not at.exception, at.exception
     assert shown(at) != before
@@ -51,7 +51,7 @@ def test_main_control_is_read_from_the_url():
     topic = next(t for t in TOPICS if t.main_control)
     key, value = topic.main_control
     at = open_page(topic.path, {key: str(value)})
-    assert find_widget(at, key).value == value
+    assert find_widget(at, key, topic.url_path).value == value
 
 
 @pytest.mark.parametrize("topic", [t for t in TOPICS if t.training], ids=lambda t: t.url_path)
@@ -65,7 +65,7 @@ def test_training_page_starts_and_the_loss_falls(topic):
     assert states
     for _ in range(60):  # each run is one tick of the live panel
         steps = [len(t.history.steps) for S in states for t in S.trainers.values()]
-        if min(steps) >= 30 or not any(S.running for S in states):
+        if min(steps) >= 30 or not any(R.active for R in states):
             break
         at.run()
         assert not at.exception, at.exception

@@ -30,7 +30,7 @@ def test_no_decay_overfits_and_decay_closes_the_gap(seed):
         return r["test_loss"] / r["train_loss"]
 
     assert gap(decayed) < gap(plain) / 1000  # the train-test gap shrinks by orders of magnitude
-    assert BOOK["num_epochs"] == 100 and len(make_trainer(0.0).train) == 4
+    assert BOOK.num_epochs == 100 and len(make_trainer(0.0).train) == 4
 
 
 def test_weight_decay_leaves_the_bias_alone():

@@ -4,15 +4,8 @@ import html
 import pandas as pd
 import streamlit as st
 
-from core.experiments.seq2seq import (
-    BOOK,
-    BOOK_EXAMPLES,
-    STAND_IN_PAIRS,
-    load_corpus,
-    make_trainer,
-    normalize,
-    stand_in_corpus,
-)
+from core.experiments import seq2seq as s2s
+from core.experiments.seq2seq import BOOK, BOOK_EXAMPLES, STAND_IN_PAIRS, load_corpus, normalize, stand_in_corpus
 from core.models.seq2seq import bleu, translate
 from core.ops.beam import TOY_TABLE, ToyModel, beam_search, exhaustive_search, greedy_search
 from playground import controls
@@ -21,7 +14,7 @@ from playground.live import MINIBATCH, Chart, Readout, live_panel
 from playground.tree import candidates_table, draw_search, step_controls
 
 TOY, MODEL = "Toy example", "Trained seq2seq"  # the labels are also the URL's values
-NUM_STEPS = BOOK["num_steps"]
+NUM_STEPS = BOOK.num_steps
 
 st.title("Beam search, step by step")
 st.markdown(
@@ -74,29 +67,31 @@ if mode == TOY:
     st.stop()
 
 # ------------------------------------------------------------------ the real model
-corpus = dataset("English-French pairs (fra-eng)", lambda **kw: load_corpus(NUM_STEPS, BOOK["num_examples"], **kw),
-                 cache_key=("fra-eng", NUM_STEPS, BOOK["num_examples"]),
+corpus = dataset("English-French pairs (fra-eng)", lambda **kw: load_corpus(NUM_STEPS, BOOK.num_examples, **kw),
+                 cache_key=("fra-eng", NUM_STEPS, BOOK.num_examples),
                  stand_in=(f"{len(STAND_IN_PAIRS)} short built-in English-French pairs", stand_in_corpus))
 if corpus is None:
     st.stop()
 st.markdown(
-    f"The book's encoder-decoder (GRU, embedding {BOOK['embed_size']}, {BOOK['num_hiddens']} hidden units, "
-    f"{BOOK['num_layers']} layers, dropout {BOOK['dropout']}) on the first {len(corpus.data.src_array)} pairs, "
-    f"num_steps {NUM_STEPS}, Adam (lr {BOOK['lr']}), gradient clipping at 1, batch {BOOK['batch_size']}. "
-    "The book trains 300 epochs; on a CPU that usually takes under a minute here (see *elapsed*).")
-epochs = controls.slider("epochs", "beam_epochs", 10, 300, BOOK["num_epochs"], 10)
+    f"The book's encoder-decoder (GRU, embedding {BOOK.embed_size}, {BOOK.num_hiddens} hidden units, "
+    f"{BOOK.num_layers} layers, dropout {BOOK.dropout}) on the first {len(corpus.data.src_array)} pairs, "
+    f"num_steps {NUM_STEPS}, Adam (lr {BOOK.lr}), gradient clipping at 1, batch {BOOK.batch_size}. "
+    "The book trains 300 epochs; on a small CPU server that takes several minutes (see *elapsed*), "
+    "and the search below works with the model as it is at any moment.")
+form = controls.Form(s2s.Config)
+form.draw("num_epochs")
 seed, device = controls.seed(), controls.device()
-S = live_panel("beam_seq2seq", build=lambda: make_trainer(corpus.data, seed=seed, device=device, num_epochs=epochs),
-               config={"seed": seed, "device": str(device), "data": corpus.label}, live={"num_epochs": epochs},
+R = live_panel("beam_seq2seq", form.config(), build=lambda cfg: s2s.build(cfg, corpus.data, seed=seed, device=device),
+               context={"seed": seed, "device": str(device), "data": corpus.label},
                charts_=[Chart("Loss per target token", [("train_loss", "train")], log_y=True), MINIBATCH],
                readouts=[Readout("train_loss", "loss per token", "{:.3f}")],
-               label=lambda c: f"{c['data']}, seed {c['seed']}")
+               label=lambda cfg: f"{corpus.label}, seed {seed}")
 
 st.header("Translate, one step at a time")
 
 
 def pick(sentence: str) -> None:
-    st.session_state["beam_src"] = sentence
+    controls.set_value("beam_src", sentence)
 
 
 st.caption("The book's four examples:")
@@ -113,7 +108,8 @@ if not src:
     st.info("Type an English sentence to translate.", icon=":material/edit:")
     st.stop()
 data = corpus.data
-tr = translate(S.trainers[""].net, src, data.src_vocab, data.tgt_vocab, NUM_STEPS, device, k, alpha, branches)
+tr = R.probe(lambda trainers: translate(next(iter(trainers.values())).net, src, data.src_vocab, data.tgt_vocab,
+                                        NUM_STEPS, device, k, alpha, branches))  # between steps, never inside one
 if tr.unknown:
     st.warning(f"Not in the model's English vocabulary, read as `<unk>`: {code(tr.unknown)}", icon=":material/help:")
 if len(tr.src_tokens) + 1 > NUM_STEPS:

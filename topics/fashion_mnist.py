@@ -54,11 +54,8 @@ c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
 per_class = controls.slider("images per class", "per_class", 1, 12, 8, container=c1)
 
 
-def next_draw():
-    st.session_state["seed"] = min(controls.seed() + 1, controls.SEED_MAX)
-
-
-c2.button("New draw (seed + 1)", icon=":material/shuffle:", on_click=next_draw, width="stretch",
+c2.button("New draw (seed + 1)", icon=":material/shuffle:", width="stretch",
+          on_click=lambda: controls.set_seed(controls.seed() + 1),
           help="Draws other images: the sidebar seed goes up by one, so the link reproduces this draw.")
 if not classes:
     st.info("Pick at least one class.", icon=":material/info:")

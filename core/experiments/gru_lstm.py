@@ -1,6 +1,6 @@
 """GRU and LSTM language models as the book trains them (sections 10.1-10.2),
 packaged for the playground's page and benchmark: the book's settings, the
-trainer, the gate equations, a stand-in text and the untrained twin of a run.
+trainer, a stand-in text and the untrained twin of a run.
 
 The book (d2l, PyTorch) trains on the first 10,000 characters of The Time
 Machine with batch 32, num_steps 35, 256 hidden units, SGD lr 1, gradients
@@ -10,55 +10,50 @@ from __future__ import annotations
 
 import hashlib
 import re
+from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
 
 from core.data.text import corpus_from_lines, lines_from_text, validate_text_upload
+from core.experiments.schema import Preset, check, setting
 from core.models.rnn import RNNLM, rnn_lm
 from core.train.lm import LMObjective, SeqBatches
 from core.train.trainer import Trainer
 
-BOOK = {"batch_size": 32, "num_steps": 35, "num_hiddens": 256, "lr": 1.0, "grad_clip": 1.0,
-        "num_epochs": 500, "max_tokens": 10_000}
+TEXTS = {10_000: "the first 10k", 50_000: "the first 50k", 0: "all"}  # characters trained on (0: all)
+
+
+@dataclass(frozen=True)
+class Config:
+    """The book's settings (0.x editions): 256 hidden units, 500 epochs, batch 32,
+    35 time steps, SGD lr 1, gradients clipped at norm 1, the first 10,000 characters."""
+
+    cell: str = setting("gru", "Cell", options=("gru", "lstm"), labels={"gru": "GRU", "lstm": "LSTM"})
+    impl: str = setting("scratch", "Implementation", options=("scratch", "concise"),
+                        help="scratch: the book's equations in PyTorch; concise: torch's nn.GRU / nn.LSTM.")
+    num_hiddens: int = setting(256, "hidden units", options=(8, 16, 32, 64, 128, 256),
+                               help="The book uses 256.")
+    max_tokens: int = setting(10_000, "characters trained on", options=tuple(TEXTS), labels=TEXTS,
+                              help="The first 10k (the book's choice), 50k, or all of the text.")
+    num_epochs: int = setting(500, "epochs", min=10, max=1000, step=10, live=True,
+                              help="The book trains 500 epochs.")
+    lr: float = setting(1.0, "learning rate", min=0.1, max=4.0, step=0.1, live=True,
+                        help="Changes take effect at the next minibatch, even mid-run.")
+    batch_size: int = 32
+    num_steps: int = 35
+    grad_clip: float = 1.0
+
+    def __post_init__(self):
+        check(self)
+
+
+BOOK = Config()
 # The page's defaults: smaller than the book's so that learning shows within a
 # minute on a laptop CPU (benchmarks/lm_perplexity.py measures them).
-PAGE_DEFAULTS = {"num_hiddens": 128, "num_epochs": 300, "max_tokens": 10_000, "lr": 1.0}
-
-# Which traced arrays the gate view shows, and how: (key of gate_trace, label).
-GATES = {
-    "gru": [("R", "reset gate R"), ("Z", "update gate Z")],
-    "lstm": [("I", "input gate I"), ("F", "forget gate F"), ("O", "output gate O"), ("C", "memory cell C")],
-}
-
-_X = r"\mathbf{X}_t"
-_H = r"\mathbf{H}_{t-1}"
-EQUATIONS = {
-    "gru": [
-        rf"\mathbf{{R}}_t = \sigma({_X} \mathbf{{W}}_{{xr}} + {_H} \mathbf{{W}}_{{hr}} + \mathbf{{b}}_r)"
-        r"\qquad\text{reset gate}",
-        rf"\mathbf{{Z}}_t = \sigma({_X} \mathbf{{W}}_{{xz}} + {_H} \mathbf{{W}}_{{hz}} + \mathbf{{b}}_z)"
-        r"\qquad\text{update gate}",
-        rf"\tilde{{\mathbf{{H}}}}_t = \tanh({_X} \mathbf{{W}}_{{xh}} + (\mathbf{{R}}_t \odot {_H}) "
-        r"\mathbf{W}_{hh} + \mathbf{b}_h)\qquad\text{candidate hidden state}",
-        rf"\mathbf{{H}}_t = \mathbf{{Z}}_t \odot {_H} + (1 - \mathbf{{Z}}_t) \odot \tilde{{\mathbf{{H}}}}_t",
-    ],
-    "lstm": [
-        rf"\mathbf{{I}}_t = \sigma({_X} \mathbf{{W}}_{{xi}} + {_H} \mathbf{{W}}_{{hi}} + \mathbf{{b}}_i)"
-        r"\qquad\text{input gate}",
-        rf"\mathbf{{F}}_t = \sigma({_X} \mathbf{{W}}_{{xf}} + {_H} \mathbf{{W}}_{{hf}} + \mathbf{{b}}_f)"
-        r"\qquad\text{forget gate}",
-        rf"\mathbf{{O}}_t = \sigma({_X} \mathbf{{W}}_{{xo}} + {_H} \mathbf{{W}}_{{ho}} + \mathbf{{b}}_o)"
-        r"\qquad\text{output gate}",
-        rf"\tilde{{\mathbf{{C}}}}_t = \tanh({_X} \mathbf{{W}}_{{xc}} + {_H} \mathbf{{W}}_{{hc}} + \mathbf{{b}}_c)"
-        r"\qquad\text{input node}",
-        r"\mathbf{C}_t = \mathbf{F}_t \odot \mathbf{C}_{t-1} + \mathbf{I}_t \odot \tilde{\mathbf{C}}_t,"
-        r"\qquad \mathbf{H}_t = \mathbf{O}_t \odot \tanh(\mathbf{C}_t)",
-    ],
-}
-# torch's nn.GRU (and cuDNN) applies the reset gate after the product with W_hh.
-NN_GRU_CANDIDATE = (rf"\tilde{{\mathbf{{H}}}}_t = \tanh({_X} \mathbf{{W}}_{{xh}} + \mathbf{{b}}_h + \mathbf{{R}}_t"
-                    rf" \odot ({_H} \mathbf{{W}}_{{hh}} + \mathbf{{b}}_{{hn}}))")
+PAGE = replace(BOOK, num_hiddens=128, num_epochs=300)
+PRESETS = [Preset("Compare GRU and LSTM", {"GRU": {"cell": "gru"}, "LSTM": {"cell": "lstm"}})]
+GATES = {"gru": ("R", "Z"), "lstm": ("I", "F", "O", "C")}  # what gate_trace returns per cell
 
 # The stand-in: a few sentences written for the playground, repeated so that a
 # minibatch of 32 x 35 characters fits many times over.
@@ -80,10 +75,10 @@ def stand_in_corpus():
 def corpus_from_upload(data: bytes):
     """(corpus, vocab) of an uploaded text; ValueError with a message for a person."""
     corpus, vocab = corpus_from_lines(lines_from_text(validate_text_upload(data)))
-    need = BOOK["batch_size"] * BOOK["num_steps"] + BOOK["num_steps"] + 1  # SeqBatches at every offset
+    need = BOOK.batch_size * BOOK.num_steps + BOOK.num_steps + 1  # SeqBatches at every offset
     if len(corpus) < need:
         raise ValueError(f"The text has {len(corpus):,} characters after preprocessing; "
-                         f"one minibatch of {BOOK['batch_size']} x {BOOK['num_steps']} needs at least {need:,}.")
+                         f"one minibatch of {BOOK.batch_size} x {BOOK.num_steps} needs at least {need:,}.")
     return corpus, vocab
 
 
@@ -100,16 +95,24 @@ def clean_text(text: str) -> str:
     return re.sub("[^A-Za-z]+", " ", text).lower().lstrip()
 
 
-def make_trainer(corpus, vocab_size: int, *, kind: str = "gru", impl: str = "scratch",
-                 num_hiddens: int = BOOK["num_hiddens"], num_epochs: int = BOOK["num_epochs"],
-                 lr: float = BOOK["lr"], seed: int = 0, device="cpu", batch_size: int = BOOK["batch_size"],
-                 num_steps: int = BOOK["num_steps"], grad_clip: float = BOOK["grad_clip"],
-                 random: bool = False) -> Trainer:
+def text_of(corpus, cfg: Config):
+    """The part of the corpus the run trains on."""
+    return corpus[:cfg.max_tokens] if cfg.max_tokens else corpus
+
+
+def build(cfg: Config, corpus, vocab_size: int, *, seed: int = 0, device="cpu", random: bool = False) -> Trainer:
     """The book's train_ch8 for a GRU or LSTM language model, as a Trainer."""
-    data = SeqBatches(corpus, batch_size, num_steps, random=random, device=device)
-    return Trainer(rnn_lm(vocab_size, num_hiddens, kind=kind, impl=impl), data,
-                   objective=LMObjective(random=random), optimizer="sgd", lr=lr, num_epochs=num_epochs,
-                   seed=seed, device=device, grad_clip=grad_clip)
+    data = SeqBatches(text_of(corpus, cfg), cfg.batch_size, cfg.num_steps, random=random, device=device)
+    return Trainer(rnn_lm(vocab_size, cfg.num_hiddens, kind=cfg.cell, impl=cfg.impl), data,
+                   objective=LMObjective(random=random), optimizer="sgd", lr=cfg.lr, num_epochs=cfg.num_epochs,
+                   seed=seed, device=device, grad_clip=cfg.grad_clip)
+
+
+def make_trainer(corpus, vocab_size: int, *, kind: str = "gru", seed: int = 0, device="cpu", random: bool = False,
+                 **settings) -> Trainer:
+    """build() on the whole corpus with settings as keywords (tests, benchmarks)."""
+    cfg = replace(BOOK, cell=kind, max_tokens=0, **settings)
+    return build(cfg, corpus, vocab_size, seed=seed, device=device, random=random)
 
 
 def untrained_net(trainer: Trainer) -> RNNLM:

@@ -6,7 +6,7 @@ layers, dropout 0.1, num_steps 10, 600 sentence pairs, batch 64, Adam with
 lr 0.005, gradient clipping at 1, 300 epochs."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 
@@ -20,11 +20,31 @@ from core.data.translation import (
     tokenize_nmt,
 )
 from core.data.vocab import Vocab
+from core.experiments.schema import check, setting
 from core.models.seq2seq import Seq2SeqObjective, seq2seq
 from core.train.trainer import Batches, Trainer
 
-BOOK = dict(embed_size=32, num_hiddens=32, num_layers=2, dropout=0.1, num_steps=10, num_examples=600,
-            batch_size=64, lr=0.005, grad_clip=1.0, num_epochs=300)
+
+@dataclass(frozen=True)
+class Config:
+    """The book's settings (section 10.7); only the number of epochs is a control."""
+
+    num_epochs: int = setting(300, "epochs", min=10, max=300, step=10, live=True)
+    embed_size: int = 32
+    num_hiddens: int = 32
+    num_layers: int = 2
+    dropout: float = 0.1
+    num_steps: int = 10
+    num_examples: int = 600
+    batch_size: int = 64
+    lr: float = 0.005
+    grad_clip: float = 1.0
+
+    def __post_init__(self):
+        check(self)
+
+
+BOOK = Config()
 
 # The book's four test sentences and their references (section 10.7.5).
 BOOK_EXAMPLES = {"go .": "va !", "i lost .": "j'ai perdu .", "he's calm .": "il est calme .",
@@ -61,8 +81,8 @@ def normalize(sentence: str) -> str:
     return " ".join(preprocess_nmt(sentence).split())
 
 
-def load_corpus(num_steps: int = BOOK["num_steps"], num_examples: int = BOOK["num_examples"], *,
-                batch_size: int = BOOK["batch_size"], path=None, progress=None,
+def load_corpus(num_steps: int = BOOK.num_steps, num_examples: int = BOOK.num_examples, *,
+                batch_size: int = BOOK.batch_size, path=None, progress=None,
                 allow_download: bool = True) -> Corpus:
     """fra.txt as the book loads it (load_data_nmt), with the references."""
     raw = read_data_nmt(path, progress=progress, allow_download=allow_download)
@@ -74,7 +94,7 @@ def load_corpus(num_steps: int = BOOK["num_steps"], num_examples: int = BOOK["nu
     return Corpus(data, references)
 
 
-def stand_in_corpus(num_steps: int = BOOK["num_steps"], batch_size: int = BOOK["batch_size"]) -> Corpus:
+def stand_in_corpus(num_steps: int = BOOK.num_steps, batch_size: int = BOOK.batch_size) -> Corpus:
     """STAND_IN_PAIRS as a Corpus; every word is in the vocabularies (min_freq 1)."""
     source = [s.split() for s, _ in STAND_IN_PAIRS]
     target = [t.split() for _, t in STAND_IN_PAIRS]
@@ -86,13 +106,17 @@ def stand_in_corpus(num_steps: int = BOOK["num_steps"], batch_size: int = BOOK["
     return Corpus(data, dict(STAND_IN_PAIRS), "stand-in")
 
 
-def make_trainer(data: NMTData, *, seed: int = 0, device: torch.device | str = "cpu",
-                 num_epochs: int = BOOK["num_epochs"], lr: float = BOOK["lr"]) -> Trainer:
+def build(cfg: Config, data: NMTData, *, seed: int = 0, device: torch.device | str = "cpu") -> Trainer:
     """The book's seq2seq and its training settings, on `data`."""
     device = torch.device(device)
     tensors = [t.to(device) for t in (data.src_array, data.src_valid_len, data.tgt_array, data.tgt_valid_len)]
-    net_fn = seq2seq(len(data.src_vocab), len(data.tgt_vocab), BOOK["embed_size"], BOOK["num_hiddens"],
-                     BOOK["num_layers"], BOOK["dropout"])
+    net_fn = seq2seq(len(data.src_vocab), len(data.tgt_vocab), cfg.embed_size, cfg.num_hiddens, cfg.num_layers,
+                     cfg.dropout)
     return Trainer(net_fn, Batches(*tensors, batch_size=data.batch_size),
-                   objective=Seq2SeqObjective(data.tgt_vocab["<bos>"]), optimizer="adam", lr=lr,
-                   grad_clip=BOOK["grad_clip"], num_epochs=num_epochs, seed=seed, device=device)
+                   objective=Seq2SeqObjective(data.tgt_vocab["<bos>"]), optimizer="adam", lr=cfg.lr,
+                   grad_clip=cfg.grad_clip, num_epochs=cfg.num_epochs, seed=seed, device=device)
+
+
+def make_trainer(data: NMTData, *, seed: int = 0, device: torch.device | str = "cpu", **settings) -> Trainer:
+    """build() with settings as keywords (tests, benchmarks)."""
+    return build(replace(BOOK, **settings), data, seed=seed, device=device)

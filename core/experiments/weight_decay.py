@@ -6,12 +6,34 @@ book's squared loss plus (lambd / 2) ||w||^2, i.e. SGD with weight decay lambd o
 w (not on b); the reported losses are the plain squared loss, as in the book."""
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
+
 import torch
 from torch import nn
 
+from core.experiments.schema import Preset, check, setting
 from core.train.trainer import Batches, Trainer
 
-BOOK = dict(n_train=20, n_test=100, num_inputs=200, batch_size=5, lr=0.003, num_epochs=100)
+
+@dataclass(frozen=True)
+class Config:
+    """The book's settings (section 3.7); λ is torch's `weight_decay` on w."""
+
+    weight_decay: float = setting(0.0, "λ (weight decay)", min=0.0, max=10.0, step=0.5, live=True,
+                                  help="Changes take effect at the next minibatch, even mid-run.")
+    num_epochs: int = setting(100, "epochs", min=10, max=300, step=10, live=True)
+    lr: float = 0.003
+    batch_size: int = 5
+    n_train: int = 20
+    n_test: int = 100
+    num_inputs: int = 200
+
+    def __post_init__(self):
+        check(self)
+
+
+BOOK = Config()
+PRESETS = [Preset("Compare λ = 0 and λ = 3", {"λ = 0": {"weight_decay": 0.0}, "λ = 3": {"weight_decay": 3.0}})]
 
 
 def synthetic_data(w: torch.Tensor, b: float, num_examples: int, generator: torch.Generator):
@@ -47,17 +69,21 @@ def w_norm(net: nn.Module) -> float:
     return float(net.weight.detach().norm())
 
 
-def make_trainer(lambd: float = 0.0, *, seed: int = 0, device="cpu", num_epochs: int = BOOK["num_epochs"],
-                 lr: float = BOOK["lr"], batch_size: int = BOOK["batch_size"], n_train: int = BOOK["n_train"],
-                 num_inputs: int = BOOK["num_inputs"]) -> Trainer:
-    (X, y), (X_test, y_test) = make_data(seed, n_train=n_train, num_inputs=num_inputs, device=device)
+def build(cfg: Config = BOOK, *, seed: int = 0, device="cpu") -> Trainer:
+    """The run for `cfg`: SGD with weight decay on w only; ‖w‖ recorded every epoch."""
+    (X, y), (X_test, y_test) = make_data(seed, n_train=cfg.n_train, n_test=cfg.n_test, num_inputs=cfg.num_inputs,
+                                         device=device)
     return Trainer(
-        linreg(num_inputs),
-        Batches(X, y, batch_size=batch_size),
-        test=Batches(X_test, y_test, batch_size=100, shuffle=False),
-        lr=lr, weight_decay=lambd, num_epochs=num_epochs, seed=seed, device=device,
+        linreg(cfg.num_inputs),
+        Batches(X, y, batch_size=cfg.batch_size),
+        test=Batches(X_test, y_test, batch_size=cfg.n_test, shuffle=False),
+        lr=cfg.lr, weight_decay=cfg.weight_decay, num_epochs=cfg.num_epochs, seed=seed, device=device,
         eval_train=True,
         param_groups=lambda net: [{"params": [net.weight]}, {"params": [net.bias], "decay": False}],
         extras={"w_norm": w_norm},
-        config={"lambd": lambd},
     )
+
+
+def make_trainer(lambd: float = 0.0, *, seed: int = 0, device="cpu", **settings) -> Trainer:
+    """build() with λ and any other setting as keywords (benchmarks, tests)."""
+    return build(replace(BOOK, weight_decay=lambd, **settings), seed=seed, device=device)
