@@ -61,7 +61,10 @@ def _explain(err: SettingError, control: Control, fallback) -> str:
     }
     shown = str(err.raw)
     shown = shown if len(shown) <= 24 else shown[:21] + "..."
-    fallback = control.display(fallback) if control.options else schema.encode(fallback)
+    if isinstance(fallback, list):
+        fallback = ", ".join(control.display(o) for o in fallback)
+    else:
+        fallback = control.display(fallback) if control.options else schema.encode(fallback)
     return (f"The link's value for *{_md(control.label)}* (`{_code(shown)}`) {reasons.get(err.code, 'is not valid')}; "
             f"using {_md(fallback) or 'an empty value'} instead.")
 
