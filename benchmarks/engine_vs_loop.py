@@ -83,17 +83,20 @@ def plain_loop(X, y, Xt, yt, epochs, device) -> float:
 
 
 def engine_ticks(X, y, Xt, yt, epochs, device, budget) -> float:
-    from playground.live import ACCURACY, LOSS, MINIBATCH, PanelState, _figure
+    from core.train.live_run import LiveRun
+    from playground.live import ACCURACY, LOSS, MINIBATCH, _figure
 
     t = Trainer(mlp, Batches(X, y, batch_size=256), test=Batches(Xt, yt, batch_size=256, shuffle=False),
                 objective=Supervised("cross_entropy", accuracy=True), lr=0.1, num_epochs=epochs, device=device)
-    S = PanelState(trainers={"": t})
+    R = LiveRun()  # the panel's state machine, without a slot pool
+    R.load(t)
+    R.start()
     start = time.perf_counter()
     ticks = 0
-    while not t.done:
-        t.advance(max_seconds=budget)
+    while R.active:
+        R.tick(budget)
         for chart in (LOSS, ACCURACY, MINIBATCH):  # the redraw the page does after every tick
-            _figure(S, "bench", chart).to_plotly_json()
+            _figure(R, "bench", chart).to_plotly_json()
         ticks += 1
     elapsed = time.perf_counter() - start
     print(f"  engine: {ticks} ticks, last test accuracy {t.history.epochs[-1]['test_metric']:.3f}")

@@ -194,6 +194,9 @@ def message(R: LiveRun) -> tuple[str, str] | None:
 
 def _draw(R: LiveRun, key: str, charts_: Sequence[Chart], readouts: Sequence[Readout]) -> None:
     st.progress(R.progress, text=f"Epoch {R.epoch} of {R.num_epochs}" + (" (running)" if R.active else ""))
+    if not R.follows_page:
+        st.caption(f":material/compare_arrows: Showing *{_plain(R.label)}*: {len(R.trainers)} runs side by side from "
+                   "the same seed. Moving any setting above starts a run with it; these stay drawn for comparison.")
     said = message(R)
     if said:
         (st.info if said[0] == "info" else st.warning)(said[1], icon=":material/info:")
