@@ -6,8 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from core.data.download import check_upload
-from core.data.translation import RESERVED, NMTData, build_array_nmt, preprocess_nmt, tokenize_nmt
-from core.data.vocab import Vocab
+from core.data.translation import build_nmt_data, preprocess_nmt, tokenize_nmt
 
 # Sentence pairs written for the playground (English, a tab, French): the
 # default of the "your pairs" box and the stand-in when fra-eng is missing.
@@ -121,9 +120,4 @@ def nmt_view(text: str, num_examples: int, num_steps: int, batch_size: int = 8):
     """What load_data_nmt computes on `text` (the same steps, done once), with
     the token lists it builds them from: (source, target, NMTData)."""
     source, target = tokenize_nmt(preprocess_nmt(head_pairs(text, num_examples)), num_examples)
-    src_vocab = Vocab(source, min_freq=2, reserved_tokens=RESERVED)
-    tgt_vocab = Vocab(target, min_freq=2, reserved_tokens=RESERVED)
-    src_array, src_valid_len = build_array_nmt(source, src_vocab, num_steps)
-    tgt_array, tgt_valid_len = build_array_nmt(target, tgt_vocab, num_steps)
-    return source, target, NMTData(src_array, src_valid_len, tgt_array, tgt_valid_len,
-                                   src_vocab, tgt_vocab, batch_size)
+    return source, target, build_nmt_data(source, target, num_steps, batch_size)
