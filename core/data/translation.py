@@ -1,8 +1,6 @@
 """The book's English-French machine translation data (fra-eng)."""
 from __future__ import annotations
 
-import os
-import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,6 +8,7 @@ from pathlib import Path
 import torch
 
 from core.data import download as dl
+from core.data.files import atomic_write
 from core.data.vocab import Vocab
 
 ZIP_NAME = "fra-eng.zip"
@@ -26,15 +25,8 @@ def _extract_fra(zip_path: Path, dest: Path) -> Path:
             data = zf.read(member)
     except zipfile.BadZipFile as e:
         raise dl.DataUnavailable("fra.txt", [f"{zip_path} (not a valid zip file)"]) from e
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=".fra.txt.", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, dest)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_write(dest) as f:
+        f.write(data)
     return dest
 
 
