@@ -19,6 +19,8 @@ import streamlit as st
 
 from core.data import download as dl
 
+from .messages import upload_problem
+
 MAX_CACHED = 6
 
 
@@ -89,7 +91,7 @@ def dataset(label: str, load: Callable[..., Any], *, cache_key: Hashable,
             try:
                 data = parse(file.getvalue())
             except ValueError as err:
-                st.error(f"That file cannot be used: {err}", icon=":material/error:")
+                st.error(f"That file cannot be used: {upload_problem(err)}", icon=":material/error:")
             else:
                 st.info(f"Using your upload **{file.name}** instead of {label}.", icon=":material/upload_file:")
                 return data
@@ -100,3 +102,20 @@ def dataset(label: str, load: Callable[..., Any], *, cache_key: Hashable,
                     icon=":material/science:")
             return make()
     return None
+
+
+def pasted_or_uploaded(parse: Callable[[bytes], Any], *, default: str, paste_label: str, paste_key: str,
+                       upload_label: str, upload_key: str, types: list[str], what: str,
+                       help: str | None = None) -> Any | None:
+    """A text box holding `default` and an uploader whose file replaces it; the
+    one in use goes through `parse` (which raises ValueError on bad input).
+    The parsed value, or None after saying on the page why it cannot be used
+    (`what` names the box's content: "The pasted {what} cannot be used")."""
+    pasted = st.text_area(paste_label, value=default, height=180, key=paste_key, help=help)
+    file = st.file_uploader(upload_label, type=types, key=upload_key)
+    try:
+        return parse(file.getvalue() if file is not None else pasted.encode("utf-8"))
+    except ValueError as err:
+        st.error(f"{'That file' if file is not None else f'The pasted {what}'} cannot be used: "
+                 f"{upload_problem(err)}", icon=":material/error:")
+        return None

@@ -86,17 +86,6 @@ class ChecksumMismatch(DataUnavailable):
     """A downloaded file's checksum differs from the expected one."""
 
 
-def check_upload(data: bytes, max_bytes: int, what: str = "plain text") -> None:
-    """The checks every upload gets first: not empty, not too large, not binary.
-    Raises ValueError with a message for a person."""
-    if not data:
-        raise ValueError("The file is empty.")
-    if len(data) > max_bytes:
-        raise ValueError(f"The file is too large: {len(data):,} bytes; the limit is {max_bytes:,} bytes.")
-    if b"\0" in data:
-        raise ValueError(f"This looks like a binary file, not {what} (it contains NUL bytes).")
-
-
 def offline() -> bool:
     return OFFLINE or os.environ.get("PLAYGROUND_OFFLINE", "").lower() in ("1", "true", "yes")
 

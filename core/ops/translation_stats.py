@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from core.data.download import check_upload
+from core.data.files import UploadError, decode_upload
 from core.data.translation import build_nmt_data, preprocess_nmt, tokenize_nmt
 
 # Sentence pairs written for the playground (English, a tab, French): the
@@ -68,23 +68,17 @@ def head_pairs(text: str, n: int) -> str:
 
 def validate_pairs_upload(data: bytes, max_bytes: int = 5_000_000) -> str:
     """Check uploaded or pasted sentence pairs (one pair a line: source, a tab,
-    target) and return the text decoded with newlines normalised; ValueError
-    with a message for a person otherwise."""
-    check_upload(data, max_bytes, "plain text")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        raise ValueError(f"The file is not UTF-8 text (bad byte at position {e.start}); "
-                         "save it as UTF-8 and try again.") from e
+    target) and return the text decoded with newlines normalised; UploadError
+    (core.data.files) otherwise: 'no_pairs' when no line has a tab,
+    'empty_pair' when every pair lacks its source or its target."""
+    text = decode_upload(data, max_bytes, "text")
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     lines = [line for line in text.split("\n") if line.strip()]
     pairs = [line for line in lines if is_pair(line)]
     if not pairs:
-        raise ValueError(f"No line holds a sentence pair: each line needs the source sentence, a tab "
-                         f"character, then the target sentence ({len(lines)} non-empty lines, none "
-                         "with a tab). Spaces are not tabs.")
+        raise UploadError("no_pairs", lines=len(lines))
     if not any(p.split("\t")[0].strip() and p.split("\t")[1].strip() for p in pairs):
-        raise ValueError("Every tab-separated line has an empty source or target sentence.")
+        raise UploadError("empty_pair")
     return text
 
 
