@@ -49,12 +49,20 @@ def _cached(cache_key: Hashable, folder: str | None, _load: Callable[..., Any]) 
         return _load(allow_download=False, progress=None)
 
 
+@st.cache_resource(max_entries=MAX_CACHED, show_spinner="Making the stand-in...")
+def _stand_in(cache_key: Hashable, _make: Callable[[], Any]) -> Any:
+    """The stand-in under `cache_key`, made once per server like the real data:
+    every page and every rerun under one key gets the same object."""
+    return _make()
+
+
 def dataset(label: str, load: Callable[..., Any], *, cache_key: Hashable,
             stand_in: tuple[str, Callable[[], Any]] | None = None,
             upload: tuple[str, list[str], Callable[[bytes], Any]] | None = None) -> Any | None:
     """The loaded data, or None after explaining on the page what is missing.
 
-    stand_in: (description, make) offered when the real files are missing.
+    stand_in: (description, make) offered when the real files are missing; made
+    once per cache key, so pages sharing a key must pass the same `make`.
     upload: (prompt, file types, parse) where parse raises ValueError on bad input."""
     folder = session_data_dir()
     try:
@@ -100,7 +108,7 @@ def dataset(label: str, load: Callable[..., Any], *, cache_key: Hashable,
         if st.toggle(f"Continue with a stand-in: {description}", key=f"standin:{cache_key}"):
             st.info(f"**Stand-in data**, not {label}: {description}. Numbers will not match the book's.",
                     icon=":material/science:")
-            return make()
+            return _stand_in(cache_key, make)
     return None
 
 
