@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 from apptest_support import open_page
 
-from core.models.lenet import bn_stats
+from core.models.batchnorm import bn_stats
 from core.models.mlp import dropout_mlp
 from core.ops.conv_arithmetic import conv_output_shape, input_of_output, pool_grid, shift_comparison
 from playground import netview

@@ -1,7 +1,8 @@
 """Batch normalization (book section 8.5): the book's LeNet with and without batch norm, side by side."""
 import streamlit as st
 
-from core.models.lenet import bn_stats, lenet, record_preactivations
+from core.models.batchnorm import bn_stats, record_preactivations
+from core.models.lenet import lenet
 from playground import controls, netview
 from playground.fmnist import classifier, fashion_mnist, is_stand_in
 from playground.live import ACCURACY, LOSS, MINIBATCH, Readout, live_panel
