@@ -1,8 +1,12 @@
 """The words pages show for core's codes (playground.messages)."""
+import itertools
+
 import pytest
 
 from core.data.files import UPLOAD_CODES, UploadError
 from core.data.text import validate_text_upload
+from core.ops.conv_arithmetic import check_conv, conv_warnings
+from core.ops.convexity import FUNCTIONS
 from core.ops.translation_stats import validate_pairs_upload
 from playground import messages
 
@@ -41,3 +45,33 @@ def test_upload_error_takes_exactly_its_codes_fields():
     with pytest.raises(TypeError):
         UploadError("unheard_of")
     assert str(UploadError("not_utf8", position=3)) == "not_utf8 position=3"
+
+
+def test_conv_notes_in_words_carry_their_numbers():
+    (bad,) = check_conv(3, 8, 7, 3, 1, 0)
+    assert messages.conv_note(bad) == "kernel height 7 is larger than the padded input height 3 + 2*1 = 5"
+    (dilated,) = check_conv(4, 8, 3, 3, d_h=2)
+    assert messages.conv_note(dilated).startswith("kernel height 3 (dilated to 5) is larger")
+    (pool, _) = check_conv(8, 8, 2, 2, 2, 2, pool=True)
+    assert messages.conv_note(pool) == ("pooling padding along the height must be at most half the window "
+                                        "(2 // 2 = 1, got 2)")
+    (drop,) = conv_warnings(8, 8, 3, 3, 0, 0, 2, 1)
+    assert messages.conv_note(drop).startswith("along the height, the last 1 padded cell(s) fit no window")
+
+
+def test_every_conv_code_core_gives_has_words():
+    """Sweep settings (nonsense ones too) through both checks: every code that
+    comes out has its words, and every worded code comes out somewhere."""
+    seen = set()
+    sizes = (-1, 0, 1, 2, 3, 5)
+    for n, k, pad, s, d in itertools.product((0, 2, 5), sizes, sizes, (0, 1, 3), (0, 1, 2)):
+        notes = check_conv(n, 5, k, 3, pad, 1, s, 1, d, 1, pool=True) + conv_warnings(n, 5, k, 3, pad, 1, s, 1, d, 1)
+        for note in notes:
+            said = messages.conv_note(note)
+            assert note.axis in said and "{" not in said, (note, said)
+            seen.add(note.code)
+    assert seen == set(messages.CONV)
+
+
+def test_every_convexity_function_has_a_note():
+    assert set(messages.FUNCTION_NOTES) == set(FUNCTIONS)
