@@ -1,8 +1,9 @@
 """Shared test set-up: one torch thread (the machine has two cores shared by the
 test process, the app under test and the browser), many training slots (every
 AppTest session of the run shares one in-process slot pool, and a test that ends
-mid-training keeps its slot until the lease runs out), and `tests/` on sys.path
-for the helper modules."""
+mid-training keeps its slot until the lease runs out), `tests/` on sys.path for
+the helper modules (apptest_support, browser_support, http_fixture), and the
+fixtures several test modules use."""
 import os
 import sys
 from pathlib import Path
