@@ -86,7 +86,8 @@ def main() -> int:
     table = "\n".join(rows)
     print("\n" + table)
     if args.out:
-        Path(args.out).write_text(f"# Issue 4: accuracy at the book's settings\n\n{header}\n\n{table}\n\n"
+        Path(args.out).write_text(f"# Fashion-MNIST classifiers: accuracy at the book's settings\n\n"
+                                  f"{header}\n\n{table}\n\n"
                                   f"Produced by `benchmarks/fashion_accuracy.py`. The book's numbers: dropout "
                                   f"section 5.6, LeNet section 7.6 (lr 0.9), BN-LeNet section 8.5 (lr 1.0). "
                                   f"Examples/sec counts training steps only (the engine's per-epoch rate), "

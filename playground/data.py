@@ -19,6 +19,8 @@ import streamlit as st
 
 from core.data import download as dl
 
+from .messages import upload_problem
+
 MAX_CACHED = 6
 
 
@@ -47,12 +49,20 @@ def _cached(cache_key: Hashable, folder: str | None, _load: Callable[..., Any]) 
         return _load(allow_download=False, progress=None)
 
 
+@st.cache_resource(max_entries=MAX_CACHED, show_spinner="Making the stand-in...")
+def _stand_in(cache_key: Hashable, _make: Callable[[], Any]) -> Any:
+    """The stand-in under `cache_key`, made once per server like the real data:
+    every page and every rerun under one key gets the same object."""
+    return _make()
+
+
 def dataset(label: str, load: Callable[..., Any], *, cache_key: Hashable,
             stand_in: tuple[str, Callable[[], Any]] | None = None,
             upload: tuple[str, list[str], Callable[[bytes], Any]] | None = None) -> Any | None:
     """The loaded data, or None after explaining on the page what is missing.
 
-    stand_in: (description, make) offered when the real files are missing.
+    stand_in: (description, make) offered when the real files are missing; made
+    once per cache key, so pages sharing a key must pass the same `make`.
     upload: (prompt, file types, parse) where parse raises ValueError on bad input."""
     folder = session_data_dir()
     try:
@@ -89,7 +99,7 @@ def dataset(label: str, load: Callable[..., Any], *, cache_key: Hashable,
             try:
                 data = parse(file.getvalue())
             except ValueError as err:
-                st.error(f"That file cannot be used: {err}", icon=":material/error:")
+                st.error(f"That file cannot be used: {upload_problem(err)}", icon=":material/error:")
             else:
                 st.info(f"Using your upload **{file.name}** instead of {label}.", icon=":material/upload_file:")
                 return data
@@ -98,5 +108,22 @@ def dataset(label: str, load: Callable[..., Any], *, cache_key: Hashable,
         if st.toggle(f"Continue with a stand-in: {description}", key=f"standin:{cache_key}"):
             st.info(f"**Stand-in data**, not {label}: {description}. Numbers will not match the book's.",
                     icon=":material/science:")
-            return make()
+            return _stand_in(cache_key, make)
     return None
+
+
+def pasted_or_uploaded(parse: Callable[[bytes], Any], *, default: str, paste_label: str, paste_key: str,
+                       upload_label: str, upload_key: str, types: list[str], what: str,
+                       help: str | None = None) -> Any | None:
+    """A text box holding `default` and an uploader whose file replaces it; the
+    one in use goes through `parse` (which raises ValueError on bad input).
+    The parsed value, or None after saying on the page why it cannot be used
+    (`what` names the box's content: "The pasted {what} cannot be used")."""
+    pasted = st.text_area(paste_label, value=default, height=180, key=paste_key, help=help)
+    file = st.file_uploader(upload_label, type=types, key=upload_key)
+    try:
+        return parse(file.getvalue() if file is not None else pasted.encode("utf-8"))
+    except ValueError as err:
+        st.error(f"{'That file' if file is not None else f'The pasted {what}'} cannot be used: "
+                 f"{upload_problem(err)}", icon=":material/error:")
+        return None

@@ -1,4 +1,6 @@
-"""Opening pages and finding widgets with Streamlit's AppTest (no browser)."""
+"""Everything the AppTest page tests share (no browser): open a page with
+settings from its URL, find widgets, read what the page shows, tick live
+panels. Test modules import these; none imports another test module."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -49,11 +51,30 @@ def shown(at: AppTest) -> list[str]:
     return out
 
 
+def metric(at: AppTest, label: str) -> str:
+    """The value of the metric labelled exactly `label`."""
+    return next(m.value for m in at.metric if m.label == label)
+
+
+def errors(at: AppTest) -> str:
+    """Every error box's text, joined."""
+    return " ".join(e.value for e in at.error)
+
+
+def panel(at: AppTest, key: str):
+    """The state of the live panel `key` (playground.live keeps it as live:<key>)."""
+    return at.session_state[f"live:{key}"]
+
+
+def panel_states(at: AppTest) -> list:
+    """The states of every live panel on the page."""
+    return [at.session_state[k] for k in list(at.session_state.keys()) if str(k).startswith("live:")]
+
+
 def tick_until_stopped(at: AppTest, max_ticks: int = 300) -> AppTest:
     """Re-run (each run is one tick of every live panel) until no panel is running."""
     for _ in range(max_ticks):
-        states = [at.session_state[k] for k in list(at.session_state.keys()) if str(k).startswith("live:")]
-        if not any(R.active for R in states):
+        if not any(S.active for S in panel_states(at)):
             return at
         at.run()
         assert not at.exception, at.exception

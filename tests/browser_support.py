@@ -1,12 +1,19 @@
-"""Start `streamlit run` on a free localhost port and drive Debian's Chromium with Playwright."""
+"""Everything the browser tests share: start `streamlit run` on a free
+localhost port, drive Debian's Chromium with Playwright, and read a page
+(its metrics, its URL's settings) the way a person would see it.
+
+The `page` and `app_url` fixtures in conftest.py use these; a test module
+sets VIEWPORT = (width, height) for a larger window."""
 from __future__ import annotations
 
 import contextlib
 import os
+import re
 import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -121,9 +128,80 @@ def no_exceptions(page) -> None:
     assert not found, f"Streamlit exception on the page: {found}"
 
 
+def widget(page, kind: str, label: str):
+    """The widget of this kind ('stSlider', 'stToggle', ...) whose label is exactly `label`."""
+    exact = re.compile(rf"^\s*{re.escape(label)}\s*$")
+    return page.locator(f"[data-testid='{kind}']").filter(
+        has=page.locator("[data-testid='stWidgetLabel']").filter(has_text=exact)).first
+
+
 def press_slider(page, label: str, key: str, times: int) -> None:
-    """Focus the slider labelled `label` and press `key` (ArrowRight, ...) `times` times."""
-    thumb = page.locator("[data-testid='stSlider']", has_text=label).first.get_by_role("slider")
+    """Focus the slider labelled exactly `label` and press `key` (ArrowRight, ...) `times` times."""
+    thumb = widget(page, "stSlider", label).get_by_role("slider")
     thumb.focus()
     for _ in range(times):
         thumb.press(key)
+
+
+def open_page(page, url: str, title: str, timeout: float = 60_000) -> None:
+    """Go to `url` and wait until the page titled `title` has finished its script run."""
+    page.goto(url)
+    page.wait_for_selector(f"h1:has-text('{title}')", timeout=timeout)
+    wait_idle(page, timeout)
+
+
+STAND_IN_TOGGLE = "[data-testid='stToggle']:has-text('Continue with a stand-in')"
+
+
+def use_stand_in_if_missing(page) -> bool:
+    """Where the page says its data is missing, turn on the stand-in it offers
+    and wait for the rerun. True when the page now shows the stand-in."""
+    toggle = page.locator(STAND_IN_TOGGLE)
+    if not toggle.count():
+        return False
+    toggle.first.click()
+    page.wait_for_selector("text=Stand-in data", timeout=30_000)
+    wait_idle(page, 60_000)
+    return True
+
+
+def query(page) -> dict[str, str]:
+    """The settings in the page's URL, exactly: name -> value."""
+    return {k: v[-1] for k, v in urllib.parse.parse_qs(urllib.parse.urlsplit(page.url).query).items()}
+
+
+def wait_query(page, name: str, value: str, timeout: float = 30_000) -> None:
+    """Until the URL holds exactly `name`=`value` (the app writes it after the rerun)."""
+    page.wait_for_function("([n, v]) => new URLSearchParams(location.search).get(n) === v",
+                           arg=[name, value], timeout=timeout)
+
+
+METRIC_JS = """(label) => {
+    const m = Array.from(document.querySelectorAll('[data-testid="stMetric"]')).find(
+        el => el.querySelector('[data-testid="stMetricLabel"]').innerText.trim() === label);
+    return m ? m.querySelector('[data-testid="stMetricValue"]').innerText.trim() : null;
+}"""
+
+
+def metric(page, label: str) -> str | None:
+    """The value of the metric labelled exactly `label`; None when there is none."""
+    return page.evaluate(METRIC_JS, label)
+
+
+def wait_metric(page, label: str, value: str, timeout: float = 30_000) -> None:
+    """Until the metric labelled exactly `label` shows exactly `value`."""
+    page.wait_for_function(f"([l, v]) => ({METRIC_JS})(l) === v", arg=[label, value], timeout=timeout)
+
+
+def wait_metric_change(page, label: str, before: str | None, timeout: float = 30_000) -> str:
+    """Until the metric labelled `label` shows something other than `before`; its new value."""
+    page.wait_for_function(f"([l, b]) => {{ const v = ({METRIC_JS})(l); return v !== null && v !== b; }}",
+                           arg=[label, before], timeout=timeout)
+    return metric(page, label)
+
+
+def wait_settled(page, timeout: float = 30_000) -> None:
+    """Until no element is marked stale (the script run has redrawn everything)."""
+    for _ in range(2):  # twice: a rerun may mark elements stale a moment after it starts
+        page.wait_for_timeout(300)
+        page.wait_for_function("() => !document.querySelector('[data-stale=\"true\"]')", timeout=timeout)

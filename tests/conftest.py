@@ -1,8 +1,9 @@
 """Shared test set-up: one torch thread (the machine has two cores shared by the
 test process, the app under test and the browser), many training slots (every
 AppTest session of the run shares one in-process slot pool, and a test that ends
-mid-training keeps its slot until the lease runs out), and `tests/` on sys.path
-for the helper modules."""
+mid-training keeps its slot until the lease runs out), `tests/` on sys.path for
+the helper modules (apptest_support, browser_support, http_fixture), and the
+fixtures several test modules use."""
 import os
 import sys
 from pathlib import Path
@@ -32,6 +33,21 @@ def isolated(tmp_path, monkeypatch):
     return isolate(tmp_path, monkeypatch)
 
 
+@pytest.fixture
+def no_data(tmp_path, monkeypatch):
+    """`isolated`, offline, and the app's data cache emptied before and after:
+    every page finds its data missing. Yields the (empty) data folder."""
+    from http_fixture import isolate
+
+    from playground.data import _cached
+
+    data, _ = isolate(tmp_path, monkeypatch)
+    monkeypatch.setenv("PLAYGROUND_OFFLINE", "1")
+    _cached.clear()
+    yield data
+    _cached.clear()
+
+
 @pytest.fixture(scope="session", autouse=True)
 def shared_data_dir():
     """PLAYGROUND_DATA_DIR -> the repository's sibling ../shared/data when that
@@ -48,6 +64,16 @@ def shared_data_dir():
         yield
     finally:
         os.environ.pop("PLAYGROUND_DATA_DIR", None)
+
+
+@pytest.fixture
+def page(request):
+    """A fresh Chromium page, VIEWPORT = (width, height) of the test module or 1400 × 1000."""
+    from browser_support import browser_page
+
+    width, height = getattr(request.module, "VIEWPORT", (1400, 1000))
+    with browser_page(width, height) as p:
+        yield p
 
 
 @pytest.fixture(scope="module")

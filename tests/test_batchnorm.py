@@ -5,14 +5,8 @@ import pytest
 import torch
 from torch import nn
 
-from core.models.lenet import (
-    BatchNorm,
-    batch_norm,
-    bn_stats,
-    layer_shapes,
-    lenet,
-    record_preactivations,
-)
+from core.models.batchnorm import BatchNorm, batch_norm, bn_stats, record_preactivations
+from core.models.lenet import layer_shapes, lenet
 from core.train.trainer import Batches, Supervised, Trainer
 
 TOL = {"atol": 1e-5, "rtol": 1e-5}

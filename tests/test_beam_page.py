@@ -6,7 +6,7 @@ import json
 import statistics
 
 import pytest
-from test_pages import open_page
+from apptest_support import open_page
 
 from playground.tree import NODE_TRACES
 

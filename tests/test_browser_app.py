@@ -8,22 +8,34 @@ from __future__ import annotations
 import time
 
 import pytest
-from browser_support import browser_page, no_exceptions, require_browser, shot, streamlit_server
+from browser_support import (
+    metric,
+    no_exceptions,
+    press_slider,
+    query,
+    require_browser,
+    shot,
+    streamlit_server,
+    wait_metric,
+    wait_query,
+)
+
+from core.ops.convexity import FUNCTIONS
 
 pytestmark = pytest.mark.browser
 require_browser()
-
-
-@pytest.fixture
-def page():
-    with browser_page() as p:
-        yield p
 
 
 def plotted_points(page) -> int:
     """Number of data points across all plotly charts on the page."""
     return page.evaluate("""() => Array.from(document.querySelectorAll('.js-plotly-plot'))
         .flatMap(el => el.data || []).reduce((n, tr) => n + (tr.x ? tr.x.length : 0), 0)""")
+
+
+def jensen_gap(a: float, b: float = 1.0, lam: float = 0.3) -> str:
+    """The convexity page's gap metric for x^2, from core's function."""
+    f = FUNCTIONS["x^2"].f
+    return f"{lam * f(a) + (1 - lam) * f(b) - f(lam * a + (1 - lam) * b):+.4f}"
 
 
 def text_of(page, selector: str) -> str:
@@ -52,16 +64,11 @@ def test_home_navigation_and_a_slider(app_url, page):
     page.locator("[data-testid='stSidebarNav'] a", has_text="Convexity").click()
     page.wait_for_selector("h1:has-text('Convexity')", timeout=60_000)
     page.wait_for_selector(".js-plotly-plot", timeout=30_000)
-    gap = page.locator("[data-testid='stMetric']", has_text="gap").first
-    before = gap.inner_text()
-    thumb = page.locator("[data-testid='stSlider']", has_text="a").first.get_by_role("slider")
-    thumb.focus()
-    for _ in range(5):
-        thumb.press("ArrowRight")
-    page.wait_for_function(
-        "(b) => Array.from(document.querySelectorAll('[data-testid=\"stMetric\"]'))"
-        ".some(m => m.innerText.includes('gap') && m.innerText !== b)", arg=before, timeout=30_000)
-    assert "a=" in page.url or "a%3D" in page.url or "?a" in page.url or "&a=" in page.url
+    assert metric(page, "gap") == jensen_gap(-1.5)  # the defaults: f = x^2, a = -1.5, b = 1, λ = 0.3
+    press_slider(page, "a", "ArrowRight", 5)  # a: -1.5 + 5 steps of 0.05
+    wait_metric(page, "gap", jensen_gap(-1.25))
+    wait_query(page, "a", "-1.25")
+    assert query(page)["a"] == "-1.25"
     no_exceptions(page)
     shot(page, "browser-convexity")
 

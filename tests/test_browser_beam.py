@@ -1,6 +1,7 @@
 """The beam-search page in a real browser (Chromium via Playwright): Next and
-Back reveal and hide the search tree; the trained model's tree. Screenshots
-go to test-artifacts/.
+Back reveal and hide the search tree; the trained model's tree and the
+translation it ends in, the one core gives for the same seeded run.
+Screenshots go to test-artifacts/.
 
 Where Chromium or Playwright is missing these tests are skipped with the reason
 printed, except under CI (CI=true), where a missing browser is a failure."""
@@ -9,18 +10,25 @@ from __future__ import annotations
 import time
 
 import pytest
-from browser_support import browser_page, no_exceptions, require_browser, shot, wait_idle
+from browser_support import (
+    metric,
+    no_exceptions,
+    open_page,
+    query,
+    require_browser,
+    shot,
+    use_stand_in_if_missing,
+    wait_idle,
+)
+
+from core.experiments.seq2seq import BOOK, load_corpus, make_trainer, stand_in_corpus
+from core.models.seq2seq import translate
+from playground.tree import NODE_TRACES as TRACE_NAMES
 
 pytestmark = pytest.mark.browser
 require_browser()
-
-NODE_TRACES = ["start", "in the beam", "finished (<eos>)", "pruned"]
-
-
-@pytest.fixture
-def page():
-    with browser_page() as p:
-        yield p
+TITLE = "Beam search, step by step"
+NODE_TRACES = list(TRACE_NAMES)  # the tree's legend names, as a JSON array for the page's scripts
 
 
 def tree_points(page) -> int:
@@ -35,10 +43,10 @@ def wait_points(page, not_equal: int, timeout: float = 30_000) -> int:
         const n = Array.from(document.querySelectorAll('.js-plotly-plot')).flatMap(el => el.data || [])
             .filter(tr => names.includes(tr.name)).reduce((n, tr) => n + (tr.x ? tr.x.length : 0), 0);
         return n > 0 && n !== old; }""", arg=[NODE_TRACES, not_equal], timeout=timeout)
-    return settled(page)
+    return tree_settled(page)
 
 
-def settled(page, quiet: float = 1.0, timeout: float = 30.0) -> int:
+def tree_settled(page, quiet: float = 1.0, timeout: float = 30.0) -> int:
     """The node count once the app is idle and the count has not changed for `quiet` seconds
     (a rerun redraws elements one after another)."""
     deadline, last, since = time.time() + timeout, None, time.time()
@@ -54,8 +62,7 @@ def settled(page, quiet: float = 1.0, timeout: float = 30.0) -> int:
 
 
 def test_next_and_back_in_the_browser(app_url, page):
-    page.goto(app_url + "/beam_search")
-    page.wait_for_selector("h1:has-text('Beam search, step by step')", timeout=60_000)
+    open_page(page, app_url + "/beam_search", TITLE)
     wait_points(page, 0)
     counts = [tree_points(page)]
     shot(page, "browser-beam-toy-step1")
@@ -64,7 +71,7 @@ def test_next_and_back_in_the_browser(app_url, page):
         counts.append(wait_points(page, counts[-1]))
         no_exceptions(page)
     assert counts[0] < counts[1] < counts[2] and counts[3] == counts[1], counts
-    assert "beam_step=2" in page.url
+    assert query(page)["beam_step"] == "2"
     shot(page, "browser-beam-toy-step2")
     page.goto(app_url + "/beam_search?beam_step=4&beam_k=2")
     wait_points(page, 0)
@@ -73,20 +80,34 @@ def test_next_and_back_in_the_browser(app_url, page):
     shot(page, "browser-beam-toy-step4")
 
 
+def core_translation(stand_in: bool, sentence: str, epochs: int, k: int) -> str:
+    """What the page's run (seed 0, CPU, `epochs` epochs) translates `sentence`
+    to, computed here with core alone: a seeded run replays exactly."""
+    num_steps = BOOK.num_steps
+    corpus = stand_in_corpus() if stand_in else load_corpus(num_steps, BOOK.num_examples)
+    trainer = make_trainer(corpus.data, seed=0, device="cpu", num_epochs=epochs)
+    trainer.advance()
+    assert trainer.done
+    return translate(trainer.net, sentence, corpus.data.src_vocab, corpus.data.tgt_vocab, num_steps, "cpu",
+                     k=k, alpha=0.75).text
+
+
 def test_model_mode_trains_and_reveals_a_translation(app_url, page):
-    page.goto(app_url + "/beam_search?beam_mode=Trained+seq2seq&num_epochs=10&beam_k=3")
-    page.wait_for_selector("h1:has-text('Beam search, step by step')", timeout=60_000)
-    stand_in = page.get_by_text("Continue with a stand-in")
-    page.wait_for_selector("button:has-text('Start'), label:has-text('Continue with a stand-in')", timeout=60_000)
-    if stand_in.count():
-        stand_in.first.click()
+    open_page(page, app_url + "/beam_search?beam_mode=Trained+seq2seq&num_epochs=10&beam_k=3", TITLE)
+    stand_in = use_stand_in_if_missing(page)
     page.wait_for_selector("button:has-text('Start')", timeout=60_000)
     page.get_by_role("button", name="Start").click()
     page.wait_for_selector("text=Epoch 10 of 10", timeout=240_000)  # a short run: the tree is what is tested
     wait_idle(page, timeout=60_000)
+    assert metric(page, "best translation") == "…"  # not before the search has ended
     before = tree_points(page)
-    for _ in range(4):
+    for _ in range(BOOK.num_steps):  # Next until the search has ended (at most num_steps steps)
+        if metric(page, "best translation") != "…":
+            break
         page.get_by_role("button", name="Next", exact=True).first.click()
         before = wait_points(page, before)
+    shown = metric(page, "best translation")
+    assert shown and shown != "…", shown
+    assert shown == core_translation(stand_in, "go .", epochs=10, k=3)
     no_exceptions(page)
     shot(page, "browser-beam-model")

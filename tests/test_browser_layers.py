@@ -9,23 +9,23 @@ from __future__ import annotations
 
 import pytest
 from browser_support import (
-    browser_page,
+    metric,
     no_exceptions,
+    open_page,
     press_slider,
+    query,
     require_browser,
     shot,
+    wait_metric,
+    wait_metric_change,
+    wait_query,
 )
 
 from core.ops.conv_arithmetic import shift_comparison
 
 pytestmark = pytest.mark.browser
 require_browser()
-
-
-@pytest.fixture
-def page():
-    with browser_page(height=1600) as p:
-        yield p
+VIEWPORT = (1400, 1600)
 
 
 PROGRESS_JS = """(title) => {
@@ -48,49 +48,30 @@ def wait_progress_beyond(page, title: str, value: float, timeout: float = 90_000
     return chart_progress(page, title)
 
 
-def metric_text(page, label: str) -> str:
-    return page.locator("[data-testid='stMetric']", has_text=label).first.inner_text()
-
-
-def open_page(page, url: str, title: str) -> None:
-    page.goto(url)
-    page.wait_for_selector(f"h1:has-text('{title}')", timeout=60_000)
+def open_chart_page(page, url: str, title: str) -> None:
+    open_page(page, url, title)
     page.wait_for_selector(".js-plotly-plot", timeout=60_000)
 
 
-def wait_metric_change(page, label: str, before: str) -> None:
-    page.wait_for_function(
-        "([l, b]) => Array.from(document.querySelectorAll('[data-testid=\"stMetric\"]'))"
-        ".some(m => m.innerText.includes(l) && m.innerText !== b)", arg=[label, before], timeout=30_000)
-
-
-def wait_metric(page, label: str, value: str) -> None:
-    """Until the metric with this label shows `value` (as its own line)."""
-    page.wait_for_function(
-        "([l, v]) => Array.from(document.querySelectorAll('[data-testid=\"stMetric\"]'))"
-        ".some(m => m.innerText.includes(l) && m.innerText.split('\\n').some(t => t.trim() === v))",
-        arg=[label, value], timeout=30_000)
-
-
 def test_padding_stride_page(app_url, page):
-    open_page(page, app_url + "/padding_stride?n_h=8&n_w=8&k_h=3&k_w=3", "Padding and stride")
+    open_chart_page(page, app_url + "/padding_stride?n_h=8&n_w=8&k_h=3&k_w=3", "Padding and stride")
     label = "output shape (book's formula)"
-    before = metric_text(page, label)
-    assert before.endswith("8 × 8"), before
+    assert metric(page, label) == "8 × 8"
     press_slider(page, "stride s_h", "ArrowRight", 1)
-    wait_metric_change(page, label, before)
     wait_metric(page, label, "4 × 8")  # both, once the rerun has drawn them
     wait_metric(page, "output shape (torch's conv2d)", "4 × 8")
-    page.wait_for_url("**s_h=2**", timeout=30_000)
+    wait_query(page, "s_h", "2")
+    assert query(page)["n_h"] == "8" and query(page)["k_h"] == "3"  # the link's settings stay
     no_exceptions(page)
     shot(page, "browser-padding-stride")
 
 
 def test_pooling_page(app_url, page):
-    open_page(page, app_url + "/pooling", "Pooling")
+    open_chart_page(page, app_url + "/pooling", "Pooling")
     label = "pooled outputs unchanged"
-    before = metric_text(page, label)
-    press_slider(page, "shift", "ArrowRight", 1)
+    before = metric(page, label)
+    assert before == f"{shift_comparison(shift=1, mode='max')['pool_unchanged']:.0%}"
+    press_slider(page, "shift (columns; the edge column is repeated)", "ArrowRight", 1)
     wait_metric_change(page, label, before)
     expected = shift_comparison(shift=2, mode="max")["pool_unchanged"]
     wait_metric(page, label, f"{expected:.0%}")
@@ -101,7 +82,7 @@ def test_pooling_page(app_url, page):
 @pytest.mark.parametrize("path, title, inside", [("dropout", "Dropout", "The network on one test image"),
                                                  ("batch_norm", "Batch normalization", "Inputs of the sigmoids")])
 def test_training_page_adds_points_live(app_url, page, path, title, inside):
-    open_page(page, f"{app_url}/{path}", title)
+    open_chart_page(page, f"{app_url}/{path}", title)
     page.wait_for_selector("button:has-text('Start')", timeout=30_000)
     page.get_by_role("button", name="Start").click()
     page.wait_for_selector("button:has-text('Pause')", timeout=30_000)

@@ -9,6 +9,7 @@ from torch import nn
 
 from core.ops import conv_arithmetic as conv
 from core.ops.conv_arithmetic import (
+    ConvNote,
     check_conv,
     conv_output_shape,
     conv_warnings,
@@ -64,21 +65,33 @@ def test_output_shape_formula_matches_torch(op):
 def test_check_conv_reports_without_raising():
     assert check_conv(8, 8, 3, 3, 1, 1) == []
     assert check_conv(3, 3, 5, 5) and check_conv(3, 3, 5, 5, 1, 1) == []
-    assert any("dilated to 5" in p for p in check_conv(4, 8, 3, 3, d_h=2))
-    assert any("stride" in p for p in check_conv(8, 8, 3, 3, s_h=0))
-    assert any("negative" in p for p in check_conv(8, 8, 3, 3, pad_w=-1))
-    assert any("dilation" in p for p in check_conv(8, 8, 3, 3, d_w=0))
-    assert check_conv(0, 8, 0, 3)  # nonsense sizes are reported, not raised
+    assert check_conv(4, 8, 3, 3, d_h=2) == [
+        ConvNote("kernel_too_large", "height", {"k": 3, "k_eff": 5, "n": 4, "pad": 0, "padded": 4})]
+    assert check_conv(8, 8, 3, 3, s_h=0) == [ConvNote("stride_below_one", "height", {"got": 0})]
+    assert check_conv(8, 8, 3, 3, pad_w=-1) == [ConvNote("negative_padding", "width", {"got": -1})]
+    assert check_conv(8, 8, 3, 3, d_w=0) == [ConvNote("dilation_below_one", "width", {"got": 0})]
+    assert [(p.code, p.axis) for p in check_conv(0, 8, 0, 3)] == [  # nonsense sizes are reported, not raised
+        ("input_below_one", "height"), ("kernel_below_one", "height")]
     # padding beyond half the kernel: legal for a convolution, an error for pooling
     assert check_conv(8, 8, 3, 3, 2, 2) == []
-    assert check_conv(8, 8, 3, 3, 2, 2, pool=True)
+    assert check_conv(8, 8, 3, 3, 2, 2, pool=True) == [
+        ConvNote("pool_padding_too_large", axis, {"k": 3, "pad": 2, "limit": 1}) for axis in ("height", "width")]
     with pytest.raises(RuntimeError):
         F.max_pool2d(torch.zeros(1, 1, 8, 8), 3, padding=2)
     with pytest.raises(RuntimeError):
         F.conv2d(torch.zeros(1, 1, 8, 8), torch.zeros(1, 1, 3, 3), stride=0)
-    assert any("only padding" in w for w in conv_warnings(8, 8, 3, 3, 3, 3))
-    assert any("never read" in w for w in conv_warnings(8, 8, 2, 2, 0, 0, 3, 3))
+
+
+def test_conv_warnings_name_the_surprise_and_its_numbers():
     assert conv_warnings(8, 8, 3, 3, 1, 1) == []
+    assert conv_warnings(8, 8, 3, 3, 3, 0) == [ConvNote("reads_only_padding", "height", {"pad": 3, "k_eff": 3})]
+    assert conv_warnings(8, 8, 3, 3, 0, 2) == [ConvNote("output_grows", "width", {"pad": 2, "k_eff": 3})]
+    assert conv_warnings(8, 8, 2, 2, 0, 0, 3, 3) == [  # (8 - 2) % 3 == 0: nothing dropped
+        ConvNote("skips_input", axis, {"s": 3, "k_eff": 2}) for axis in ("height", "width")]
+    assert conv_warnings(8, 8, 3, 3, 0, 0, 2, 1) == [ConvNote("drops_cells", "height", {"count": 1})]
+    assert conv_warnings(8, 8, 3, 3, 3, 0, d_h=2) == [  # dilation 2 spreads the kernel over 5 cells
+        ConvNote("output_grows", "height", {"pad": 3, "k_eff": 5})]
+    assert check_conv(2, 2, 3, 3) and conv_warnings(2, 2, 3, 3) == []  # no output: no surprises either
 
 
 def test_book_shape_examples():

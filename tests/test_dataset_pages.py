@@ -3,37 +3,17 @@ translation data) through AppTest: the numbers they show are the core's, bad
 input gives a message, and missing data gives the warning and a stand-in."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 import torch
-from streamlit.testing.v1 import AppTest
+from apptest_support import errors, metric, open_page
 
-from core.data import fashion_mnist
 from core.data.text import lines_from_text
 from core.data.vocab import Vocab, tokenize
 from core.ops import translation_stats as mt
 from core.train.trainer import Batches
-from playground.data import _cached
 
-APP = str(Path(__file__).resolve().parents[1] / "streamlit_app.py")
 TEXT_PAGE, MT_PAGE, FM_PAGE = "topics/text_preprocessing.py", "topics/mt_dataset.py", "topics/fashion_mnist.py"
 PASTED = "The cat sat on the mat.\nThe dog sat on the log!\n\nA cat, a dog, a mat and a log.\n"
-
-
-def open_page(path: str, query: dict | None = None) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.query_params.update(query or {})
-    at.run()
-    return at.switch_page(path).run()
-
-
-def metric(at: AppTest, label: str) -> str:
-    return next(m.value for m in at.metric if m.label == label)
-
-
-def errors(at: AppTest) -> str:
-    return " ".join(e.value for e in at.error)
 
 
 @pytest.mark.parametrize("token", ["word", "char"])
@@ -96,19 +76,6 @@ def test_mt_page_bad_upload_gives_a_message():
     at.file_uploader(key="pairs_upload").set_value(("pairs.txt", "Go.\tÇa".encode("latin-1"), "text/plain")).run()
     assert not at.exception, at.exception
     assert "That file cannot be used" in errors(at) and "UTF-8" in errors(at)
-
-
-@pytest.fixture
-def no_data(tmp_path, monkeypatch):
-    data, cache = tmp_path / "data", tmp_path / "cache"
-    data.mkdir()
-    monkeypatch.setenv("PLAYGROUND_DATA_DIR", str(data))
-    monkeypatch.setenv("PLAYGROUND_CACHE_DIR", str(cache))
-    monkeypatch.setenv("PLAYGROUND_OFFLINE", "1")
-    monkeypatch.setattr(fashion_mnist, "DEBIAN_DIR", tmp_path / "no-debian")
-    _cached.clear()
-    yield data
-    _cached.clear()
 
 
 @pytest.mark.parametrize("path, missing", [(FM_PAGE, "train-images-idx3-ubyte.gz"),

@@ -162,6 +162,26 @@ def test_labels_and_resize():
 
 
 @pytest.mark.realdata
+def test_stand_in_is_seeded_and_shaped_like_fashion_mnist():
+    a = fm.stand_in_fashion_mnist(200, 50, seed=3)
+    b = fm.stand_in_fashion_mnist(200, 50, seed=3)
+    assert a.X_train.shape == (200, 1, 28, 28) and a.X_test.shape == (50, 1, 28, 28)
+    assert a.X_train.dtype == torch.float32 and a.y_train.dtype == torch.int64
+    assert torch.equal(a.X_train, b.X_train) and torch.equal(a.y_test, b.y_test)
+    assert not torch.equal(a.X_train, fm.stand_in_fashion_mnist(200, 50, seed=4).X_train)
+    assert float(a.X_train.min()) >= 0 and float(a.X_train.max()) <= 1
+    assert torch.bincount(a.y_train).tolist() == [20] * 10
+    assert a.text_labels == fm.STAND_IN_LABELS and not a.paths  # honest names: shapes, not clothing
+    means = torch.stack([a.X_train[a.y_train == c].mean(0)[0] for c in range(10)])
+    d = ((means[:, None] - means[None]) ** 2).sum((2, 3))  # every pair of class means is apart
+    assert float((d + torch.eye(10) * 1e9).min()) > 1.0
+
+
+def test_stand_in_default_size_is_what_the_pages_promise():
+    data = fm.stand_in_fashion_mnist()
+    assert (len(data.X_train), len(data.X_test)) == (6000, 1000)
+
+
 def test_real_fashion_mnist(tmp_path, monkeypatch):
     if not all((fm.DEBIAN_DIR / name).is_file() for name in fm.FILES.values()):
         pytest.skip(f"Fashion-MNIST not installed in {fm.DEBIAN_DIR} (apt-get install dataset-fashion-mnist)")

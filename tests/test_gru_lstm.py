@@ -93,7 +93,7 @@ def test_clean_text():
 def test_upload_checks():
     with pytest.raises(ValueError, match="one minibatch"):
         corpus_from_upload(b"far too short")
-    with pytest.raises(ValueError, match="not UTF-8"):
+    with pytest.raises(ValueError, match="not_utf8"):
         corpus_from_upload(b"caf\xe9" * 1000)
     corpus, vocab = corpus_from_upload(("the quick brown fox jumps over the lazy dog\n" * 40).encode())
     assert len(corpus) > 1156 and len(vocab) == 28

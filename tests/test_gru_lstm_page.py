@@ -6,20 +6,15 @@ import json
 
 import numpy as np
 import pytest
+from apptest_support import open_page
 from streamlit.testing.v1 import AppTest
-from test_pages import APP, TIMEOUT
-
-from playground.data import _cached
 
 PAGE = "topics/gru_lstm.py"
 
 
-def open_page(query: dict | None = None) -> AppTest:
+def open_gru(query: dict | None = None) -> AppTest:
     """The page, with settings from its URL (a selectbox reads its option's label)."""
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
-    at.switch_page(PAGE)
-    at.query_params.update({k: str(v) for k, v in (query or {}).items()})
-    return at.run()
+    return open_page(PAGE, {k: str(v) for k, v in (query or {}).items()})
 
 
 def heatmaps(at: AppTest) -> dict[str, list[list[float]]]:
@@ -58,7 +53,7 @@ def in_unit_interval(z) -> bool:
 
 @pytest.fixture(scope="module")
 def trained_gru():
-    at = open_page({"num_hiddens": 64})
+    at = open_gru({"num_hiddens": 64})
     assert not at.exception, at.exception
     train_a_little(at)
     return at
@@ -74,7 +69,7 @@ def test_gru_gates_are_in_the_unit_interval(trained_gru):
 
 
 def test_lstm_gates_and_cell():
-    at = open_page({"cell": "lstm", "num_hiddens": 32})
+    at = open_gru({"cell": "lstm", "num_hiddens": 32})
     train_a_little(at, 3)
     maps = heatmaps(at)
     gates = {t: z for t, z in maps.items() if "gate" in t}
@@ -93,7 +88,7 @@ def test_generated_text_has_the_requested_length(trained_gru):
 
 
 def test_switching_cell_changes_the_equations():
-    at = open_page()
+    at = open_gru()
     gru = [x.value for x in at.latex]
     assert any(r"\mathbf{R}_t" in v for v in gru) and not any(r"\mathbf{C}_t" in v for v in gru)
     at.selectbox(key="gru_lstm.cell").set_value("lstm").run()
@@ -102,7 +97,7 @@ def test_switching_cell_changes_the_equations():
 
 
 def test_concise_gru_explains_its_candidate():
-    at = open_page({"impl": "concise"})
+    at = open_gru({"impl": "concise"})
     assert not at.exception, at.exception
     assert any("load_weights_into_scratch" in i.value for i in at.info)
     assert any(r"\mathbf{b}_{hn}" in x.value for x in at.latex)  # torch\'s candidate, with its extra bias
@@ -110,7 +105,7 @@ def test_concise_gru_explains_its_candidate():
 
 
 def test_bad_text_gives_a_message():
-    at = open_page()
+    at = open_gru()
     at.text_input(key="gru_lstm.prefix").set_value("1234 !!").run()
     at.text_input(key="gru_lstm.gate_text").set_value("...").run()
     assert not at.exception, at.exception
@@ -120,7 +115,7 @@ def test_bad_text_gives_a_message():
 
 
 def test_fewer_hidden_units_keep_the_unit_choice_valid():
-    at = open_page({"num_hiddens": 128})
+    at = open_gru({"num_hiddens": 128})
     at.select_slider(key="gru_lstm.block").set_value(96).run()
     at.slider(key="gru_lstm.unit").set_value(120).run()
     at.select_slider(key="gru_lstm.num_hiddens").set_value(16).run()
@@ -129,19 +124,8 @@ def test_fewer_hidden_units_keep_the_unit_choice_valid():
     assert all(len(z) == 16 for z in heatmaps(at).values())
 
 
-@pytest.fixture
-def no_data(tmp_path, monkeypatch):
-    monkeypatch.setenv("PLAYGROUND_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("PLAYGROUND_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.setenv("PLAYGROUND_OFFLINE", "1")
-    (tmp_path / "data").mkdir()
-    _cached.clear()
-    yield
-    _cached.clear()
-
-
 def test_missing_data_offers_the_stand_in_and_an_upload(no_data):
-    at = open_page()
+    at = open_gru()
     assert not at.exception, at.exception
     assert "not available" in " ".join(w.value for w in at.warning)
     assert not [b for b in at.button if b.label == "Start"]

@@ -101,10 +101,10 @@ def negative_price():
 
 
 @pytest.mark.parametrize("data, kind, message", [
-    (b"", "train", "empty"),
-    (b"Id\n" + b"1\n" * 3000, "train", "too large"),
-    (b"Id,\x00\x01", "train", "binary"),
-    (b"Id,Caf\xe9\n1,2\n", "train", "not UTF-8"),
+    (b"", "train", "^empty$"),
+    (b"Id\n" + b"1\n" * 3000, "train", "^too_large size=6003 limit=5000$"),
+    (b"Id,\x00\x01", "train", "^binary kind=csv$"),
+    (b"Id,Caf\xe9\n1,2\n", "train", "^not_utf8 position=6$"),
     (b"a,b\n1,2\n1,2,3\n", "train", "not a readable CSV"),
     (b"Id,LotArea\n1,2\n", "train", "lacks 79 required column"),
     (csv_bytes(frame(2, label=False)), "train", "lacks 1 required column.*SalePrice"),

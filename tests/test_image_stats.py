@@ -66,18 +66,3 @@ def test_time_epoch_touches_every_example():
     X, y = small(103)
     t = ds.time_epoch(Batches(X, y, batch_size=10), torch.Generator().manual_seed(0))
     assert t.num_batches == 11 and t.num_examples == 103 and t.seconds >= 0
-
-
-def test_synthetic_stand_in_is_seeded_and_shaped_like_fashion_mnist():
-    a = ds.synthetic_fashion_mnist(200, 50, seed=3)
-    b = ds.synthetic_fashion_mnist(200, 50, seed=3)
-    assert a.X_train.shape == (200, 1, 28, 28) and a.X_test.shape == (50, 1, 28, 28)
-    assert a.X_train.dtype == torch.float32 and a.y_train.dtype == torch.int64
-    assert torch.equal(a.X_train, b.X_train) and torch.equal(a.y_test, b.y_test)
-    assert float(a.X_train.min()) >= 0 and float(a.X_train.max()) <= 1
-    assert ds.class_counts(a.y_train).tolist() == [20] * 10
-    assert a.text_labels == ds.SYNTHETIC_LABELS  # honest names: shapes, not clothing
-    means = ds.class_means(a.X_train, a.y_train)
-    # the classes differ: every pair of mean images is apart
-    d = ((means[:, None] - means[None]) ** 2).sum((2, 3))
-    assert (d + np.eye(10) * 1e9).min() > 1.0

@@ -8,19 +8,14 @@ import json
 import pytest
 import torch
 import torch.nn.functional as F
-from apptest_support import open_page
+from apptest_support import metric, open_page, panel
 
-from core.models.lenet import bn_stats
+from core.models.batchnorm import bn_stats
 from core.models.mlp import dropout_mlp
 from core.ops.conv_arithmetic import conv_output_shape, input_of_output, pool_grid, shift_comparison
 from playground import netview
-from playground.data import _cached
 
 PS, POOL, DROP, BN = "topics/padding_stride.py", "topics/pooling.py", "topics/dropout.py", "topics/batch_norm.py"
-
-
-def metric(at, label: str) -> str:
-    return next(m.value for m in at.metric if m.label == label)
 
 
 def chart(at, key: str) -> dict:
@@ -43,10 +38,6 @@ def shapes(spec: dict, name: str) -> list[tuple[int, int]]:
 
 def text(at) -> str:
     return " ".join(m.value for m in at.markdown)
-
-
-def panel(at, key: str):
-    return at.session_state[f"live:{key}"]
 
 
 # ------------------------------------------------------------- padding and stride
@@ -188,19 +179,15 @@ def test_dropout_page_picture_train_and_eval():
     assert [d.p for d in panel(at, "dropout").trainers[""].net.dropouts] == [0.0, 0.5]
 
 
-def test_dropout_page_offers_a_labelled_stand_in(isolated):
-    _cached.clear()
-    try:
-        at = open_page(DROP)
-        assert not at.exception, at.exception
-        assert "Fashion-MNIST is not available here" in at.warning[0].value
-        assert not [b for b in at.button if b.label == "Start"]
-        next(t for t in at.toggle if str(t.key).startswith("standin:('fmnist'")).set_value(True).run()
-        assert not at.exception, at.exception
-        assert any("Stand-in data" in i.value for i in at.info)
-        assert len(panel(at, "dropout").trainers[""].train.tensors[0]) == 6000
-    finally:
-        _cached.clear()
+def test_dropout_page_offers_a_labelled_stand_in(no_data):
+    at = open_page(DROP)
+    assert not at.exception, at.exception
+    assert "Fashion-MNIST is not available here" in at.warning[0].value
+    assert not [b for b in at.button if b.label == "Start"]
+    next(t for t in at.toggle if str(t.key).startswith("standin:('fmnist'")).set_value(True).run()
+    assert not at.exception, at.exception
+    assert any("Stand-in data" in i.value for i in at.info)
+    assert len(panel(at, "dropout").trainers[""].train.tensors[0]) == 6000
 
 
 # ---------------------------------------------------------------------- batch norm

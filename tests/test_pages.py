@@ -7,14 +7,10 @@ from __future__ import annotations
 import statistics
 
 import pytest
-from apptest_support import APP, TIMEOUT, find_widget, open_page, shown
+from apptest_support import APP, TIMEOUT, find_widget, open_page, panel_states, shown
 from streamlit.testing.v1 import AppTest
 
 from playground.catalog import TOPICS
-
-
-def panel_states(at: AppTest) -> list:
-    return [at.session_state[k] for k in list(at.session_state.keys()) if str(k).startswith("live:")]
 
 
 def test_home_lists_every_topic():

@@ -4,6 +4,7 @@ from http_fixture import real_file, sha1_of
 
 from core.data import download as dl
 from core.data import text
+from core.data.files import UploadError
 
 SAMPLE = "The Time Machine, by H. G. Wells [1898]\n\n\nI\r\nThe Time Traveller (for so it will be\n"
 
@@ -53,16 +54,17 @@ def test_time_machine_unavailable(isolated):
         text.load_corpus_time_machine(allow_download=False)
 
 
-@pytest.mark.parametrize("data, message", [
-    (b"", "empty"),
-    (b"a" * 21, "too large: 21 bytes"),
-    (b"abc\x00def", "binary"),
-    (b"caf\xe9 au lait", "not UTF-8"),
-    (b"123 456 !!!\n\n", "no letters"),
+@pytest.mark.parametrize("data, code, details", [
+    (b"", "empty", {}),
+    (b"a" * 21, "too_large", {"size": 21, "limit": 20}),
+    (b"abc\x00def", "binary", {"kind": "text"}),
+    (b"caf\xe9 au lait", "not_utf8", {"position": 3}),
+    (b"123 456 !!!\n\n", "no_letters", {}),
 ])
-def test_validate_text_upload_rejects(data, message):
-    with pytest.raises(ValueError, match=message):
+def test_validate_text_upload_rejects(data, code, details):
+    with pytest.raises(UploadError) as err:
         text.validate_text_upload(data, max_bytes=20)
+    assert (err.value.code, err.value.details) == (code, details)
 
 
 def test_validate_text_upload_accepts_utf8_and_bom():

@@ -65,6 +65,16 @@ def test_load_data_nmt_from_text():
     assert d.batch_size == 2
 
 
+def test_build_nmt_data_min_freq_decides_the_vocabularies():
+    source, target = [["go", "."], ["hi", "."]], [["va", "!"], ["salut", "!"]]
+    book = tr.build_nmt_data(source, target, num_steps=4, batch_size=2)
+    assert book.src_vocab.idx_to_token == ["<unk>", "<pad>", "<bos>", "<eos>", "."]  # min_freq=2, as the book
+    every = tr.build_nmt_data(source, target, num_steps=4, batch_size=2, min_freq=1)
+    assert every.tgt_vocab.idx_to_token == ["<unk>", "<pad>", "<bos>", "<eos>", "!", "va", "salut"]
+    assert every.src_array.tolist() == [[5, 4, 3, 1], [6, 4, 3, 1]] and every.src_valid_len.tolist() == [3, 3]
+    assert every.batch_size == 2
+
+
 def test_build_array_nmt_valid_len():
     d = tr.load_data_nmt(2, 8, text=RAW)
     array, valid_len = tr.build_array_nmt([["go", "."], []], d.src_vocab, 4)

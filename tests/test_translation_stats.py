@@ -3,6 +3,7 @@ import pytest
 import torch
 from http_fixture import real_file
 
+from core.data.files import UploadError
 from core.data.translation import load_data_nmt, preprocess_nmt, tokenize_nmt
 from core.ops import translation_stats as mt
 
@@ -41,17 +42,18 @@ def test_validate_pairs_upload_accepts_and_normalises():
     assert mt.validate_pairs_upload(mt.SAMPLE_PAIRS.encode()) == mt.SAMPLE_PAIRS
 
 
-@pytest.mark.parametrize("data, words", [
-    (b"", "empty"),
-    (b"x" * 20, "too large"),
-    (b"Go.\tVa\0", "binary"),
-    ("Go.\tÇa va".encode("latin-1"), "UTF-8"),
-    (b"Go. Va\nHi. Yo", "tab"),
-    (b"Go.\t \n\tVa", "empty source or target"),
+@pytest.mark.parametrize("data, code, details", [
+    (b"", "empty", {}),
+    (b"x" * 20, "too_large", {"size": 20, "limit": 16}),
+    (b"Go.\tVa\0", "binary", {"kind": "text"}),
+    ("Go.\tÇa va".encode("latin-1"), "not_utf8", {"position": 4}),
+    (b"Go. Va\nHi. Yo", "no_pairs", {"lines": 2}),
+    (b"Go.\t \n\tVa", "empty_pair", {}),
 ])
-def test_validate_pairs_upload_rejects_with_a_reason(data, words):
-    with pytest.raises(ValueError, match=words):
+def test_validate_pairs_upload_rejects_with_a_code(data, code, details):
+    with pytest.raises(UploadError) as err:
         mt.validate_pairs_upload(data, max_bytes=16)
+    assert (err.value.code, err.value.details) == (code, details)
 
 
 def test_raw_and_preprocessed_rows():

@@ -5,7 +5,7 @@ import streamlit as st
 
 from core.experiments import batch_norm as bn
 from core.experiments.schema import setting
-from core.models.lenet import bn_stats, record_preactivations
+from core.models.batchnorm import bn_stats, record_preactivations
 from playground import controls, netview
 from playground.fmnist import fashion_mnist, is_stand_in
 from playground.live import ACCURACY, LOSS, MINIBATCH, Readout, View, live_panel

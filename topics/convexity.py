@@ -4,6 +4,7 @@ import streamlit as st
 
 from core.ops.convexity import FUNCTIONS, gradient_descent, jensen
 from playground import charts, controls
+from playground.messages import FUNCTION_NOTES
 
 st.title("Convexity")
 st.markdown("A function is **convex** when every chord lies on or above its graph:")
@@ -18,7 +19,7 @@ b = controls.slider("b", "b", -2.0, 2.0, 1.0, 0.05, container=c2)
 lam = controls.slider("λ", "lam", 0.0, 1.0, 0.3, 0.01, container=c3)
 
 st.latex(fn.latex + (r"\quad\text{(convex)}" if fn.convex else r"\quad\text{(not convex)}"))
-st.caption(fn.note)
+st.caption(FUNCTION_NOTES[name])
 
 grid = np.linspace(-2.2, 2.2, 441)
 j = jensen(fn, a, b)

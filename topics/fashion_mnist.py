@@ -3,11 +3,10 @@ import pandas as pd
 import streamlit as st
 import torch
 
-from core.data.fashion_mnist import load_fashion_mnist
 from core.ops import image_stats as ds
 from core.train.trainer import Batches
 from playground import charts, controls
-from playground.data import dataset
+from playground.fmnist import fashion_mnist
 
 st.title("Image classification dataset")
 st.markdown("Fashion-MNIST: 28 × 28 grayscale images of clothing in 10 classes, 60,000 for training and "
@@ -15,9 +14,7 @@ st.markdown("Fashion-MNIST: 28 × 28 grayscale images of clothing in 10 classes,
             "The training pages use this same loader and the same minibatch iterator.")
 
 device = controls.device()
-data = dataset("Fashion-MNIST", lambda **kw: load_fashion_mnist(device, **kw), cache_key=("fmnist", str(device)),
-               stand_in=("2,000 synthetic 28 × 28 images of ten simple shapes (not clothing)",
-                         lambda: ds.synthetic_fashion_mnist(device=device)))
+data = fashion_mnist(device)
 if data is None:
     st.stop()
 labels = data.text_labels

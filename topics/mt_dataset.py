@@ -8,7 +8,7 @@ from core.data.translation import read_data_nmt
 from core.ops import translation_stats as mt
 from core.train.trainer import Batches
 from playground import charts, controls
-from playground.data import dataset
+from playground.data import dataset, pasted_or_uploaded
 
 BATCH = 8
 STYLE = {"<pad>": "background-color: #e9ecef; color: #868e96", "<eos>": "background-color: #d3f9d8",
@@ -23,15 +23,11 @@ source = controls.selectbox("Sentence pairs", "pairs_source", ["English-French (
                             "English-French (fra-eng)", help="The book's Tatoeba pairs, or pairs you paste or upload.")
 upload_prompt = "Sentence pairs as a UTF-8 text file: source, a tab, target on each line"
 if source == "Your pairs":
-    pasted = st.text_area("Paste sentence pairs (source, a tab, target on each line)", value=mt.SAMPLE_PAIRS,
-                          height=180, key="pasted_pairs")
-    file = st.file_uploader("...or upload them; the file replaces the box above", type=["txt", "tsv"],
-                            key="pairs_upload")
-    try:
-        text = mt.validate_pairs_upload(file.getvalue() if file is not None else pasted.encode("utf-8"))
-    except ValueError as err:
-        st.error(f"{'That file' if file is not None else 'The pasted pairs'} cannot be used: {err}",
-                 icon=":material/error:")
+    text = pasted_or_uploaded(mt.validate_pairs_upload, default=mt.SAMPLE_PAIRS,
+                              paste_label="Paste sentence pairs (source, a tab, target on each line)",
+                              paste_key="pasted_pairs", upload_key="pairs_upload", types=["txt", "tsv"],
+                              upload_label="...or upload them; the file replaces the box above", what="pairs")
+    if text is None:
         st.stop()
 else:
     text = dataset("The English-French data (fra-eng)", lambda **kw: read_data_nmt(**kw), cache_key="fra-eng:raw",

@@ -18,6 +18,7 @@ from core.ops.conv_arithmetic import (
 )
 from playground import controls, grid
 from playground.fmnist import fashion_mnist
+from playground.messages import conv_note
 
 KERNEL_NAMES = {"edge_h": "edge [1, -1] (book)", "edge_v": "edge [1, -1] vertical", "sobel_x": "Sobel x",
                 "blur": "box blur", "identity": "identity", "random": "random (seeded)"}
@@ -45,10 +46,11 @@ st.caption(f"The book's p_h, p_w count the **total** padding (top + bottom, left
 
 problems = check_conv(n_h, n_w, k_h, k_w, pad_h, pad_w, s_h, s_w, dil, dil)
 if problems:
-    st.error("**This combination has no output:**\n" + "\n".join(f"- {p}" for p in problems), icon=":material/error:")
+    st.error("**This combination has no output:**\n" + "\n".join(f"- {conv_note(p)}" for p in problems),
+             icon=":material/error:")
 else:
     for note in conv_warnings(n_h, n_w, k_h, k_w, pad_h, pad_w, s_h, s_w, dil, dil):
-        st.info(note, icon=":material/info:")
+        st.info(conv_note(note), icon=":material/info:")
     X = torch.arange(n_h * n_w, dtype=torch.float32).reshape(n_h, n_w)  # the book's 0, 1, 2, ...
     K = torch.arange(k_h * k_w, dtype=torch.float32).reshape(k_h, k_w)
     Y = apply_conv(X, K, **settings)
@@ -92,7 +94,7 @@ for n, (title, img) in enumerate(images):
     kh, kw = K_img.shape
     bad = check_conv(img.shape[0], img.shape[1], kh, kw, pad_h, pad_w, s_h, s_w, dil, dil)
     if bad:
-        c2.error("No output for this image: " + "; ".join(bad), icon=":material/error:")
+        c2.error("No output for this image: " + "; ".join(conv_note(p) for p in bad), icon=":material/error:")
         continue
     out = apply_conv(img, K_img, **settings)
     formula = conv_output_shape(img.shape[0], img.shape[1], kh, kw, 2 * pad_h, 2 * pad_w, s_h, s_w, dil, dil)

@@ -5,6 +5,7 @@ import torch.nn.functional as F
 
 from core.ops.conv_arithmetic import check_conv, conv_output_shape, input_of_output, pool_grid, shift_comparison
 from playground import controls, grid
+from playground.messages import conv_note
 
 INPUTS = {"arange": "0, 1, 2, ... (book)", "random": "random 0-9 (seeded)"}
 
@@ -27,7 +28,7 @@ out_h, out_w = conv_output_shape(n, n, k, k, 2 * pad, 2 * pad, s, s)
 st.latex(grid.shape_latex((n, n), (k, k), (2 * pad, 2 * pad), (s, s), (out_h, out_w)))
 problems = check_conv(n, n, k, k, pad, pad, s, s, pool=True)
 if problems:
-    st.error("**This combination has no output:**\n" + "\n".join(f"- {p}" for p in sorted(set(problems))),
+    st.error("**This combination has no output:**\n" + "\n".join(f"- {conv_note(p)}" for p in problems),
              icon=":material/error:")
 else:
     if source == "arange":

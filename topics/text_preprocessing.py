@@ -7,7 +7,7 @@ from core.data.text import lines_from_text, locate_time_machine, validate_text_u
 from core.data.vocab import Vocab, tokenize
 from core.ops import text_stats as ts
 from playground import charts, controls
-from playground.data import dataset
+from playground.data import dataset, pasted_or_uploaded
 
 st.title("Text preprocessing")
 st.markdown("The book's pipeline: read the text as **lines** (letters only, lower case), split them into "
@@ -24,15 +24,11 @@ if source == "The Time Machine":
     if text is None:
         st.stop()
 else:
-    pasted = st.text_area("Paste text", value=ts.SAMPLE_TEXT, height=180, key="pasted_text",
-                          help="Any UTF-8 text; only the letters A-Z are kept.")
-    file = st.file_uploader("...or upload a plain-text file (UTF-8); it replaces the box above", type=["txt"],
-                            key="text_upload")
-    try:
-        text = validate_text_upload(file.getvalue() if file is not None else pasted.encode("utf-8"))
-    except ValueError as err:
-        st.error(f"{'That file' if file is not None else 'The pasted text'} cannot be used: {err}",
-                 icon=":material/error:")
+    text = pasted_or_uploaded(validate_text_upload, default=ts.SAMPLE_TEXT, paste_label="Paste text",
+                              paste_key="pasted_text", help="Any UTF-8 text; only the letters A-Z are kept.",
+                              upload_label="...or upload a plain-text file (UTF-8); it replaces the box above",
+                              upload_key="text_upload", types=["txt"], what="text")
+    if text is None:
         st.stop()
 
 c1, c2 = st.columns(2)

@@ -14,11 +14,12 @@ import gzip
 import hashlib
 import http.client
 import os
-import tempfile
 import urllib.error
 import urllib.request
 import zlib
 from pathlib import Path
+
+from core.data.files import atomic_write
 
 D2L_DATA_URL = "http://d2l-data.s3-accelerate.amazonaws.com/"
 FASHION_MNIST_URL = "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"
@@ -83,17 +84,6 @@ class DataUnavailable(Exception):
 
 class ChecksumMismatch(DataUnavailable):
     """A downloaded file's checksum differs from the expected one."""
-
-
-def check_upload(data: bytes, max_bytes: int, what: str = "plain text") -> None:
-    """The checks every upload gets first: not empty, not too large, not binary.
-    Raises ValueError with a message for a person."""
-    if not data:
-        raise ValueError("The file is empty.")
-    if len(data) > max_bytes:
-        raise ValueError(f"The file is too large: {len(data):,} bytes; the limit is {max_bytes:,} bytes.")
-    if b"\0" in data:
-        raise ValueError(f"This looks like a binary file, not {what} (it contains NUL bytes).")
 
 
 def offline() -> bool:
@@ -190,19 +180,17 @@ def check_file(path, checksum: str | None, content: str | None = None) -> bool:
 
 def download(url: str, dest, *, sha1: str | None = None, md5: str | None = None,
              progress=None, timeout: float = 30) -> Path:
-    """Stream `url` to `dest` through a temporary file in the same folder, check
-    the checksum, then move it into place atomically. On any failure the
-    temporary file is removed, `dest` is left untouched, and DataUnavailable
-    (ChecksumMismatch for a wrong checksum) is raised.
+    """Stream `url` to `dest` through `atomic_write`, checking the checksum
+    before the file moves into place. On any failure the temporary file is
+    removed, `dest` is left untouched, and DataUnavailable (ChecksumMismatch
+    for a wrong checksum) is raised.
     `progress(done_bytes, total_bytes_or_None)` is called as bytes arrive."""
     dest = Path(dest)
-    dest.parent.mkdir(parents=True, exist_ok=True)
     expected = [(kind, value.lower()) for kind, value in (("sha1", sha1), ("md5", md5)) if value]
     hashes = {kind: hashlib.new(kind) for kind, _ in expected}
-    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
-    try:
+    with atomic_write(dest) as out:  # any error below leaves dest untouched
         try:
-            with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as resp:
+            with urllib.request.urlopen(url, timeout=timeout) as resp:
                 length = resp.headers.get("Content-Length")
                 total = int(length) if length and length.isdigit() else None
                 done = 0
@@ -234,10 +222,6 @@ def download(url: str, dest, *, sha1: str | None = None, md5: str | None = None,
                 raise ChecksumMismatch(
                     dest.name, [f"{url} ({kind} {got}, expected {value})"],
                     reason=f"the downloaded file has the wrong {kind} checksum")
-        os.replace(tmp, dest)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
     return dest
 
 

@@ -8,6 +8,7 @@ import pandas as pd
 import torch
 
 from core.data import download as dl
+from core.data.files import decode_upload
 
 TRAIN_NAME = "kaggle_house_pred_train.csv"
 TEST_NAME = "kaggle_house_pred_test.csv"
@@ -63,13 +64,13 @@ def preprocess_house(train: pd.DataFrame, test: pd.DataFrame):
 
 
 def validate_house_csv(data: bytes, max_bytes: int = 5_000_000, *, kind: str = "train"):
-    """Check an uploaded house CSV and return it as a DataFrame; ValueError with a
-    message for a person otherwise. `kind='test'` makes SalePrice optional."""
-    dl.check_upload(data, max_bytes, "a CSV")
+    """Check an uploaded house CSV and return it as a DataFrame. The checks every
+    upload gets raise UploadError (core.data.files); a CSV that is not the
+    house data raises ValueError with a message. `kind='test'` makes SalePrice
+    optional."""
+    text = decode_upload(data, max_bytes, "csv")
     try:
-        df = pd.read_csv(io.BytesIO(data), encoding="utf-8-sig")
-    except UnicodeDecodeError as e:
-        raise ValueError("The file is not UTF-8 text; save it as a UTF-8 CSV.") from e
+        df = pd.read_csv(io.StringIO(text))
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as e:
         raise ValueError(f"The file is not a readable CSV: {e}") from e
     required = COLUMNS if kind == "train" else COLUMNS[:-1]

@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 from core.data import download as dl
+from core.data.files import UploadError, decode_upload
 from core.data.vocab import Vocab, tokenize
 
 TIME_MACHINE = "timemachine.txt"
@@ -49,15 +50,10 @@ def load_corpus_time_machine(max_tokens: int = -1, token: str = "char", path=Non
 
 
 def validate_text_upload(data: bytes, max_bytes: int = 5_000_000) -> str:
-    """Check an uploaded or pasted text and return it decoded; ValueError with
-    a message for a person otherwise."""
-    dl.check_upload(data, max_bytes, "plain text")
-    try:
-        text = data.decode("utf-8-sig")  # UTF-8, with or without a byte-order mark
-    except UnicodeDecodeError as e:
-        raise ValueError(f"The file is not UTF-8 text (bad byte at position {e.start}); "
-                         "save it as UTF-8 and try again.") from e
+    """Check an uploaded or pasted text and return it decoded; UploadError
+    (core.data.files) otherwise, 'no_letters' when the book's preprocessing
+    would leave nothing."""
+    text = decode_upload(data, max_bytes, "text")
     if not any(lines_from_text(text)):
-        raise ValueError("The text has no letters A-Z left after preprocessing "
-                         "(the book keeps only Latin letters and spaces).")
+        raise UploadError("no_letters")
     return text

@@ -1,8 +1,6 @@
 """The book's English-French machine translation data (fra-eng)."""
 from __future__ import annotations
 
-import os
-import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,6 +8,7 @@ from pathlib import Path
 import torch
 
 from core.data import download as dl
+from core.data.files import atomic_write
 from core.data.vocab import Vocab
 
 ZIP_NAME = "fra-eng.zip"
@@ -26,15 +25,8 @@ def _extract_fra(zip_path: Path, dest: Path) -> Path:
             data = zf.read(member)
     except zipfile.BadZipFile as e:
         raise dl.DataUnavailable("fra.txt", [f"{zip_path} (not a valid zip file)"]) from e
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=".fra.txt.", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, dest)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_write(dest) as f:
+        f.write(data)
     return dest
 
 
@@ -117,6 +109,18 @@ class NMTData:
     batch_size: int
 
 
+def build_nmt_data(source: list[list[str]], target: list[list[str]], num_steps: int, batch_size: int,
+                   *, min_freq: int = 2) -> NMTData:
+    """The vocabularies (words seen at least `min_freq` times, plus <unk> and
+    RESERVED) and the truncated, padded arrays of tokenized sentence pairs:
+    the second half of load_data_nmt, for callers that hold the tokens."""
+    src_vocab = Vocab(source, min_freq=min_freq, reserved_tokens=RESERVED)
+    tgt_vocab = Vocab(target, min_freq=min_freq, reserved_tokens=RESERVED)
+    src_array, src_valid_len = build_array_nmt(source, src_vocab, num_steps)
+    tgt_array, tgt_valid_len = build_array_nmt(target, tgt_vocab, num_steps)
+    return NMTData(src_array, src_valid_len, tgt_array, tgt_valid_len, src_vocab, tgt_vocab, batch_size)
+
+
 def load_data_nmt(batch_size: int, num_steps: int, num_examples: int = 600, *, text=None,
                   path=None, progress=None, allow_download=True) -> NMTData:
     """Tensors and vocabularies of the translation dataset. `text` (raw, as in
@@ -124,9 +128,4 @@ def load_data_nmt(batch_size: int, num_steps: int, num_examples: int = 600, *, t
     if text is None:
         text = read_data_nmt(path, progress=progress, allow_download=allow_download)
     source, target = tokenize_nmt(preprocess_nmt(text), num_examples)
-    src_vocab = Vocab(source, min_freq=2, reserved_tokens=RESERVED)
-    tgt_vocab = Vocab(target, min_freq=2, reserved_tokens=RESERVED)
-    src_array, src_valid_len = build_array_nmt(source, src_vocab, num_steps)
-    tgt_array, tgt_valid_len = build_array_nmt(target, tgt_vocab, num_steps)
-    return NMTData(src_array, src_valid_len, tgt_array, tgt_valid_len,
-                   src_vocab, tgt_vocab, batch_size)
+    return build_nmt_data(source, target, num_steps, batch_size)

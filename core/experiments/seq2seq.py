@@ -10,16 +10,7 @@ from dataclasses import dataclass, replace
 
 import torch
 
-from core.data.translation import (
-    RESERVED,
-    NMTData,
-    build_array_nmt,
-    load_data_nmt,
-    preprocess_nmt,
-    read_data_nmt,
-    tokenize_nmt,
-)
-from core.data.vocab import Vocab
+from core.data.translation import NMTData, build_nmt_data, preprocess_nmt, read_data_nmt, tokenize_nmt
 from core.experiments.schema import check, setting
 from core.models.seq2seq import Seq2SeqObjective, seq2seq
 from core.train.trainer import Batches, Trainer
@@ -86,8 +77,8 @@ def load_corpus(num_steps: int = BOOK.num_steps, num_examples: int = BOOK.num_ex
                 allow_download: bool = True) -> Corpus:
     """fra.txt as the book loads it (load_data_nmt), with the references."""
     raw = read_data_nmt(path, progress=progress, allow_download=allow_download)
-    data = load_data_nmt(batch_size, num_steps, num_examples, text=raw)
     source, target = tokenize_nmt(preprocess_nmt(raw), num_examples)
+    data = build_nmt_data(source, target, num_steps, batch_size)
     references: dict[str, str] = {}
     for s, t in zip(source, target):
         references.setdefault(" ".join(s), " ".join(t))
@@ -98,11 +89,7 @@ def stand_in_corpus(num_steps: int = BOOK.num_steps, batch_size: int = BOOK.batc
     """STAND_IN_PAIRS as a Corpus; every word is in the vocabularies (min_freq 1)."""
     source = [s.split() for s, _ in STAND_IN_PAIRS]
     target = [t.split() for _, t in STAND_IN_PAIRS]
-    src_vocab = Vocab(source, min_freq=1, reserved_tokens=RESERVED)
-    tgt_vocab = Vocab(target, min_freq=1, reserved_tokens=RESERVED)
-    src_array, src_valid_len = build_array_nmt(source, src_vocab, num_steps)
-    tgt_array, tgt_valid_len = build_array_nmt(target, tgt_vocab, num_steps)
-    data = NMTData(src_array, src_valid_len, tgt_array, tgt_valid_len, src_vocab, tgt_vocab, batch_size)
+    data = build_nmt_data(source, target, num_steps, batch_size, min_freq=1)
     return Corpus(data, dict(STAND_IN_PAIRS), "stand-in")
 
 

@@ -17,6 +17,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from core.data.translation import truncate_pad
 from core.ops.beam import Node, beam_search
 from core.train.trainer import StepOut
 
@@ -198,11 +199,6 @@ class Translation:
         return self.candidates[0]["text"]
 
 
-def _pad(tokens: list[int], num_steps: int, pad: int) -> list[int]:
-    """The book's truncate_pad."""
-    return tokens[:num_steps] if len(tokens) > num_steps else tokens + [pad] * (num_steps - len(tokens))
-
-
 @torch.no_grad()
 def translate(net: EncoderDecoder, src_sentence, src_vocab, tgt_vocab, num_steps: int,
               device=None, k: int = 1, alpha: float = 0.75, max_children: int | None = None) -> Translation:
@@ -222,7 +218,7 @@ def translate(net: EncoderDecoder, src_sentence, src_vocab, tgt_vocab, num_steps
     unknown = [w for w in src if w not in src_vocab.token_to_idx]
     was_training = net.training
     net.eval()
-    ids = _pad(src_vocab[src] + [src_vocab["<eos>"]], num_steps, src_vocab["<pad>"])
+    ids = truncate_pad(src_vocab[src] + [src_vocab["<eos>"]], num_steps, src_vocab["<pad>"])
     enc_X = torch.tensor([ids], dtype=torch.int64, device=device)
     enc_valid_len = torch.tensor([min(len(src) + 1, num_steps)], device=device)
     context, hidden = net.decoder.init_state(net.encoder(enc_X, enc_valid_len), enc_valid_len)

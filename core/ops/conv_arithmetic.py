@@ -9,6 +9,8 @@ Two padding conventions appear here, as in the book and in PyTorch:
 """
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import torch
 import torch.nn.functional as F
 
@@ -32,54 +34,69 @@ def conv_output_shape(n_h: int, n_w: int, k_h: int, k_w: int, p_h: int = 0, p_w:
     return one(n_h, k_h, p_h, s_h, d_h), one(n_w, k_w, p_w, s_w, d_w)
 
 
+@dataclass
+class ConvNote:
+    """Something about one axis of a convolution or pooling setting: `code`
+    says what, `values` holds its numbers; playground.messages words it.
+
+    Problems (check_conv): input_below_one, kernel_below_one, stride_below_one,
+    dilation_below_one, negative_padding (each with `got`); kernel_too_large
+    (k, k_eff, n, pad, padded = n + 2 pad); pool_padding_too_large (k, pad,
+    limit = k // 2). Surprises (conv_warnings): reads_only_padding and
+    output_grows (pad, k_eff); skips_input (s, k_eff); drops_cells (count)."""
+
+    code: str
+    axis: str  # 'height' or 'width'
+    values: dict[str, int] = field(default_factory=dict)
+
+
+def _axes(n_h, n_w, k_h, k_w, pad_h, pad_w, s_h, s_w, d_h, d_w):
+    return (("height", n_h, k_h, pad_h, s_h, d_h), ("width", n_w, k_w, pad_w, s_w, d_w))
+
+
 def check_conv(n_h: int, n_w: int, k_h: int, k_w: int, pad_h: int = 0, pad_w: int = 0,
-               s_h: int = 1, s_w: int = 1, d_h: int = 1, d_w: int = 1, pool: bool = False) -> list[str]:
+               s_h: int = 1, s_w: int = 1, d_h: int = 1, d_w: int = 1, pool: bool = False) -> list[ConvNote]:
     """Problems torch would raise for (or that give an empty output) with
     per-side padding pad_h, pad_w, as nn.Conv2d takes it; `pool=True` checks
     max_pool2d's extra rule (padding at most half the kernel). Never raises;
     an empty list means the combination is fine."""
     problems = []
-    for axis, n, k, pad, s, d in (("height", n_h, k_h, pad_h, s_h, d_h), ("width", n_w, k_w, pad_w, s_w, d_w)):
-        if n < 1:
-            problems.append(f"input {axis} must be at least 1 (got {n})")
-        if k < 1:
-            problems.append(f"kernel {axis} must be at least 1 (got {k})")
-        if s < 1:
-            problems.append(f"stride along the {axis} must be at least 1 (got {s})")
-        if d < 1:
-            problems.append(f"dilation along the {axis} must be at least 1 (got {d})")
+    for axis, n, k, pad, s, d in _axes(n_h, n_w, k_h, k_w, pad_h, pad_w, s_h, s_w, d_h, d_w):
+        for code, got in (("input_below_one", n), ("kernel_below_one", k), ("stride_below_one", s),
+                          ("dilation_below_one", d)):
+            if got < 1:
+                problems.append(ConvNote(code, axis, {"got": got}))
         if pad < 0:
-            problems.append(f"padding along the {axis} cannot be negative (got {pad})")
+            problems.append(ConvNote("negative_padding", axis, {"got": pad}))
         if n < 1 or k < 1 or d < 1 or pad < 0:
             continue
         k_eff = effective_kernel(k, d)
         if k_eff > n + 2 * pad:
-            what = f"kernel {axis} {k}" + (f" (dilated to {k_eff})" if d > 1 else "")
-            problems.append(f"{what} is larger than the padded input {axis} {n} + 2*{pad} = {n + 2 * pad}")
+            problems.append(ConvNote("kernel_too_large", axis,
+                                     {"k": k, "k_eff": k_eff, "n": n, "pad": pad, "padded": n + 2 * pad}))
         if pool and pad > k // 2:
-            problems.append(f"pooling padding along the {axis} must be at most half the window "
-                            f"({k} // 2 = {k // 2}, got {pad})")
+            problems.append(ConvNote("pool_padding_too_large", axis, {"k": k, "pad": pad, "limit": k // 2}))
     return problems
 
 
 def conv_warnings(n_h: int, n_w: int, k_h: int, k_w: int, pad_h: int = 0, pad_w: int = 0,
-                  s_h: int = 1, s_w: int = 1, d_h: int = 1, d_w: int = 1) -> list[str]:
+                  s_h: int = 1, s_w: int = 1, d_h: int = 1, d_w: int = 1) -> list[ConvNote]:
     """Legal but surprising settings (per-side padding, as nn.Conv2d): border
-    outputs that only see padding, input cells never read, rows dropped."""
+    outputs that only see padding, an output larger than the input, input
+    cells never read, padded cells dropped by the floor in the formula."""
     notes = []
     if check_conv(n_h, n_w, k_h, k_w, pad_h, pad_w, s_h, s_w, d_h, d_w):
         return notes
-    for axis, n, k, pad, s, d in (("height", n_h, k_h, pad_h, s_h, d_h), ("width", n_w, k_w, pad_w, s_w, d_w)):
+    for axis, n, k, pad, s, d in _axes(n_h, n_w, k_h, k_w, pad_h, pad_w, s_h, s_w, d_h, d_w):
         k_eff = effective_kernel(k, d)
         if pad >= k_eff:
-            notes.append(f"padding {pad} >= kernel {axis} {k_eff}: some border outputs read only padding")
+            notes.append(ConvNote("reads_only_padding", axis, {"pad": pad, "k_eff": k_eff}))
         elif 2 * pad > k_eff - 1:
-            notes.append(f"padding {pad} is more than half the kernel {axis}: the output grows")
+            notes.append(ConvNote("output_grows", axis, {"pad": pad, "k_eff": k_eff}))
         if s > k_eff:
-            notes.append(f"stride {s} > kernel {axis} {k_eff}: some input cells are never read")
+            notes.append(ConvNote("skips_input", axis, {"s": s, "k_eff": k_eff}))
         if (n + 2 * pad - k_eff) % s:
-            notes.append(f"along the {axis}, the last {(n + 2 * pad - k_eff) % s} padded cell(s) fit "
-                         "no window and are dropped (the floor in the formula)")
+            notes.append(ConvNote("drops_cells", axis, {"count": (n + 2 * pad - k_eff) % s}))
     return notes
 
 

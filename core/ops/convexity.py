@@ -15,24 +15,19 @@ class Function1D:
     f: Callable[[np.ndarray], np.ndarray]
     df: Callable[[np.ndarray], np.ndarray]  # a (sub)gradient
     convex: bool
-    note: str = ""
 
 
 FUNCTIONS: dict[str, Function1D] = {
     f.name: f
     for f in [
-        Function1D("x^2", r"f(x) = x^2", lambda x: x**2, lambda x: 2 * x, True, "minimum 0 at x = 0"),
-        Function1D("exp(x)", r"f(x) = e^x", np.exp, np.exp, True,
-                   "convex but has no minimum: it only approaches 0 as x goes to minus infinity"),
-        Function1D("|x|", r"f(x) = |x|", np.abs, np.sign, True,
-                   "not differentiable at 0; gradient descent with a fixed step keeps jumping around 0"),
+        Function1D("x^2", r"f(x) = x^2", lambda x: x**2, lambda x: 2 * x, True),
+        Function1D("exp(x)", r"f(x) = e^x", np.exp, np.exp, True),
+        Function1D("|x|", r"f(x) = |x|", np.abs, np.sign, True),
         Function1D("x*cos(pi x)", r"f(x) = x \cos(\pi x)", lambda x: x * np.cos(np.pi * x),
-                   lambda x: np.cos(np.pi * x) - np.pi * x * np.sin(np.pi * x), False,
-                   "many local minima: where descent ends depends on the start"),
-        Function1D("x^3", r"f(x) = x^3", lambda x: x**3, lambda x: 3 * x**2, False,
-                   "a saddle point at 0 where the gradient vanishes"),
+                   lambda x: np.cos(np.pi * x) - np.pi * x * np.sin(np.pi * x), False),
+        Function1D("x^3", r"f(x) = x^3", lambda x: x**3, lambda x: 3 * x**2, False),
         Function1D("cos(pi x)", r"f(x) = \cos(\pi x)", lambda x: np.cos(np.pi * x),
-                   lambda x: -np.pi * np.sin(np.pi * x), False, "periodic, so every minimum is only local"),
+                   lambda x: -np.pi * np.sin(np.pi * x), False),
     ]
 }
 

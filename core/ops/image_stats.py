@@ -1,6 +1,7 @@
 """What an image classification data set looks like (book section 4.2): class
 counts, mean images, pixel statistics, sample grids, the time one epoch of
-minibatch iteration takes, and a small synthetic stand-in for Fashion-MNIST."""
+minibatch iteration takes. (The stand-in for Fashion-MNIST is
+core.data.fashion_mnist.stand_in_fashion_mnist.)"""
 from __future__ import annotations
 
 import math
@@ -10,14 +11,9 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from core.data.fashion_mnist import FashionMNIST
 from core.train.trainer import Batches
 
 CHUNK = 8192  # images per chunk when summing, to bound temporary memory
-
-SYNTHETIC_LABELS = ["wide bar", "tall bar", "square", "frame", "cross",
-                    "diagonal", "dot", "top half", "bottom half", "ring"]
-
 
 def class_counts(y: torch.Tensor, num_classes: int = 10) -> np.ndarray:
     """Number of examples of each class."""
@@ -128,53 +124,3 @@ def time_epoch(batches: Batches, generator: torch.Generator | None = None) -> Ep
         n_examples += len(batch[0])
     sync()
     return EpochTiming(time.perf_counter() - start, n_batches, n_examples)
-
-
-def _template(c: int, size: int = 28) -> torch.Tensor:
-    img = torch.zeros(size, size)
-    ii, jj = torch.meshgrid(torch.arange(size), torch.arange(size), indexing="ij")
-    r = ((ii - 13.5) ** 2 + (jj - 13.5) ** 2).sqrt()
-    if c == 0:
-        img[11:17, 3:25] = 1
-    elif c == 1:
-        img[3:25, 11:17] = 1
-    elif c == 2:
-        img[7:21, 7:21] = 1
-    elif c == 3:
-        img[4:24, 4:24] = 1
-        img[8:20, 8:20] = 0
-    elif c == 4:
-        img[12:16, 3:25] = 1
-        img[3:25, 12:16] = 1
-    elif c == 5:
-        img[(ii - jj).abs() <= 2] = 1
-    elif c == 6:
-        img[r <= 4] = 1
-    elif c == 7:
-        img[2:13, 4:24] = 1
-    elif c == 8:
-        img[15:26, 4:24] = 1
-    else:
-        img[(r >= 7) & (r <= 10)] = 1
-    return img
-
-
-def synthetic_fashion_mnist(n_train: int = 2000, n_test: int = 500, seed: int = 0,
-                            device="cpu") -> FashionMNIST:
-    """A small stand-in with Fashion-MNIST's shapes: ten classes of simple
-    geometric shapes with random brightness, shifts and noise (not clothing)."""
-    gen = torch.Generator().manual_seed(seed)
-    templates = torch.stack([_template(c) for c in range(10)])
-
-    def make(n: int):
-        y = torch.arange(n) % 10
-        y = y[torch.randperm(n, generator=gen)]
-        X = templates[y] * (0.5 + 0.5 * torch.rand(n, 1, 1, generator=gen))
-        shifts = torch.randint(-2, 3, (n, 2), generator=gen)
-        X = torch.stack([torch.roll(x, (int(a), int(b)), (0, 1)) for x, (a, b) in zip(X, shifts)])
-        X = (X + 0.1 * torch.rand(X.shape, generator=gen)).clamp(0, 1)
-        return X.unsqueeze(1).to(device), y.to(device)
-
-    X_train, y_train = make(n_train)
-    X_test, y_test = make(n_test)
-    return FashionMNIST(X_train, y_train, X_test, y_test, text_labels=list(SYNTHETIC_LABELS))

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from core.data.download import check_upload
-from core.data.translation import RESERVED, NMTData, build_array_nmt, preprocess_nmt, tokenize_nmt
-from core.data.vocab import Vocab
+from core.data.files import UploadError, decode_upload
+from core.data.translation import build_nmt_data, preprocess_nmt, tokenize_nmt
 
 # Sentence pairs written for the playground (English, a tab, French): the
 # default of the "your pairs" box and the stand-in when fra-eng is missing.
@@ -69,23 +68,17 @@ def head_pairs(text: str, n: int) -> str:
 
 def validate_pairs_upload(data: bytes, max_bytes: int = 5_000_000) -> str:
     """Check uploaded or pasted sentence pairs (one pair a line: source, a tab,
-    target) and return the text decoded with newlines normalised; ValueError
-    with a message for a person otherwise."""
-    check_upload(data, max_bytes, "plain text")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        raise ValueError(f"The file is not UTF-8 text (bad byte at position {e.start}); "
-                         "save it as UTF-8 and try again.") from e
+    target) and return the text decoded with newlines normalised; UploadError
+    (core.data.files) otherwise: 'no_pairs' when no line has a tab,
+    'empty_pair' when every pair lacks its source or its target."""
+    text = decode_upload(data, max_bytes, "text")
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     lines = [line for line in text.split("\n") if line.strip()]
     pairs = [line for line in lines if is_pair(line)]
     if not pairs:
-        raise ValueError(f"No line holds a sentence pair: each line needs the source sentence, a tab "
-                         f"character, then the target sentence ({len(lines)} non-empty lines, none "
-                         "with a tab). Spaces are not tabs.")
+        raise UploadError("no_pairs", lines=len(lines))
     if not any(p.split("\t")[0].strip() and p.split("\t")[1].strip() for p in pairs):
-        raise ValueError("Every tab-separated line has an empty source or target sentence.")
+        raise UploadError("empty_pair")
     return text
 
 
@@ -121,9 +114,4 @@ def nmt_view(text: str, num_examples: int, num_steps: int, batch_size: int = 8):
     """What load_data_nmt computes on `text` (the same steps, done once), with
     the token lists it builds them from: (source, target, NMTData)."""
     source, target = tokenize_nmt(preprocess_nmt(head_pairs(text, num_examples)), num_examples)
-    src_vocab = Vocab(source, min_freq=2, reserved_tokens=RESERVED)
-    tgt_vocab = Vocab(target, min_freq=2, reserved_tokens=RESERVED)
-    src_array, src_valid_len = build_array_nmt(source, src_vocab, num_steps)
-    tgt_array, tgt_valid_len = build_array_nmt(target, tgt_vocab, num_steps)
-    return source, target, NMTData(src_array, src_valid_len, tgt_array, tgt_valid_len,
-                                   src_vocab, tgt_vocab, batch_size)
+    return source, target, build_nmt_data(source, target, num_steps, batch_size)

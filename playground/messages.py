@@ -1,0 +1,72 @@
+"""The words for what core reports as codes and numbers.
+
+Core functions say what is wrong with a code and the values involved (an
+upload's UploadError, a convolution setting's ConvNote) and name things by
+keys (the convexity page's functions); the sentences a person reads are here,
+in one place for every page, so core stays free of page text and a test can
+check that every code has its words."""
+from __future__ import annotations
+
+from core.data.files import UploadError
+from core.ops.conv_arithmetic import ConvNote
+
+KINDS = {"text": "plain text", "csv": "a CSV file"}
+
+UPLOAD = {
+    "empty": "The file is empty.",
+    "too_large": "The file is too large: {size:,} bytes; the limit is {limit:,} bytes.",
+    "binary": "This looks like a binary file, not {kind} (it contains NUL bytes).",
+    "not_utf8": "The file is not UTF-8 text (bad byte at position {position:,}); save it as UTF-8 and try again.",
+    "no_letters": "The text has no letters A-Z left after preprocessing (the book keeps only Latin letters "
+                  "and spaces).",
+    "no_pairs": "No line holds a sentence pair: each line needs the source sentence, a tab character, then "
+                "the target sentence ({lines:,} non-empty lines, none with a tab). Spaces are not tabs.",
+    "empty_pair": "Every tab-separated line has an empty source or target sentence.",
+}
+
+
+def upload_problem(err: ValueError) -> str:
+    """Why an upload cannot be used, in words: an UploadError by its code, any
+    other ValueError (a loader's own check) by its message."""
+    if isinstance(err, UploadError):
+        details = dict(err.details)
+        if "kind" in details:
+            details["kind"] = KINDS.get(details["kind"], details["kind"])
+        return UPLOAD[err.code].format(**details)
+    return str(err)
+
+
+CONV = {
+    "input_below_one": "input {axis} must be at least 1 (got {got})",
+    "kernel_below_one": "kernel {axis} must be at least 1 (got {got})",
+    "stride_below_one": "stride along the {axis} must be at least 1 (got {got})",
+    "dilation_below_one": "dilation along the {axis} must be at least 1 (got {got})",
+    "negative_padding": "padding along the {axis} cannot be negative (got {got})",
+    "kernel_too_large": "kernel {axis} {k}{dilated} is larger than the padded input {axis} {n} + 2*{pad} = {padded}",
+    "pool_padding_too_large": "pooling padding along the {axis} must be at most half the window "
+                              "({k} // 2 = {limit}, got {pad})",
+    "reads_only_padding": "padding {pad} >= kernel {axis} {k_eff}: some border outputs read only padding",
+    "output_grows": "padding {pad} is more than half the kernel {axis}: the output grows",
+    "skips_input": "stride {s} > kernel {axis} {k_eff}: some input cells are never read",
+    "drops_cells": "along the {axis}, the last {count} padded cell(s) fit no window and are dropped "
+                   "(the floor in the formula)",
+}
+
+
+def conv_note(note: ConvNote) -> str:
+    """A problem or surprise of a convolution or pooling setting, in words."""
+    values = {**note.values, "axis": note.axis}
+    if note.code == "kernel_too_large":
+        values["dilated"] = f" (dilated to {values['k_eff']})" if values["k_eff"] != values["k"] else ""
+    return CONV[note.code].format(**values)
+
+
+# What to notice about each of core.ops.convexity's FUNCTIONS, by name.
+FUNCTION_NOTES = {
+    "x^2": "minimum 0 at x = 0",
+    "exp(x)": "convex but has no minimum: it only approaches 0 as x goes to minus infinity",
+    "|x|": "not differentiable at 0; gradient descent with a fixed step keeps jumping around 0",
+    "x*cos(pi x)": "many local minima: where descent ends depends on the start",
+    "x^3": "a saddle point at 0 where the gradient vanishes",
+    "cos(pi x)": "periodic, so every minimum is only local",
+}

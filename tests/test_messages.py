@@ -1,0 +1,77 @@
+"""The words pages show for core's codes (playground.messages)."""
+import itertools
+
+import pytest
+
+from core.data.files import UPLOAD_CODES, UploadError
+from core.data.text import validate_text_upload
+from core.ops.conv_arithmetic import check_conv, conv_warnings
+from core.ops.convexity import FUNCTIONS
+from core.ops.translation_stats import validate_pairs_upload
+from playground import messages
+
+SAMPLE_DETAILS = {"size": 6_000_000, "limit": 5_000_000, "kind": "csv", "position": 12_345, "lines": 2}
+
+
+def test_every_upload_code_has_words_that_use_its_numbers():
+    assert set(messages.UPLOAD) == set(UPLOAD_CODES)
+    for code, fields in UPLOAD_CODES.items():
+        err = UploadError(code, **{f: SAMPLE_DETAILS[f] for f in fields})
+        said = messages.upload_problem(err)
+        assert said != str(err) and said[0].isupper() and said.endswith("."), (code, said)
+        for f in fields:
+            assert {"size": "6,000,000", "limit": "5,000,000", "kind": "a CSV file", "position": "12,345",
+                    "lines": "2 non-empty lines"}[f] in said, (code, said)
+
+
+@pytest.mark.parametrize("parse, data, words", [
+    (validate_text_upload, "café".encode("latin-1"), "not UTF-8 text (bad byte at position 3)"),
+    (validate_text_upload, b"PK\x03\x04\x00", "binary file, not plain text"),
+    (validate_pairs_upload, b"Go. Va !", "(1 non-empty lines, none with a tab)"),
+])
+def test_core_checks_come_out_in_words(parse, data, words):
+    with pytest.raises(UploadError) as err:
+        parse(data)
+    assert words in messages.upload_problem(err.value)
+
+
+def test_other_value_errors_keep_their_own_message():
+    assert messages.upload_problem(ValueError("too short for one minibatch")) == "too short for one minibatch"
+
+
+def test_upload_error_takes_exactly_its_codes_fields():
+    with pytest.raises(TypeError):
+        UploadError("too_large", size=3)
+    with pytest.raises(TypeError):
+        UploadError("unheard_of")
+    assert str(UploadError("not_utf8", position=3)) == "not_utf8 position=3"
+
+
+def test_conv_notes_in_words_carry_their_numbers():
+    (bad,) = check_conv(3, 8, 7, 3, 1, 0)
+    assert messages.conv_note(bad) == "kernel height 7 is larger than the padded input height 3 + 2*1 = 5"
+    (dilated,) = check_conv(4, 8, 3, 3, d_h=2)
+    assert messages.conv_note(dilated).startswith("kernel height 3 (dilated to 5) is larger")
+    (pool, _) = check_conv(8, 8, 2, 2, 2, 2, pool=True)
+    assert messages.conv_note(pool) == ("pooling padding along the height must be at most half the window "
+                                        "(2 // 2 = 1, got 2)")
+    (drop,) = conv_warnings(8, 8, 3, 3, 0, 0, 2, 1)
+    assert messages.conv_note(drop).startswith("along the height, the last 1 padded cell(s) fit no window")
+
+
+def test_every_conv_code_core_gives_has_words():
+    """Sweep settings (nonsense ones too) through both checks: every code that
+    comes out has its words, and every worded code comes out somewhere."""
+    seen = set()
+    sizes = (-1, 0, 1, 2, 3, 5)
+    for n, k, pad, s, d in itertools.product((0, 2, 5), sizes, sizes, (0, 1, 3), (0, 1, 2)):
+        notes = check_conv(n, 5, k, 3, pad, 1, s, 1, d, 1, pool=True) + conv_warnings(n, 5, k, 3, pad, 1, s, 1, d, 1)
+        for note in notes:
+            said = messages.conv_note(note)
+            assert note.axis in said and "{" not in said, (note, said)
+            seen.add(note.code)
+    assert seen == set(messages.CONV)
+
+
+def test_every_convexity_function_has_a_note():
+    assert set(messages.FUNCTION_NOTES) == set(FUNCTIONS)
