@@ -29,9 +29,10 @@ from core.train.live_run import LiveRun, State
 from core.train.trainer import Trainer
 
 from . import charts
-from .state import page_state, session_id, slot_pool
+from .state import browser_id, page_state, session_id, slot_pool
 
 TICK_SECONDS = 0.3  # the fragment's run_every: at most ~3 redraws a second
+QUEUED_TICK_SECONDS = 1.0  # a queued tab only asks for its turn: cheap for the server
 BUDGET_SECONDS = 0.2  # training time spent per tick, shared by the trainers
 MAX_RUNS = 8  # finished runs kept for overlays
 
@@ -88,7 +89,7 @@ def live_panel(
 ) -> LiveRun:
     """Draw the panel; returns the LiveRun (trainers, archived runs) for the page's own use."""
     R: LiveRun = page_state(f"live:{key}", lambda: LiveRun(slots=slot_pool(), owner=session_id(),
-                                                            max_runs=MAX_RUNS))
+                                                            group=browser_id(), max_runs=MAX_RUNS))
     R.slots = slot_pool()  # the pool a test swapped in, or the server's
     context = dict(context or {})
     label = label or _default_label
@@ -98,14 +99,14 @@ def live_panel(
         st.button(preset.label, key=f"{key}:preset:{preset.label}", icon=":material/compare_arrows:",
                   on_click=_start_preset, args=(R, preset, cfg, build, context, label))
 
-    ticking = R.active
+    ticking = _cadence(R)
     cache: dict = page_state(f"views:{key}", dict)
 
-    @st.fragment(run_every=TICK_SECONDS if ticking else None)
+    @st.fragment(run_every=ticking)
     def body():
         if R.active:
             R.tick(BUDGET_SECONDS)
-        if R.active != ticking:  # started, paused or ended: (un)schedule the tick with a full run
+        if _cadence(R) != ticking:  # started, paused, queued or ended: reschedule the tick with a full run
             st.rerun()
         _buttons(R, key)
         _draw(R, key, charts_, readouts)
@@ -117,6 +118,12 @@ def live_panel(
 
 
 # ----------------------------------------------------------------------- state
+def _cadence(R: LiveRun) -> float | None:
+    if not R.active:
+        return None
+    return QUEUED_TICK_SECONDS if R.state == State.QUEUED else TICK_SECONDS
+
+
 def _default_label(cfg) -> str:
     return ", ".join(f"{c.label}={schema.encode(getattr(cfg, n))}" for n, c in schema.controls(cfg).items()) or "run"
 
@@ -189,6 +196,9 @@ def message(R: LiveRun) -> tuple[str, str] | None:
         return ("warning", "The loss became NaN or infinite: training stopped. Try a smaller learning rate.")
     if R.state == State.FAILED:
         return ("warning", f"Training stopped: {R.error}")
+    if R.state == State.IDLE and R.note == "slot_lost":
+        return ("info", "Paused: this tab was away long enough for its training slot to go to the next in line. "
+                        "The run is kept where it was: press Start to go on.")
     return None
 
 

@@ -1,6 +1,7 @@
 """Per-session state helpers and the shared, read-only server resources."""
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -15,6 +16,19 @@ def session_id() -> str:
     if "_sid" not in st.session_state:
         st.session_state["_sid"] = uuid.uuid4().hex
     return st.session_state["_sid"]
+
+
+def browser_id() -> str:
+    """One id per browser, the same in all its tabs (from the XSRF cookie Streamlit
+    sets once per browser; the tab's session id where there is none), so a
+    student with three tabs holds one training slot, not three."""
+    try:
+        cookie = st.context.cookies.get("_streamlit_xsrf")
+    except Exception:  # noqa: BLE001 - no request context (AppTest, bare mode)
+        cookie = None
+    if not isinstance(cookie, str) or not cookie:
+        return "tab:" + session_id()
+    return "browser:" + hashlib.sha256(cookie.encode()).hexdigest()[:16]
 
 
 def page_state(key: str, factory: Callable[[], Any]) -> Any:

@@ -73,16 +73,23 @@ def streamlit_server(env: dict | None = None, timeout: float = 60):
 
 
 @contextlib.contextmanager
-def browser_page(width: int = 1400, height: int = 1000):
+def browser():
+    """Debian's Chromium, for tests that open several browser contexts (each
+    context is one student's browser: its own cookies, its own tabs)."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         try:
-            page = browser.new_page(viewport={"width": width, "height": height})
-            yield page
+            yield b
         finally:
-            browser.close()
+            b.close()
+
+
+@contextlib.contextmanager
+def browser_page(width: int = 1400, height: int = 1000):
+    with browser() as b:
+        yield b.new_page(viewport={"width": width, "height": height})
 
 
 def wait_idle(page, timeout: float = 30_000) -> None:

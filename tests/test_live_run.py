@@ -180,6 +180,27 @@ def test_queue_waits_for_a_slot_and_gives_it_back():
     assert R.state == State.FINISHED and pool.snapshot()["running"] == 0
 
 
+def test_a_tab_away_too_long_is_paused_not_lost():
+    clock = [0.0]
+    pool = SlotPool(1, lease_seconds=4.0, clock=lambda: clock[0])
+    R = LiveRun(slots=pool, owner="me")
+    R.load(make_trainer(num_epochs=50))
+    R.start()
+    R.tick(0.0)
+    steps = R.trainers[""].step
+    assert R.state == State.RUNNING and steps >= 1
+    clock[0] = 10.0  # the tab stalled; another session polls and takes the slot
+    assert pool.poll("other") == 0
+    R.tick(0.0)
+    assert R.state == State.IDLE and R.note == "slot_lost" and R.trainers[""].step == steps
+    assert pool.poll("me") == 1  # (the panel only polls while active; this is the queue's view)
+    pool.release("me")
+    pool.release("other")
+    R.start()
+    R.tick(0.0)
+    assert R.state == State.RUNNING and R.note == "" and R.trainers[""].step > steps  # resumes where it was
+
+
 def test_side_by_side_trainers_share_the_budget_and_finish_together():
     R = LiveRun()
     R.load({"a": make_trainer(seed=0), "b": make_trainer(seed=1)})

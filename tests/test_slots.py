@@ -43,6 +43,27 @@ def test_silent_sessions_expire():
     assert pool.poll("a") == 1
 
 
+def test_one_browser_holds_one_slot_whatever_its_tabs():
+    pool = SlotPool(2, clock=Clock())
+    assert pool.poll("tab1", group="alice") == 0
+    assert pool.poll("tab2", group="alice") == 1  # a free slot, but alice already trains
+    assert pool.poll("tab3", group="bob") == 0  # bob behind her goes first; tab2 keeps its place
+    assert pool.poll("tab2", group="alice") == 1
+    assert pool.snapshot() == {"running": 2, "queued": 1, "capacity": 2}
+    pool.release("tab1")
+    assert pool.poll("tab4", group="carol") == 1  # tab2 was first in line, its browser free: it got the slot
+    assert pool.holds("tab2") and not pool.holds("tab4")
+
+
+def test_a_closed_tab_frees_its_slot_within_the_lease_and_the_next_in_line_gets_it():
+    clock = Clock()
+    pool = SlotPool(1, clock=clock)
+    assert pool.lease_seconds <= 5
+    assert pool.poll("closed") == 0 and pool.poll("waiting") == 1
+    clock.t = pool.lease_seconds + 0.01  # "closed" stopped polling; "waiting" polls every second
+    assert pool.poll("waiting") == 0
+
+
 def test_threads_never_exceed_capacity():
     pool = SlotPool(3)
     granted = []

@@ -8,6 +8,7 @@ train side by side), the finished runs kept for overlays, and one state:
       │             pause│ │slot frees                  ├─continue_for(n)─> idle
       │               v  │                              └─start──> running (a new run)
       │              idle queued <──(no free slot at a tick)── running / stepping
+      │                                 (a slot lost while away: idle, the run kept)
       └──step──> stepping ──(epoch done)──> idle
     running / stepping ──(loss not finite)──> diverged;  ──(error)──> failed
 
@@ -58,8 +59,9 @@ class LiveRun:
     """See the module docstring. `slots` is anything with poll(owner) -> place
     (0: holds a slot) and release(owner); None trains without asking."""
 
-    def __init__(self, *, slots=None, owner: str = "", max_runs: int = 8, clock: Callable[[], float] = time.monotonic):
-        self.slots, self.owner, self.max_runs, self.clock = slots, owner, max_runs, clock
+    def __init__(self, *, slots=None, owner: str = "", group: str | None = None, max_runs: int = 8,
+                 clock: Callable[[], float] = time.monotonic):
+        self.slots, self.owner, self.group, self.max_runs, self.clock = slots, owner, group, max_runs, clock
         self.lock = threading.RLock()
         self.trainers: dict[str, Trainer] = {}
         self.runs: list[ArchivedRun] = []
@@ -70,8 +72,10 @@ class LiveRun:
         self.key: Any = None  # what the run was built from (the panel compares it)
         self.follows_page = True  # False for a preset's runs: page changes start a new run instead
         self.live: dict[str, float] = {}
+        self.note = ""  # why the run last stopped by itself: "slot_lost" (the tab was away too long)
         self._mode = State.RUNNING
         self._target_epoch: int | None = None
+        self._held = False  # held a server slot at the last tick
 
     # ---------------------------------------------------------------- set-up
     def load(self, trainers: Trainer | Mapping[str, Trainer], *, label: str = "", key: Any = None,
@@ -119,7 +123,7 @@ class LiveRun:
                 self.new_run()
             if self.state not in ACTIVE:
                 self._mode, self._target_epoch = State.RUNNING, None
-                self.state = State.RUNNING
+                self.state, self.note = State.RUNNING, ""
 
     def step(self) -> None:
         """Train one more epoch, then stop; after the end of a run, one epoch more."""
@@ -130,7 +134,7 @@ class LiveRun:
                 self.new_run()
             self._mode = State.STEPPING
             self._target_epoch = max(t.epoch for t in self.trainers.values()) + 1
-            self.state = State.STEPPING
+            self.state, self.note = State.STEPPING, ""
 
     def continue_for(self, num_epochs: int) -> None:
         """Keep the trained model and add epochs (a finished run is not lost)."""
@@ -178,11 +182,15 @@ class LiveRun:
             before = self.state
             if self.state not in ACTIVE:
                 return False
-            place = self.slots.poll(self.owner) if self.slots is not None else 0
+            place = self.slots.poll(self.owner, self.group) if self.slots is not None else 0
+            if place and self._held:  # the slot went to others while this tab was away: pause, keep the run
+                self._stop(State.IDLE)
+                self.note = "slot_lost"
+                return True
             if place:
                 self.state, self.place = State.QUEUED, place
                 return self.state != before
-            self.state, self.place = self._mode, 0
+            self.state, self.place, self._held = self._mode, 0, True
             todo = [t for t in self.trainers.values() if not t.done and
                     (self._target_epoch is None or t.epoch < self._target_epoch)]
             try:
@@ -243,7 +251,7 @@ class LiveRun:
     def _stop(self, state: State) -> None:
         if self.state in ACTIVE and self.slots is not None:
             self.slots.release(self.owner)
-        self.state, self.place, self._target_epoch = state, 0, None
+        self.state, self.place, self._target_epoch, self._held = state, 0, None, False
 
     def _reset_trainers(self) -> None:
         for t in self.trainers.values():
