@@ -32,7 +32,6 @@ two steps, so a rewound run continues bit for bit as the uninterrupted one.
 """
 from __future__ import annotations
 
-import copy
 import math
 import time
 from collections.abc import Callable, Iterator
@@ -252,7 +251,7 @@ class Snapshot:
     `torch.load(..., weights_only=True)` (`save` / `load` do that)."""
 
     net: dict[str, torch.Tensor]  # net.state_dict(), cloned: parameters and buffers
-    optimizer: dict  # optimizer.state_dict(), deep-copied
+    optimizer: dict  # optimizer.state_dict(), its tensors cloned
     gen_init: torch.Tensor  # the three generators' get_state()
     gen_data: torch.Tensor
     gen_noise: torch.Tensor
@@ -648,7 +647,7 @@ class Trainer:
         objective = _clone(self.objective.state_dict()) if isinstance(self.objective, HasState) else None
         return Snapshot(
             net={k: v.detach().clone() for k, v in self.net.state_dict().items()},
-            optimizer=copy.deepcopy(self.optimizer.state_dict()),
+            optimizer=_clone(self.optimizer.state_dict()),
             gen_init=self.gen_init.get_state(), gen_data=self.gen_data.get_state(),
             gen_noise=self.gen_noise.get_state(),
             epoch_start=None if self._it is None else self._epoch_start.clone(),
@@ -668,7 +667,7 @@ class Trainer:
         snapshot's (or replaced by its records, when it carries them); a trainer
         that never had those records keeps its shorter history."""
         self.net.load_state_dict(snap.net)
-        self.optimizer.load_state_dict(copy.deepcopy(snap.optimizer))
+        self.optimizer.load_state_dict(_clone(snap.optimizer))
         self.hparams = dict(snap.hparams)
         self.gen_init.set_state(snap.gen_init)
         self.gen_noise.set_state(snap.gen_noise)
