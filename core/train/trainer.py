@@ -29,6 +29,9 @@ dict is merged into the record):
 
 `snapshot()` / `restore()` save and put back the whole state of a run between
 two steps, so a rewound run continues bit for bit as the uninterrupted one.
+Not in a snapshot: torch's global RNG (the run never draws from it), the
+callbacks (settings, like the data), and the device: a snapshot of a CUDA run
+restores into a CUDA run (a CUDA generator's state is not a CPU one's).
 """
 from __future__ import annotations
 
@@ -248,7 +251,8 @@ class Snapshot:
 
     Only plain values: dicts, lists, tuples, tensors, numbers, bools, None, so
     `to_dict()` can go through `torch.save` and back with
-    `torch.load(..., weights_only=True)` (`save` / `load` do that)."""
+    `torch.load(..., weights_only=True)` (`save` / `load` do that; the object
+    itself loads that way inside `torch.serialization.safe_globals([Snapshot])`)."""
 
     net: dict[str, torch.Tensor]  # net.state_dict(), cloned: parameters and buffers
     optimizer: dict  # optimizer.state_dict(), its tensors cloned
