@@ -13,7 +13,8 @@ from collections.abc import Iterator
 import torch
 from torch.nn import functional as F
 
-from core.train.trainer import StepOut
+from core.train.metrics import Metric
+from core.train.protocols import StepOut
 
 
 class SeqBatches:
@@ -26,7 +27,10 @@ class SeqBatches:
     random=True: the book's seq_data_iter_random. An offset in [0, num_steps - 1],
     then subsequences of num_steps tokens in an order shuffled by the generator.
 
-    Without a generator (evaluation) the offset is 0 and nothing is shuffled."""
+    Without a generator (evaluation) the offset is 0 and nothing is shuffled.
+    Every random draw of an epoch (its offset, and for random=True its order)
+    comes from the generator when the epoch's first batch is asked for, so
+    `epoch_from(generator, start)` draws the same and starts at batch `start`."""
 
     def __init__(self, corpus, batch_size: int, num_steps: int, random: bool = False,
                  device: torch.device | str = "cpu"):
@@ -54,20 +58,24 @@ class SeqBatches:
         return len(self) * self.batch_size * self.num_steps
 
     def epoch(self, generator: torch.Generator | None = None) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-        if self.random:
-            return self._random(generator)
-        return self._sequential(generator)
+        return self.epoch_from(generator, 0)
 
-    def _sequential(self, generator):
+    def epoch_from(self, generator: torch.Generator | None, start: int) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        """The epoch `epoch(generator)` yields, from minibatch `start` on."""
+        if self.random:
+            return self._random(generator, start)
+        return self._sequential(generator, start)
+
+    def _sequential(self, generator, start: int = 0):
         b, s = self.batch_size, self.num_steps
         offset = 0 if generator is None else int(torch.randint(0, s + 1, (1,), generator=generator))
         num_tokens = ((len(self.corpus) - offset - 1) // b) * b
         Xs = self.corpus[offset: offset + num_tokens].reshape(b, -1)
         Ys = self.corpus[offset + 1: offset + 1 + num_tokens].reshape(b, -1)
-        for i in range(0, (Xs.shape[1] // s) * s, s):
+        for i in range(start * s, (Xs.shape[1] // s) * s, s):
             yield Xs[:, i: i + s], Ys[:, i: i + s]
 
-    def _random(self, generator):
+    def _random(self, generator, start: int = 0):
         b, s = self.batch_size, self.num_steps
         offset = 0 if generator is None else int(torch.randint(0, s, (1,), generator=generator))
         num_subseqs = (len(self.corpus) - offset - 1) // s
@@ -75,7 +83,7 @@ class SeqBatches:
         if generator is not None:
             starts = starts[torch.randperm(num_subseqs, generator=generator)]
         steps = torch.arange(s)
-        for i in range(0, (num_subseqs // b) * b, b):
+        for i in range(start * b, (num_subseqs // b) * b, b):
             idx = (starts[i: i + b, None] + steps).to(self.corpus.device)
             yield self.corpus[idx], self.corpus[idx + 1]
 
@@ -84,6 +92,12 @@ def _detach(state):
     if isinstance(state, (tuple, list)):
         return type(state)(s.detach() for s in state)
     return state.detach()
+
+
+def _clone(state):
+    if isinstance(state, (tuple, list)):
+        return type(state)(s.detach().clone() for s in state)
+    return state.detach().clone()
 
 
 def _batch_size_of(state) -> int:
@@ -97,17 +111,26 @@ class LMObjective:
     Sequential partitioning keeps the state from one minibatch to the next and
     detaches it (truncated backpropagation through time); random partitioning
     (`random=True`) starts every minibatch from a fresh state. `start_epoch()`
-    (called by the trainer at each epoch and around evaluation) drops the state.
-    Returns StepOut(mean cross-entropy per token, number of tokens, None)."""
+    (called by the trainer at each epoch and around evaluation) drops the state;
+    `state_dict()` / `load_state_dict()` hand it to a snapshot and back.
+    Returns StepOut(mean cross-entropy per token, number of tokens, metric sum,
+    the logits detached). metric: None, or e.g. core.train.metrics.perplexity,
+    so the epoch records carry the perplexity as their metric."""
 
-    has_metric = False
-
-    def __init__(self, random: bool = False):
+    def __init__(self, random: bool = False, metric: Metric | None = None):
         self.random = random
+        self.metric = metric
         self.state = None
 
     def start_epoch(self) -> None:
         self.state = None
+
+    def state_dict(self) -> dict:
+        """The carried state, detached and cloned (None at an epoch's start)."""
+        return {"state": None if self.state is None else _clone(self.state)}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.state = None if state["state"] is None else _clone(state["state"])
 
     def __call__(self, net, batch) -> StepOut:
         X, Y = batch
@@ -117,11 +140,14 @@ class LMObjective:
             self.state = _detach(self.state)
         logits, self.state = net(X, self.state)
         loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), Y.reshape(-1))
-        return StepOut(loss, Y.numel(), None)
+        logits = logits.detach()
+        metric_sum = None if self.metric is None else self.metric.batch_sum(logits, Y)
+        return StepOut(loss, Y.numel(), metric_sum, logits)
 
 
 def perplexity(loss: float) -> float:
-    """exp(mean cross-entropy per token): 1 is perfect, vocab size is guessing."""
+    """exp(mean cross-entropy per token): 1 is perfect, vocab size is guessing.
+    (`core.train.metrics.perplexity` is the same as a metric an objective carries.)"""
     try:
         return math.exp(loss)
     except OverflowError:
