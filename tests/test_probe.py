@@ -2,7 +2,8 @@
 import pytest
 import torch
 
-from core.models.lenet import bn_stats, lenet
+from core.models.batchnorm import bn_stats
+from core.models.lenet import lenet
 from core.models.mlp import dropout_mlp
 from core.train.probe import forward_probe, probe
 from core.train.trainer import Batches, Supervised, Trainer
