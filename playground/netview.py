@@ -1,44 +1,34 @@
 """Pictures of a network's insides for the training pages: the dropout MLP's
 units on one example, and batch norm's pre-activation histograms and
-statistics. Probes run under no_grad and put back everything a run depends on."""
+statistics. Probes go through core.train.probe, which puts back everything a run depends on."""
 from __future__ import annotations
 
 import numpy as np
 import plotly.graph_objects as go
 import torch
 
+from core.train.probe import probe
+
 from . import charts
 
 DARK = "#212529"
 
 
-@torch.no_grad()
 def dropout_probe(net, x: torch.Tensor, *, train: bool, seed: int) -> dict:
-    """One example `x` (1, ...) through a DropoutMLP. In train mode the masks
-    come from a picture-only generator seeded with `seed`; the run's noise
-    generator, the layers' last_input/last_mask and the net's mode are put back.
+    """One example `x` (1, ...) through a DropoutMLP, through core.train.probe:
+    in train mode the masks come from a picture-only generator seeded with
+    `seed`; the run's generators, modes and the layers' last_input/last_mask
+    are all put back.
 
     Returns p (per layer), h (post-ReLU activations), mask (bool; None in eval
     mode), out (what the dropout layer passed on), probs (softmax of the output)."""
-    saved = [(d.generator, d.last_input, d.last_mask) for d in net.dropouts]
-    was_training, outs = net.training, []
-    hooks = [d.register_forward_hook(lambda m, i, o: outs.append(o.detach()[0].cpu())) for d in net.dropouts]
-    try:
-        g = torch.Generator(device=x.device).manual_seed(int(seed))
-        for d in net.dropouts:
-            d.generator = g
-        net.train(train)
+    names = [n for n, m in net.named_modules() if any(m is d for d in net.dropouts)]
+    with probe(net, train=train, seed=seed, capture=names) as p:
         logits = net(x)
         h = [a[0].cpu() for a in net.hidden_activations()]
         masks = [None if m is None else m[0].cpu() for m in net.masks()]
-    finally:
-        for hook in hooks:
-            hook.remove()
-        for d, (gen, last_input, last_mask) in zip(net.dropouts, saved):
-            d.generator, d.last_input, d.last_mask = gen, last_input, last_mask
-        net.train(was_training)
-    return {"p": [d.p for d in net.dropouts], "h": h, "mask": masks, "out": outs,
-            "probs": torch.softmax(logits[0].float(), 0).cpu()}
+    return {"p": [d.p for d in net.dropouts], "h": h, "mask": masks,
+            "out": [p.outputs[n][0].cpu() for n in names], "probs": torch.softmax(logits[0].float(), 0).cpu()}
 
 
 def dropout_figure(probe: dict, units: int, labels, title: str = "") -> go.Figure:

@@ -7,6 +7,7 @@ from torch import nn
 
 from core.models.batchnorm import BatchNorm, batch_norm, bn_stats, record_preactivations
 from core.models.lenet import layer_shapes, lenet
+from core.train.probe import forward_probe
 from core.train.trainer import Batches, Supervised, Trainer
 
 TOL = {"atol": 1e-5, "rtol": 1e-5}
@@ -137,8 +138,10 @@ def test_preactivations_and_bn_stats():
     assert {k: tuple(v.shape) for k, v in pre.items()} == {
         "act1": (32, 6, 28, 28), "act2": (32, 16, 10, 10), "act3": (32, 120), "act4": (32, 84)}
     assert torch.equal(bn_stats(net)[0]["running_mean"], torch.zeros(6))
+    assert bn_stats(net)[2]["batch_var"] is None  # the probe's batch statistics are not left behind
     # after BN (gamma 1, beta 0) each feature of the batch has mean 0 and variance var / (var + eps)
-    a3, v = pre["act3"], bn_stats(net)[2]["batch_var"]
+    v = forward_probe(net, X, train=True, capture=["bn3"]).inputs["bn3"].var(0, unbiased=False)
+    a3 = pre["act3"]
     assert torch.allclose(a3.mean(0), torch.zeros(120), atol=1e-5)
     assert torch.allclose(a3.var(0, unbiased=False), v / (v + 1e-5), atol=1e-4)
     assert not a3.requires_grad and a3.device.type == "cpu"

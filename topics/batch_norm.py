@@ -53,13 +53,7 @@ def look(trainers) -> dict:
     X = data.X_test[:PROBE]
     pre = {}
     for name, t in trainers.items():
-        last = [(m, m.last_mean, m.last_var) for m in t.net.modules() if hasattr(m, "last_mean")]
-        was = t.net.training
-        t.net.train(not hist_eval)
-        pre[name] = record_preactivations(t.net, X)
-        t.net.train(was)
-        for m, mean, var in last:
-            m.last_mean, m.last_var = mean, var
+        pre[name] = record_preactivations(t.net, X, train=not hist_eval)
     bn_net = next((t.net for name, t in trainers.items() if name.endswith("BN-LeNet")), None)
     stat = next(s for s in bn_stats(bn_net) if s["name"] == layer) if bn_net is not None else None
     return {"pre": pre, "stat": stat}

@@ -12,6 +12,7 @@ import torch
 from torch import nn
 
 from core.experiments.schema import Preset, check, setting
+from core.train.callbacks import WeightNorm
 from core.train.trainer import Batches, Trainer
 
 
@@ -65,10 +66,6 @@ def linreg(num_inputs: int):
     return net_fn
 
 
-def w_norm(net: nn.Module) -> float:
-    return float(net.weight.detach().norm())
-
-
 def build(cfg: Config = BOOK, *, seed: int = 0, device="cpu") -> Trainer:
     """The run for `cfg`: SGD with weight decay on w only; ‖w‖ recorded every epoch."""
     (X, y), (X_test, y_test) = make_data(seed, n_train=cfg.n_train, n_test=cfg.n_test, num_inputs=cfg.num_inputs,
@@ -80,7 +77,7 @@ def build(cfg: Config = BOOK, *, seed: int = 0, device="cpu") -> Trainer:
         lr=cfg.lr, weight_decay=cfg.weight_decay, num_epochs=cfg.num_epochs, seed=seed, device=device,
         eval_train=True,
         param_groups=lambda net: [{"params": [net.weight]}, {"params": [net.bias], "decay": False}],
-        extras={"w_norm": w_norm},
+        callbacks=[("epoch_end", WeightNorm("weight", "w_norm"))],
     )
 
 

@@ -12,7 +12,9 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-# The activations a net may use; record_preactivations watches their inputs.
+from core.train.probe import probe
+
+# The activations a net may use; record_preactivations reads their inputs.
 ACTIVATIONS = {"sigmoid": nn.Sigmoid, "relu": nn.ReLU, "tanh": nn.Tanh}
 
 
@@ -116,31 +118,13 @@ def bn_stats(net: nn.Module) -> list[dict]:
     return out
 
 
-def _record_input(module: nn.Module, inputs: tuple) -> None:
-    module.last_preactivation = inputs[0].detach()
-
-
-def record_preactivations(net: nn.Module, X: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
-    """The inputs of every activation (sigmoid, ReLU, tanh) of the last
-    forward pass, by layer name, as detached CPU tensors.
-
-    The first call attaches the hooks, so values appear from the next forward
-    pass on. With X, runs one forward pass on X now (no grad, in the net's
-    current mode) and puts back every buffer (running statistics) and noise
-    generator (dropout), so a probe does not change a run."""
-    for m in net.modules():
-        if isinstance(m, tuple(ACTIVATIONS.values())) and not hasattr(m, "last_preactivation"):
-            m.last_preactivation = None
-            m.register_forward_pre_hook(_record_input)
-    if X is not None:
-        saved = [b.clone() for b in net.buffers()]
-        gens = {g for m in net.modules() if (g := getattr(m, "generator", None)) is not None}
-        states = [(g, g.get_state()) for g in gens]
-        with torch.no_grad():
-            net(X)
-            for b, s in zip(net.buffers(), saved):
-                b.copy_(s)
-        for g, state in states:
-            g.set_state(state)
-    return {name: m.last_preactivation.cpu() for name, m in net.named_modules()
-            if getattr(m, "last_preactivation", None) is not None}
+def record_preactivations(net: nn.Module, X: torch.Tensor, *, train: bool | None = None) -> dict[str, torch.Tensor]:
+    """The inputs of every activation (sigmoid, ReLU, tanh) for the batch X, by
+    layer name, as CPU tensors: one forward pass through core.train.probe, in
+    training mode (normalised by X's own statistics), eval mode, or the net's
+    mode (train=None). The run is left exactly as it was: running and last-batch
+    statistics, modes, generators."""
+    names = [n for n, m in net.named_modules() if isinstance(m, tuple(ACTIVATIONS.values()))]
+    with probe(net, train=train, capture=names) as p:
+        net(X)
+    return {n: p.inputs[n].cpu() for n in names}
