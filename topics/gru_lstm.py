@@ -177,7 +177,7 @@ def show(seen: dict) -> None:
 seed, device = controls.seed(), controls.device()
 live_panel(
     "gru_lstm", cfg,
-    build=lambda c: gl.build(c, corpus, len(vocab), seed=seed, device=device),
+    build=lambda c: gl.build(c, (corpus, len(vocab)), seed=seed, device=device),
     context={"seed": seed, "device": str(device), "data": gl.fingerprint(corpus, vocab)},
     charts_=[Chart("Perplexity", [("train_loss", "train")], log_y=log_y, y_title="perplexity", transform=perplexity),
              Chart("Minibatch perplexity", [("loss", "train")], log_y=log_y, level="steps", y_title="perplexity",

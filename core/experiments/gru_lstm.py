@@ -100,8 +100,10 @@ def text_of(corpus, cfg: Config):
     return corpus[:cfg.max_tokens] if cfg.max_tokens else corpus
 
 
-def build(cfg: Config, corpus, vocab_size: int, *, seed: int = 0, device="cpu", random: bool = False) -> Trainer:
-    """The book's train_ch8 for a GRU or LSTM language model, as a Trainer."""
+def build(cfg: Config, data, *, seed: int = 0, device="cpu", random: bool = False) -> Trainer:
+    """The book's train_ch8 for a GRU or LSTM language model, as a Trainer.
+    `data` is (corpus, vocab_size): the token indices and the vocabulary's size."""
+    corpus, vocab_size = data
     data = SeqBatches(text_of(corpus, cfg), cfg.batch_size, cfg.num_steps, random=random, device=device)
     return Trainer(rnn_lm(vocab_size, cfg.num_hiddens, kind=cfg.cell, impl=cfg.impl), data,
                    objective=LMObjective(random=random), optimizer="sgd", lr=cfg.lr, num_epochs=cfg.num_epochs,
@@ -112,7 +114,7 @@ def make_trainer(corpus, vocab_size: int, *, kind: str = "gru", seed: int = 0, d
                  **settings) -> Trainer:
     """build() on the whole corpus with settings as keywords (tests, benchmarks)."""
     cfg = replace(BOOK, cell=kind, max_tokens=0, **settings)
-    return build(cfg, corpus, vocab_size, seed=seed, device=device, random=random)
+    return build(cfg, (corpus, vocab_size), seed=seed, device=device, random=random)
 
 
 def untrained_net(trainer: Trainer) -> RNNLM:

@@ -66,8 +66,10 @@ def linreg(num_inputs: int):
     return net_fn
 
 
-def build(cfg: Config = BOOK, *, seed: int = 0, device="cpu") -> Trainer:
-    """The run for `cfg`: SGD with weight decay on w only; ‖w‖ recorded every epoch."""
+def build(cfg: Config = BOOK, data=None, *, seed: int = 0, device="cpu") -> Trainer:
+    """The run for `cfg`: SGD with weight decay on w only; ‖w‖ recorded every epoch.
+    The data is drawn from the seed (`data` is unused: every experiment's build
+    takes the same arguments)."""
     (X, y), (X_test, y_test) = make_data(seed, n_train=cfg.n_train, n_test=cfg.n_test, num_inputs=cfg.num_inputs,
                                          device=device)
     return Trainer(
