@@ -203,7 +203,8 @@ def message(R: LiveRun) -> tuple[str, str] | None:
 
 
 def _draw(R: LiveRun, key: str, charts_: Sequence[Chart], readouts: Sequence[Readout]) -> None:
-    st.progress(R.progress, text=f"Epoch {R.epoch} of {R.num_epochs}" + (" (running)" if R.active else ""))
+    doing = {State.RUNNING: " (running)", State.STEPPING: " (running)", State.QUEUED: " (waiting for a slot)"}
+    st.progress(R.progress, text=f"Epoch {R.epoch} of {R.num_epochs}" + doing.get(R.state, ""))
     if not R.follows_page:
         st.caption(f":material/compare_arrows: Showing *{_plain(R.label)}*: {len(R.trainers)} runs side by side from "
                    "the same seed. Moving any setting above starts a run with it; these stay drawn for comparison.")

@@ -28,7 +28,21 @@ def browser_id() -> str:
         cookie = None
     if not isinstance(cookie, str) or not cookie:
         return "tab:" + session_id()
-    return "browser:" + hashlib.sha256(cookie.encode()).hexdigest()[:16]
+    return "browser:" + hashlib.sha256(xsrf_token(cookie).encode()).hexdigest()[:16]
+
+
+def xsrf_token(cookie: str) -> str:
+    """The token inside Tornado's XSRF cookie ("2|mask|masked token|time"): each
+    page load re-masks it with a new random mask, the token itself stays the
+    browser's. Anything else is returned as it is."""
+    parts = cookie.split("|")
+    try:
+        if len(parts) == 4 and parts[0] == "2":
+            mask, masked = bytes.fromhex(parts[1]), bytes.fromhex(parts[2])
+            return bytes(b ^ mask[i % len(mask)] for i, b in enumerate(masked)).hex()
+    except ValueError:
+        pass
+    return cookie
 
 
 def page_state(key: str, factory: Callable[[], Any]) -> Any:

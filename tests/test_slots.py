@@ -86,3 +86,13 @@ def test_threads_never_exceed_capacity():
 def test_capacity_must_be_positive():
     with pytest.raises(ValueError):
         SlotPool(0)
+
+
+def test_the_browser_id_survives_the_cookie_being_remasked():
+    from playground.state import xsrf_token
+
+    # two loads of one browser: Tornado masks the same token with a new mask each time
+    first = xsrf_token("2|9531bc57|1547c546b064470baeb996ddf18ca32a|1796186593")
+    again = xsrf_token("2|5faf9ea0|dfd9e7b17afa65fc6427b42a3b1281dd|1796186593")
+    assert first == again == "807679112555fb5c3b882a8a64bd1f7d"
+    assert xsrf_token("not a tornado cookie") == "not a tornado cookie"
