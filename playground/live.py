@@ -190,8 +190,11 @@ def _continue(R: LiveRun, epochs: int) -> None:
 def message(R: LiveRun) -> tuple[str, str] | None:
     """(kind, text) of what the page says about the run's state, if anything."""
     if R.state == State.QUEUED:
-        return ("info", f"Queued: place {R.place} in line for the server's {slot_pool().capacity} training "
-                        "slot(s). Training starts by itself when a slot frees up.")
+        pool = slot_pool()
+        why = (" Another tab of this browser is training: one run per student at a time, so it lets the "
+               "students behind it go first." if pool.snapshot()["running"] < pool.capacity else "")
+        return ("info", f"Queued: place {R.place} in line for the server's {pool.capacity} training "
+                        f"slot(s). Training starts by itself when a slot frees up.{why}")
     if R.state == State.DIVERGED:
         return ("warning", "The loss became NaN or infinite: training stopped. Try a smaller learning rate.")
     if R.state == State.FAILED:

@@ -95,6 +95,7 @@ def test_one_browser_one_slot_and_a_closed_tab_hands_it_on(server):
         start_dropout(a2, server, 30)
         a2.wait_for_selector("text=Queued: place 1", timeout=60_000)
         assert not running(a2)
+        a2.wait_for_selector("text=Another tab of this browser is training", timeout=10_000)  # a slot is free
         start_dropout(b1, server, 30)
         b1.wait_for_function("() => document.body.innerText.includes('(running)')", timeout=60_000)
         assert a2.locator("text=Queued: place 1").count() == 1  # still waiting: Alice already trains
