@@ -14,6 +14,7 @@ at their own cadence (`View`).
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 import time
@@ -25,6 +26,7 @@ import streamlit as st
 
 from core.experiments import schema
 from core.experiments.schema import Preset
+from core.train import checkpoints
 from core.train.live_run import LiveRun, State
 from core.train.trainer import Trainer
 
@@ -101,11 +103,15 @@ def live_panel(
 
     ticking = _cadence(R)
     cache: dict = page_state(f"views:{key}", dict)
+    saved = checkpoints.path_for(key, {"cfg": dataclasses.asdict(cfg), "context": context})
+    if R.follows_page and not R.started and saved.exists():
+        _offer_saved(R, key, saved)
 
     @st.fragment(run_every=ticking)
     def body():
         if R.active:
             R.tick(BUDGET_SECONDS)
+            _save_finished(R, cfg, saved)
         if _cadence(R) != ticking:  # started, paused, queued or ended: reschedule the tick with a full run
             st.rerun()
         _buttons(R, key)
@@ -141,6 +147,33 @@ def _sync(R: LiveRun, cfg, build, context: dict, label) -> None:
         R.set_live(schema.live_part(cfg))
         if not R.started:
             R.label = label(cfg)
+
+
+def _save_finished(R: LiveRun, cfg, path) -> None:
+    """Keep a run that finished at exactly the page's settings, once per settings."""
+    if (R.state != State.FINISHED or not R.follows_page or R.changed_mid_run or path.exists()
+            or R.epoch != getattr(cfg, "num_epochs", R.epoch)):
+        return
+    with contextlib.suppress(OSError):  # a read-only or full disk: the run itself is unaffected
+        checkpoints.save(path, R.trainers)
+
+
+def _offer_saved(R: LiveRun, key: str, path) -> None:
+    def load():
+        try:
+            with R.lock:
+                checkpoints.restore(R.trainers, checkpoints.load(path))
+                R.restored()
+        except (checkpoints.CheckpointError, RuntimeError, ValueError):
+            st.session_state[f"saved-failed:{key}"] = True
+
+    if st.session_state.pop(f"saved-failed:{key}", False):
+        st.warning("The saved model could not be used (the file is damaged or from another version): "
+                   "train it here instead.", icon=":material/warning:")
+        return
+    st.button("Start from the model saved at these settings", key=f"{key}:saved", icon=":material/download:",
+              on_click=load, help="A run with exactly these settings and seed finished on this server before; "
+                                  "its model and curves were kept. Loading takes a moment instead of training.")
 
 
 def _start_preset(R: LiveRun, preset: Preset, cfg, build, context: dict, label) -> None:

@@ -12,6 +12,7 @@ import re
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.parse
 import urllib.request
@@ -126,8 +127,13 @@ def require_browser() -> None:
 
 
 def app_env() -> dict:
-    """The server's environment: the real data beside the checkout when it is there."""
-    return {"PLAYGROUND_DATA_DIR": str(SHARED_DATA)} if SHARED_DATA.is_dir() else {}
+    """The server's environment: the real data beside the checkout when it is there,
+    and a fresh folder for saved models (a run saved by one test server is never
+    offered by another)."""
+    env = {"PLAYGROUND_MODELS_DIR": tempfile.mkdtemp(prefix="playground-models-")}
+    if SHARED_DATA.is_dir():
+        env["PLAYGROUND_DATA_DIR"] = str(SHARED_DATA)
+    return env
 
 
 def no_exceptions(page) -> None:

@@ -66,6 +66,15 @@ def shared_data_dir():
         os.environ.pop("PLAYGROUND_DATA_DIR", None)
 
 
+@pytest.fixture(autouse=True)
+def models_dir(tmp_path, monkeypatch):
+    """Saved models go to a fresh folder per test (never the user's cache), so a
+    run saved by one test never offers itself to another."""
+    folder = tmp_path / "models"
+    monkeypatch.setenv("PLAYGROUND_MODELS_DIR", str(folder))
+    return folder
+
+
 @pytest.fixture
 def page(request):
     """A fresh Chromium page, VIEWPORT = (width, height) of the test module or 1400 × 1000."""

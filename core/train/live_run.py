@@ -146,6 +146,13 @@ class LiveRun:
             if self.state in ENDED:
                 self.state = State.IDLE
 
+    def restored(self) -> None:
+        """The trainers were put back to a saved state: finished if that state
+        had reached the last epoch, else idle (Start goes on from it)."""
+        with self.lock:
+            self._stop(State.FINISHED if self.all_done else State.IDLE)
+            self.error, self.note = "", ""
+
     def pause(self) -> None:
         with self.lock:
             if self.state in ACTIVE:
