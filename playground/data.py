@@ -11,6 +11,7 @@ loader in core. It runs once per server for a cache key and data folder; the
 objects it returns are shared read-only across sessions."""
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Hashable
 from pathlib import Path
 from typing import Any
@@ -24,23 +25,44 @@ from .messages import upload_problem
 MAX_CACHED = 6
 
 
+MAX_FOLDER_CHARS = 200
+
+
+def single_user() -> bool:
+    """PLAYGROUND_SINGLE_USER=1: the server is one person's (a laptop), who may
+    point it at another data folder. On a shared server the data folder is the
+    operator's (PLAYGROUND_DATA_DIR): a student can neither make the server load
+    another copy of a data set per folder typed nor probe which folders exist."""
+    return os.environ.get("PLAYGROUND_SINGLE_USER", "").strip().lower() in ("1", "true", "yes")
+
+
 def data_folder_setting() -> None:
-    """The sidebar setting for this session's data folder (else PLAYGROUND_DATA_DIR)."""
+    """The sidebar's data folder: an input when single-user, else what the server uses."""
     with st.sidebar.expander("Data folder", icon=":material/folder_open:"):
+        if not single_user():
+            st.caption("The server's data folder is set by whoever runs it (PLAYGROUND_DATA_DIR); "
+                       "pages say when a file is missing and offer a stand-in.")
+            return
         value = st.text_input(
-            "Folder with the book's data files", key="data_dir",
+            "Folder with the book's data files", key="data_dir", max_chars=MAX_FOLDER_CHARS,
             placeholder=str(dl.data_dir() or "PLAYGROUND_DATA_DIR is not set"),
             help="Looked in first, before the download cache. Leave empty to use PLAYGROUND_DATA_DIR.",
         )
-        if value and not Path(value).expanduser().is_dir():
-            st.error("That folder does not exist on the server; it is ignored.", icon=":material/error:")
+        if value and session_data_dir() is None:
+            st.error("That is not a folder on this server; it is ignored.", icon=":material/error:")
         st.caption(f"Downloads are cached in {dl.cache_dir()}")
 
 
 def session_data_dir() -> Path | None:
-    value = st.session_state.get("data_dir") or ""
-    path = Path(value).expanduser()
-    return path.resolve() if value and path.is_dir() else None
+    """The folder typed in the sidebar, when single-user and it is one; else None."""
+    value = str(st.session_state.get("data_dir") or "")[:MAX_FOLDER_CHARS]
+    if not value or not single_user():
+        return None
+    try:
+        path = Path(value).expanduser()
+        return path.resolve() if path.is_dir() else None
+    except (OSError, RuntimeError, ValueError):  # a name too long, a loop of links, a NUL byte
+        return None
 
 
 @st.cache_resource(max_entries=MAX_CACHED, show_spinner="Loading data...")
