@@ -115,3 +115,30 @@ def test_one_browser_one_slot_and_a_closed_tab_hands_it_on(server):
         assert pause <= 3.0, pause
         for p in (a2, b1):
             no_exceptions(p)
+
+
+def test_controls_answer_within_a_redraw_while_batch_norm_trains(server):
+    """The page with two nets and histograms: a learning-rate change mid-run and
+    Pause both show within a few redraws, not the 8-18 s a busy page once took."""
+    with browser() as b:
+        page = b.new_page(viewport={"width": 1400, "height": 1400})
+        open_page(page, f"{server}/batch_norm?num_epochs=20", "Batch normalization")
+        use_stand_in_if_missing(page)
+        page.get_by_role("button", name="Start", exact=True).click()
+        page.wait_for_function("() => /Epoch [0-9]+ of 20 \\(running\\)/.test(document.body.innerText)",
+                               timeout=60_000)
+        time.sleep(2.0)
+        t0 = time.monotonic()
+        thumb = page.locator("[data-testid='stSlider']", has_text="learning rate").first.get_by_role("slider")
+        thumb.focus()
+        thumb.press("ArrowRight")  # 1.0 -> 2.0
+        page.wait_for_selector("text=Both nets train with η = 2.", timeout=30_000)
+        slider = time.monotonic() - t0
+        t0 = time.monotonic()
+        page.get_by_role("button", name="Pause", exact=True).click()
+        page.wait_for_selector("button:has-text('Start')", timeout=30_000)
+        pause = time.monotonic() - t0
+        print(f"\nbatch norm: lr change shown in {slider:.2f} s, pause in {pause:.2f} s")
+        assert slider <= 4.0 and pause <= 4.0, (slider, pause)
+        assert "Training stopped" not in page.inner_text("body")
+        no_exceptions(page)
