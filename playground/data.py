@@ -11,7 +11,7 @@ loader in core. It runs once per server for a cache key and data folder; the
 objects it returns are shared read-only across sessions."""
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,7 @@ import streamlit as st
 
 from core.data import download as dl
 
+from . import messages
 from .messages import upload_problem
 
 MAX_CACHED = 6
@@ -70,10 +71,10 @@ def dataset(label: str, load: Callable[..., Any], *, cache_key: Hashable,
     except dl.DataUnavailable as err:
         missing = err
     except (ValueError, OSError) as err:  # a file that is there but broken
-        missing = dl.DataUnavailable(label, [], reason=str(err))
+        missing = dl.DataUnavailable(label, [], reason=str(err), code="unreadable",
+                                     path=getattr(err, "filename", None))
 
-    what = f" (`{missing.name}` is missing)" if missing.name != label else ""
-    st.warning(f"**{label} is not available here**{what}. {missing.hint}", icon=":material/cloud_off:")
+    st.warning(messages.data_problem(missing, label), icon=":material/cloud_off:")
     with st.expander("Where the playground looked", expanded=False):
         st.code(missing.message, language=None)
     if not dl.offline() and st.button(f"Download {label}", icon=":material/download:", key=f"dl:{cache_key}"):
@@ -101,7 +102,8 @@ def dataset(label: str, load: Callable[..., Any], *, cache_key: Hashable,
             except ValueError as err:
                 st.error(f"That file cannot be used: {upload_problem(err)}", icon=":material/error:")
             else:
-                st.info(f"Using your upload **{file.name}** instead of {label}.", icon=":material/upload_file:")
+                st.info(f"Using your upload {messages.code(file.name)} instead of {label}.",
+                        icon=":material/upload_file:")
                 return data
     if stand_in is not None:
         description, make = stand_in
@@ -110,6 +112,13 @@ def dataset(label: str, load: Callable[..., Any], *, cache_key: Hashable,
                     icon=":material/science:")
             return _stand_in(cache_key, make)
     return None
+
+
+def file_warning(path, notes: Sequence) -> None:
+    """Say on the page what is off about the data file at `path` (used all the
+    same): for fra.txt, core.data.translation.check_fra's notes."""
+    if notes:
+        st.warning(messages.fra_warning(path, notes), icon=":material/warning:")
 
 
 def pasted_or_uploaded(parse: Callable[[bytes], Any], *, default: str, paste_label: str, paste_key: str,

@@ -94,3 +94,56 @@ def test_missing_data_warns_and_the_stand_in_works(no_data, path, missing):
     assert not at.exception, at.exception
     assert any("Stand-in data" in i.value for i in at.info)
     assert at.metric and at.get("plotly_chart")
+
+
+# ------------------------------------------------------------------ data files that are not the book's
+def cut_fra(pairs: int = 772) -> str:
+    """fra.txt cut short: `pairs` whole pairs, then one cut mid-word (773 pairs in all)."""
+    return "".join(f"Go {i}.\tVa {i} !\n" for i in range(pairs)) + "I want to know now.\tJe veux le sav"
+
+
+def warnings_of(at) -> str:
+    return " ".join(w.value for w in at.warning)
+
+
+@pytest.mark.parametrize("place", ["fra-eng/fra.txt", "fra.txt"])
+def test_mt_page_says_a_cut_fra_is_not_the_expected_file_and_uses_it(no_data, place):
+    path = no_data / place
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(cut_fra(), encoding="utf-8")
+    at = open_page(MT_PAGE)
+    assert not at.exception, at.exception
+    said = warnings_of(at)
+    assert f"`{path}` is not the expected fra.txt" in said
+    assert "cut short" in said and "only 773 sentence pairs, fewer than the 20,000" in said
+    assert "not available" not in said
+    assert metric(at, "pairs used") == "600"  # still used, as it is
+    at.select_slider(key="mt_dataset.num_examples").set_value(1000).run()
+    assert metric(at, "pairs used") == "773"
+
+
+def test_beam_page_says_a_cut_fra_is_not_the_expected_file(no_data):
+    (no_data / "fra.txt").write_text(cut_fra(), encoding="utf-8")
+    at = open_page("topics/beam_search.py", {"beam_mode": "Trained seq2seq"})
+    assert not at.exception, at.exception
+    said = warnings_of(at)
+    assert f"`{no_data / 'fra.txt'}` is not the expected fra.txt" in said and "cut short" in said
+    assert at.button(key="beam_seq2seq:start")  # usable: the panel is there
+
+
+def test_a_file_with_the_wrong_checksum_is_called_that_not_missing(no_data):
+    (no_data / "timemachine.txt").write_text("The Time Machine, abridged\n", encoding="utf-8")
+    at = open_page(TEXT_PAGE)
+    assert not at.exception, at.exception
+    said = warnings_of(at)
+    assert f"`{no_data / 'timemachine.txt'}` is there, but it is not the expected file" in said
+    assert "not found" not in said and "missing" not in said
+
+
+def test_a_fra_that_is_not_utf8_is_named_on_the_page(no_data):
+    (no_data / "fra.txt").write_bytes("Go.\tÇa va !\n".encode("latin-1"))
+    at = open_page(MT_PAGE)
+    assert not at.exception, at.exception
+    said = warnings_of(at)
+    assert f"`{no_data / 'fra.txt'}` is not UTF-8 text (bad byte at position 4)" in said
+    assert "codec" not in said

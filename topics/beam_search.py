@@ -9,7 +9,7 @@ from core.experiments.seq2seq import BOOK, BOOK_EXAMPLES, STAND_IN_PAIRS, load_c
 from core.models.seq2seq import bleu, translate
 from core.ops.beam import TOY_TABLE, ToyModel, beam_search, exhaustive_search, greedy_search
 from playground import controls
-from playground.data import dataset
+from playground.data import dataset, file_warning
 from playground.live import MINIBATCH, Chart, Readout, live_panel
 from playground.tree import candidates_table, draw_search, step_controls
 
@@ -72,6 +72,7 @@ corpus = dataset("English-French pairs (fra-eng)", lambda **kw: load_corpus(NUM_
                  stand_in=(f"{len(STAND_IN_PAIRS)} short built-in English-French pairs", stand_in_corpus))
 if corpus is None:
     st.stop()
+file_warning(corpus.path, corpus.notes)
 st.markdown(
     f"The book's encoder-decoder (GRU, embedding {BOOK.embed_size}, {BOOK.num_hiddens} hidden units, "
     f"{BOOK.num_layers} layers, dropout {BOOK.dropout}) on the first {len(corpus.data.src_array)} pairs, "

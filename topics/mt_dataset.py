@@ -4,11 +4,11 @@ import pandas as pd
 import streamlit as st
 import torch
 
-from core.data.translation import read_data_nmt
+from core.data.translation import FraFile, load_fra
 from core.ops import translation_stats as mt
 from core.train.trainer import Batches
 from playground import charts, controls
-from playground.data import dataset, pasted_or_uploaded
+from playground.data import dataset, file_warning, pasted_or_uploaded
 
 BATCH = 8
 STYLE = {"<pad>": "background-color: #e9ecef; color: #868e96", "<eos>": "background-color: #d3f9d8",
@@ -30,11 +30,14 @@ if source == "Your pairs":
     if text is None:
         st.stop()
 else:
-    text = dataset("The English-French data (fra-eng)", lambda **kw: read_data_nmt(**kw), cache_key="fra-eng:raw",
-                   stand_in=("30 sentence pairs written for the playground", lambda: mt.SAMPLE_PAIRS),
-                   upload=(upload_prompt, ["txt", "tsv"], mt.validate_pairs_upload))
-    if text is None:
+    got = dataset("The English-French data (fra-eng)", lambda **kw: load_fra(**kw), cache_key="fra-eng:file",
+                  stand_in=("30 sentence pairs written for the playground", lambda: mt.SAMPLE_PAIRS),
+                  upload=(upload_prompt, ["txt", "tsv"], mt.validate_pairs_upload))
+    if got is None:
         st.stop()
+    if isinstance(got, FraFile):  # the real file (not an upload or the stand-in): is it the book's?
+        file_warning(got.path, got.notes)
+    text = got.text if isinstance(got, FraFile) else got
 
 c1, c2 = st.columns(2)
 num_examples = controls.select_slider("num_examples", "num_examples", [100, 200, 600, 1000, 2000, 5000, 10000,
