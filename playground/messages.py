@@ -19,7 +19,7 @@ def literal(text) -> str:
     """`text` shown as is inside markdown: every character markdown (or
     Streamlit's :colour[...] and $math$) could read is backslash-escaped."""
     return "".join("\\" + ch if ch in "\\`*_{}[]()#+-.!|<>~$:" else ch
-                   for ch in str(text) if ch.isprintable())
+                   for ch in " ".join(str(text).split("\n")) if ch.isprintable())
 
 
 def code(text) -> str:
@@ -123,6 +123,12 @@ FRA = {
                          "(the first is line {first:,})",
     "few_pairs": "it holds only {pairs:,} sentence pairs, fewer than the {expected:,} these pages can use",
 }
+
+
+def skipped_lines(count: int, first: int) -> str:
+    """Non-empty lines that hold no sentence pair (core.data.translation.lines_without_tab)."""
+    return (f"{count:,} non-empty line(s) hold no tab, so no sentence pair, and are skipped (the first is line "
+            f"{first:,}). Each line needs the source sentence, a tab, then the target; spaces are not tabs.")
 
 
 def fra_note(note: FraNote) -> str:

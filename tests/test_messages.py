@@ -123,3 +123,4 @@ def test_code_spans_show_any_name_literally(text, shown):
 def test_literal_escapes_what_markdown_would_read():
     assert messages.literal("**b** _i_ [l](u) :red[x] $m$") == (
         "\\*\\*b\\*\\* \\_i\\_ \\[l\\]\\(u\\) \\:red\\[x\\] \\$m\\$")
+    assert messages.literal("line one\nline two") == "line one line two"
