@@ -123,7 +123,7 @@ def decode(tokens, eos=True):
 
 
 search_len = len(tr.tree) - 1
-step = step_controls("beam_mstep", NUM_STEPS, default=1, end=search_len)
+step = step_controls("beam_mstep", NUM_STEPS, default=1, end=search_len, reset_on=src)  # a new sentence: step 1
 placed = draw_search(tr.tree, min(step, search_len), decode, key="tree:model", num_steps=NUM_STEPS,
                      title=f"Translating “{html.escape(' '.join(tr.src_tokens))}” with k = {k}",
                      label_pruned=False, label_width=1.3)
