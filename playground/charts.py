@@ -61,7 +61,7 @@ def add_line(fig: go.Figure, x, y, name: str, *, color: str | None = None, dash:
                        line=dict(color=color, dash=dash, width=width)))
     if x:
         _drop_placeholder(fig)
-    elif not any(len(tr.x if tr.x is not None else ()) for tr in fig.data):
+    elif not any(_has_points(tr) for tr in fig.data):
         placeholder(fig)
     return fig
 
@@ -76,6 +76,10 @@ def placeholder(fig: go.Figure, text: str = EMPTY_TEXT) -> go.Figure:
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False)
     return fig
+
+
+def _has_points(trace) -> bool:
+    return any(getattr(trace, axis, None) is not None and len(getattr(trace, axis)) for axis in ("x", "y", "z"))
 
 
 def _drop_placeholder(fig: go.Figure) -> None:

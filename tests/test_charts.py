@@ -85,3 +85,13 @@ def test_the_live_panel_charts_are_placeholders_before_start_and_log_axes_after(
         assert any(len(tr["x"]) for tr in after[title]["data"]), title
     loss_axis = after["Loss"]["layout"]["yaxis"]
     assert (loss_axis["type"], loss_axis["exponentformat"], loss_axis["minorloglabels"]) == ("log", "e", "none")
+
+
+def test_a_figure_holding_other_traces_gets_no_placeholder():
+    fig = charts.heatmap([[1, 2], [3, 4]])
+    charts.add_line(fig, [], [], "nothing yet")
+    assert layout(fig).get("annotations", []) == []
+    fig = charts.figure("bars")
+    fig.add_bar(x=["a"], y=[1])
+    charts.add_line(fig, [], [], "nothing yet")
+    assert layout(fig).get("annotations", []) == []
