@@ -9,6 +9,14 @@ import plotly.graph_objects as go
 PALETTE = ["#1f6feb", "#e8590c", "#2f9e44", "#9c36b5", "#c2255c", "#0c8599", "#f08c00", "#495057"]
 FADED = ["#8aa4c8", "#d9a47f", "#8fbf99", "#b794c4", "#c98fa6", "#7fb3bd", "#d8b77a", "#9aa0a6"]
 GOOD, BAD = "#2f9e44", "#e03131"
+# What an empty figure says until a line with points is added (the live panel's
+# charts before Start, and an epoch chart until its first epoch ends).
+EMPTY_TEXT = "Nothing to draw yet: press Start, and the curves grow as the model trains"
+PLACEHOLDER = "placeholder"  # the name of that annotation
+# A log axis labels its powers of ten only, as plain decimals (0.01, 0.1, 1, 10,
+# 100) or in e-notation beyond (1e-4, 1e+3); plotly's defaults print the 2..9 in
+# between as bare digits ("5 4 3 2 1 9 8 7 6") and 1e-4 as "100μ".
+LOG_AXIS = dict(type="log", exponentformat="e", minorloglabels="none", hoverformat=".4~g")
 
 
 def downsample(xs: Sequence, ys: Sequence, max_points: int = 400) -> tuple[list, list]:
@@ -37,7 +45,7 @@ def figure(title: str = "", *, x_title: str = "", y_title: str = "", log_y: bool
         legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1),
         uirevision=revision, hovermode="x unified",
         xaxis=dict(axis, title=dict(text=x_title)),
-        yaxis=dict(axis, title=dict(text=y_title), type="log" if log_y else "linear"),
+        yaxis=dict(axis, title=dict(text=y_title), **(LOG_AXIS if log_y else {"type": "linear"})),
     )
     fig = go.Figure(dict(data=[], layout=layout), _validate=False)  # one dict: no per-key updates
     return fig
@@ -46,10 +54,39 @@ def figure(title: str = "", *, x_title: str = "", y_title: str = "", log_y: bool
 def add_line(fig: go.Figure, x, y, name: str, *, color: str | None = None, dash: str = "solid",
              width: float = 2, opacity: float = 1.0, mode: str = "lines", showlegend: bool = True,
              max_points: int = 400) -> go.Figure:
+    """A line (downsampled to about `max_points`). A figure whose lines have no
+    points yet says EMPTY_TEXT over hidden axes (`placeholder`) until one has."""
     x, y = downsample(list(x), list(y), max_points)
     fig.add_trace(dict(type="scatter", x=x, y=y, name=name, mode=mode, opacity=opacity, showlegend=showlegend,
                        line=dict(color=color, dash=dash, width=width)))
+    if x:
+        _drop_placeholder(fig)
+    elif not any(_has_points(tr) for tr in fig.data):
+        placeholder(fig)
     return fig
+
+
+def placeholder(fig: go.Figure, text: str = EMPTY_TEXT) -> go.Figure:
+    """`text` in the middle of a figure that has nothing to show yet, its axes
+    hidden: plotly would draw an empty linear axis from -1 to 4 and an empty
+    log axis from 0.1 to 10k. `add_line` takes it away when points arrive."""
+    if not any(a.name == PLACEHOLDER for a in fig.layout.annotations):
+        fig.add_annotation(dict(name=PLACEHOLDER, text=text, xref="paper", yref="paper", x=0.5, y=0.5,
+                                showarrow=False, font=dict(size=13, color="#868e96")))
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    return fig
+
+
+def _has_points(trace) -> bool:
+    return any(getattr(trace, axis, None) is not None and len(getattr(trace, axis)) for axis in ("x", "y", "z"))
+
+
+def _drop_placeholder(fig: go.Figure) -> None:
+    if any(a.name == PLACEHOLDER for a in fig.layout.annotations):
+        fig.layout.annotations = [a for a in fig.layout.annotations if a.name != PLACEHOLDER]
+        fig.update_xaxes(visible=None)
+        fig.update_yaxes(visible=None)
 
 
 def heatmap(z, *, x_title: str = "", y_title: str = "", title: str = "", colorscale: str = "Viridis",

@@ -11,8 +11,11 @@ loader in core. It runs once per server for a cache key and data folder; the
 objects it returns are shared read-only across sessions."""
 from __future__ import annotations
 
+import codecs
+import functools
+import hashlib
 import os
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +23,7 @@ import streamlit as st
 
 from core.data import download as dl
 
+from . import messages
 from .messages import upload_problem
 
 MAX_CACHED = 6
@@ -80,22 +84,24 @@ def _stand_in(cache_key: Hashable, _make: Callable[[], Any]) -> Any:
 
 def dataset(label: str, load: Callable[..., Any], *, cache_key: Hashable,
             stand_in: tuple[str, Callable[[], Any]] | None = None,
-            upload: tuple[str, list[str], Callable[[bytes], Any]] | None = None) -> Any | None:
+            upload: tuple[str, list[str], Callable[[bytes], Any]] | None = None,
+            upload_max_chars: int | None = None) -> Any | None:
     """The loaded data, or None after explaining on the page what is missing.
 
     stand_in: (description, make) offered when the real files are missing; made
     once per cache key, so pages sharing a key must pass the same `make`.
-    upload: (prompt, file types, parse) where parse raises ValueError on bad input."""
+    upload: (prompt, file types, parse) where parse raises ValueError on bad input;
+    parsed once per file, and cut to `upload_max_chars` characters when given."""
     folder = session_data_dir()
     try:
         return _cached(cache_key, str(folder) if folder else None, load)
     except dl.DataUnavailable as err:
         missing = err
     except (ValueError, OSError) as err:  # a file that is there but broken
-        missing = dl.DataUnavailable(label, [], reason=str(err))
+        missing = dl.DataUnavailable(label, [], reason=str(err), code="unreadable",
+                                     path=getattr(err, "filename", None))
 
-    what = f" (`{missing.name}` is missing)" if missing.name != label else ""
-    st.warning(f"**{label} is not available here**{what}. {missing.hint}", icon=":material/cloud_off:")
+    st.warning(messages.data_problem(missing, label), icon=":material/cloud_off:")
     with st.expander("Where the playground looked", expanded=False):
         st.code(missing.message, language=None)
     if not dl.offline() and st.button(f"Download {label}", icon=":material/download:", key=f"dl:{cache_key}"):
@@ -110,7 +116,7 @@ def dataset(label: str, load: Callable[..., Any], *, cache_key: Hashable,
             with dl.using_data_dir(folder):
                 load(allow_download=True, progress=progress)
         except (dl.DataUnavailable, ValueError, OSError) as err:
-            st.error(f"The download failed: {err}", icon=":material/error:")
+            st.error(f"The download failed: {messages.literal(err)}", icon=":material/error:")
         else:
             _cached.clear()
             st.rerun()
@@ -118,12 +124,15 @@ def dataset(label: str, load: Callable[..., Any], *, cache_key: Hashable,
         prompt, types, parse = upload
         file = st.file_uploader(prompt, type=types, key=f"up:{cache_key}")
         if file is not None:
+            name = messages.code(file.name)
             try:
-                data = parse(file.getvalue())
+                data, total = _parse_capped(file.getvalue(), parse, upload_max_chars)
             except ValueError as err:
-                st.error(f"That file cannot be used: {upload_problem(err)}", icon=":material/error:")
+                st.error(f"That file ({name}) cannot be used: {upload_problem(err)}", icon=":material/error:")
             else:
-                st.info(f"Using your upload **{file.name}** instead of {label}.", icon=":material/upload_file:")
+                st.info(f"Using your upload {name} instead of {label}.", icon=":material/upload_file:")
+                if total is not None:
+                    _say_cut(f"That file ({name})", total, upload_max_chars, data)
                 return data
     if stand_in is not None:
         description, make = stand_in
@@ -134,18 +143,107 @@ def dataset(label: str, load: Callable[..., Any], *, cache_key: Hashable,
     return None
 
 
+def file_warning(path, notes: Sequence) -> None:
+    """Say on the page what is off about the data file at `path` (used all the
+    same): for fra.txt, core.data.translation.check_fra's notes."""
+    if notes:
+        st.warning(messages.fra_warning(path, notes), icon=":material/warning:")
+
+
+MAX_TEXT = 200_000  # characters of pasted or uploaded text a page works on (The Time Machine is 179,000)
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def _per_text(name: str, digest: str, args: tuple, _fn: Callable[..., Any], _text: Any) -> Any:
+    return _fn(_text, *args)
+
+
+def per_text(fn: Callable[..., Any], text: str | bytes, *args: Hashable, name: str | None = None) -> Any:
+    """fn(text, *args), computed once per server for the same function (by
+    `name`, default where it is defined), text (by its SHA-1) and args, not on
+    every rerun; the result is shared, read-only, by every session and rerun
+    that asks for the same. An exception is not kept."""
+    if name is None:
+        code = getattr(fn, "__code__", None)
+        name = f"{fn.__module__}.{fn.__qualname__}" + (f"@{code.co_filename}:{code.co_firstlineno}" if code else "")
+    data = text if isinstance(text, bytes) else text.encode("utf-8", "surrogatepass")
+    return _per_text(name, hashlib.sha1(data).hexdigest(), args, fn, text)
+
+
+def cut_text(text: str, max_chars: int) -> str:
+    """`text` cut to at most `max_chars` characters, at the end of a line when
+    one ends in the second half (no half sentence pair, no half word)."""
+    if len(text) <= max_chars:
+        return text
+    head = text[:max_chars]
+    end = head.rfind("\n")
+    return head[:end + 1] if end >= max_chars // 2 else head
+
+
+def _capped(raw: bytes, parse: Callable[[bytes], Any], max_chars: int) -> tuple[Any, int | None]:
+    """parse() of at most `max_chars` characters of `raw` (UTF-8): (the parsed
+    value, how many characters the text had when it was cut, else None). Only
+    the bytes that can hold those characters are decoded."""
+    head = raw[:4 * max_chars + 4]  # a UTF-8 character takes at most 4 bytes (and a BOM 3)
+    try:
+        text = codecs.getincrementaldecoder("utf-8-sig")().decode(head, final=len(head) == len(raw))
+    except UnicodeDecodeError:
+        return parse(head), None  # parse says why, with the position
+    if len(head) == len(raw) and len(text) <= max_chars:
+        return parse(raw), None
+    total = len(raw.decode("utf-8-sig", errors="replace")) if len(head) < len(raw) else len(text)
+    return parse(cut_text(text, max_chars).encode("utf-8")), total
+
+
+def _cap_box(key: str, max_chars: int) -> None:
+    """on_change of a paste box: keep at most `max_chars` of what was pasted,
+    so a huge paste stays neither in the box nor in the session."""
+    text = st.session_state.get(key) or ""
+    if len(text) > max_chars:
+        st.session_state[key] = cut_text(text, max_chars)
+        st.session_state[f"_cut:{key}"] = len(text)
+    else:
+        st.session_state.pop(f"_cut:{key}", None)
+
+
 def pasted_or_uploaded(parse: Callable[[bytes], Any], *, default: str, paste_label: str, paste_key: str,
                        upload_label: str, upload_key: str, types: list[str], what: str,
-                       help: str | None = None) -> Any | None:
+                       help: str | None = None, max_chars: int = MAX_TEXT) -> Any | None:
     """A text box holding `default` and an uploader whose file replaces it; the
-    one in use goes through `parse` (which raises ValueError on bad input).
+    one in use goes through `parse` (which raises ValueError on bad input),
+    once per text (`per_text`). At most `max_chars` characters are used, and
+    the page says so when the text was cut.
     The parsed value, or None after saying on the page why it cannot be used
     (`what` names the box's content: "The pasted {what} cannot be used")."""
-    pasted = st.text_area(paste_label, value=default, height=180, key=paste_key, help=help)
+    if paste_key not in st.session_state:
+        st.session_state[paste_key] = default
+    limit = f"At most {max_chars:,} characters are used."
+    pasted = st.text_area(paste_label, height=180, key=paste_key, help=f"{help} {limit}" if help else limit,
+                          on_change=_cap_box, args=(paste_key, max_chars))
     file = st.file_uploader(upload_label, type=types, key=upload_key)
+    raw = file.getvalue() if file is not None else pasted.encode("utf-8")
+    source = f"That file ({messages.code(file.name)})" if file is not None else f"The pasted {what}"
     try:
-        return parse(file.getvalue() if file is not None else pasted.encode("utf-8"))
+        value, total = _parse_capped(raw, parse, max_chars)
     except ValueError as err:
-        st.error(f"{'That file' if file is not None else f'The pasted {what}'} cannot be used: "
-                 f"{upload_problem(err)}", icon=":material/error:")
+        st.error(f"{source} cannot be used: {upload_problem(err)}", icon=":material/error:")
         return None
+    if file is None and total is None:
+        total = st.session_state.get(f"_cut:{paste_key}")  # cut in the box itself
+    if total is not None:
+        _say_cut(source, total, max_chars, value)
+    return value
+
+
+def _parse_capped(raw: bytes, parse: Callable[[bytes], Any], max_chars: int | None) -> tuple[Any, int | None]:
+    """parse(raw), or with `max_chars` `_capped`'s (value, characters before the cut), once per content."""
+    if max_chars is None:
+        return per_text(parse, raw), None
+    return per_text(functools.partial(_capped, parse=parse, max_chars=max_chars), raw,
+                    name=f"capped {parse.__module__}.{parse.__qualname__} {max_chars}")
+
+
+def _say_cut(source: str, total: int, max_chars: int, used: Any) -> None:
+    kept = f"its first {len(used):,} characters" if isinstance(used, str) else "its beginning"
+    st.info(f"{source} had {total:,} characters. This page works on at most {max_chars:,}, so only {kept} "
+            "(up to the end of a line) are used.", icon=":material/content_cut:")

@@ -7,8 +7,29 @@ in one place for every page, so core stays free of page text and a test can
 check that every code has its words."""
 from __future__ import annotations
 
+import re
+
+from core.data.download import DataUnavailable
 from core.data.files import UploadError
+from core.data.translation import FraNote
 from core.ops.conv_arithmetic import ConvNote
+
+
+def literal(text) -> str:
+    """`text` shown as is inside markdown: every character markdown (or
+    Streamlit's :colour[...] and $math$) could read is backslash-escaped."""
+    return "".join("\\" + ch if ch in "\\`*_{}[]()#+-.!|<>~$:" else ch
+                   for ch in " ".join(str(text).split("\n")) if ch.isprintable())
+
+
+def code(text) -> str:
+    """`text` as an inline code span, shown literally whatever it holds (a
+    fence longer than any run of backticks inside; unprintable characters dropped)."""
+    text = "".join(ch for ch in str(text) if ch.isprintable())
+    fence = "`" * (max((len(run) for run in re.findall("`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") or not text.strip() else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
 
 KINDS = {"text": "plain text", "csv": "a CSV file"}
 
@@ -70,3 +91,55 @@ FUNCTION_NOTES = {
     "x^3": "a saddle point at 0 where the gradient vanishes",
     "cos(pi x)": "periodic, so every minimum is only local",
 }
+
+
+# Why a data set is not available, by core.data.download.DataUnavailable's code.
+DATA = {
+    "missing": "**{label} is not available here**: {name} was not found. {hint}",
+    "wrong_checksum": "**{label} is not available here**: {path} is there, but it is not the expected file "
+                      "(its checksum differs from the book's: a damaged, cut-short or different version). "
+                      "Replace it with the book's file, or remove it. {hint}",
+    "not_utf8": "**{label} cannot be read**: {path} is not UTF-8 text (bad byte at position {position:,}). "
+                "Save it as UTF-8, or replace it with the book's file.",
+    "download_failed": "**{label} is not available here**: the download of {name} failed. {hint}",
+    "unreadable": "**{label} cannot be read**: {where}{reason}. {hint}",
+}
+
+
+def data_problem(err: DataUnavailable, label: str) -> str:
+    """The headline a page shows when a data set cannot be had, in markdown:
+    what is wrong, with which file (named literally), and what to do."""
+    values = {**err.details, "label": label, "name": code(err.name), "hint": err.hint,
+              "path": code(err.path if err.path is not None else err.name),
+              "where": f"{code(err.path)}: " if err.path is not None else "",
+              "reason": literal(err.reason or "the file could not be used")}
+    return DATA[err.code].format(**values)
+
+
+# What is off about a fra.txt, by core.data.translation.FraNote's code.
+FRA = {
+    "cut_short": "its last line (line {line:,}, ending {tail}) has no newline: the file looks cut short",
+    "lines_without_tab": "{count:,} non-empty line(s) hold no tab, so no sentence pair, and are skipped "
+                         "(the first is line {first:,})",
+    "few_pairs": "it holds only {pairs:,} sentence pairs, fewer than the {expected:,} these pages can use",
+}
+
+
+def skipped_lines(count: int, first: int) -> str:
+    """Non-empty lines that hold no sentence pair (core.data.translation.lines_without_tab)."""
+    return (f"{count:,} non-empty line(s) hold no tab, so no sentence pair, and are skipped (the first is line "
+            f"{first:,}). Each line needs the source sentence, a tab, then the target; spaces are not tabs.")
+
+
+def fra_note(note: FraNote) -> str:
+    values = dict(note.values)
+    if "tail" in values:
+        values["tail"] = code(values["tail"].replace("\t", " → "))
+    return FRA[note.code].format(**values)
+
+
+def fra_warning(path, notes) -> str:
+    """One warning for everything off about the fra.txt at `path`."""
+    return (f"{code(path)} is not the expected fra.txt: " + "; ".join(fra_note(n) for n in notes)
+            + ". It is used as it is, so the numbers here will differ from the book's, which come from its "
+              "fra-eng.zip.")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import html
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -71,10 +71,17 @@ def node_count(fig: go.Figure) -> int:
 
 
 def step_controls(key: str, last: int, *, default: int = 1, end: int | None = None,
-                  label: str = "time step shown") -> int:
+                  label: str = "time step shown", reset_on: Hashable = None) -> int:
     """Back / Next buttons and a URL-bound slider 0..last for the step shown.
-    Next stops at `end` (where the search finished), when given."""
+    Next stops at `end` (where the search finished), when given. When
+    `reset_on` (what the steps are of, e.g. the sentence searched) differs from
+    the previous run's, the step goes back to `default`; on a page's first run
+    the link's step stays."""
     end = last if end is None else min(end, last)
+    seen = f"_steps_of:{controls.widget_key(key)}"
+    if seen in st.session_state and st.session_state[seen] != reset_on:
+        controls.set_value(key, default)
+    st.session_state[seen] = reset_on
 
     def move(delta: int) -> None:
         now = int(st.session_state.get(controls.widget_key(key), default))

@@ -113,3 +113,29 @@ def test_bleu_of_an_exact_reference_is_one(model_page):
     assert bleu == "1.000"
     ends = next(d.value for d in at.dataframe if "candidate" in d.value.columns)
     assert "BLEU" in ends.columns and ends["BLEU"].max() == pytest.approx(1.0)
+
+
+def test_a_new_sentence_starts_at_step_one(model_page):
+    at = model_page
+    pause(at)
+    step = "beam_search.beam_mstep"
+    at.text_input(key="beam_search.beam_src").set_value("go .").run()
+    at.slider(key=step).set_value(4).run()
+    at.run()
+    assert at.slider(key=step).value == 4  # a rerun alone keeps the step
+    at.text_input(key="beam_search.beam_src").set_value("he's calm .").run()
+    assert not at.exception, at.exception
+    assert at.slider(key=step).value == 1
+    at.button(key=f"{step.split('.')[1]}:next").click().run()
+    assert at.slider(key=step).value == 2
+    at.button(key="pick:i lost .").click().run()  # a book example picked by its button
+    assert at.slider(key=step).value == 1
+    at.slider(key=step).set_value(3).run()
+    at.text_input(key="beam_search.beam_src").set_value("I lost.").run()  # the same sentence, normalised
+    assert at.slider(key=step).value == 3
+
+
+def test_a_links_step_is_kept_on_the_first_run():
+    at = open_page(PAGE, {"beam_mode": "Trained seq2seq", "beam_src": "i lost .", "beam_mstep": "3"})
+    assert not at.exception, at.exception
+    assert at.slider(key="beam_search.beam_mstep").value == 3

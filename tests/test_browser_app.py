@@ -5,6 +5,7 @@ Where Chromium or Playwright is missing these tests are skipped with the reason
 printed, except under CI (CI=true), where a missing browser is a failure."""
 from __future__ import annotations
 
+import math
 import time
 
 import pytest
@@ -21,6 +22,7 @@ from browser_support import (
 )
 
 from core.ops.convexity import FUNCTIONS
+from playground.charts import EMPTY_TEXT
 
 pytestmark = pytest.mark.browser
 require_browser()
@@ -40,6 +42,20 @@ def jensen_gap(a: float, b: float = 1.0, lam: float = 0.3) -> str:
 
 def text_of(page, selector: str) -> str:
     return page.locator(selector).first.inner_text()
+
+
+def tick_texts(page, title: str, axis: str = "y") -> list[str]:
+    """The tick labels plotly drew on one axis of the chart titled `title`."""
+    return page.evaluate("""([title, axis]) => {
+        const el = Array.from(document.querySelectorAll('.js-plotly-plot'))
+            .find(e => Array.from(e.querySelectorAll('.gtitle')).some(t => t.textContent === title));
+        return el ? Array.from(el.querySelectorAll('.' + axis + 'tick text')).map(t => t.textContent) : null;
+    }""", [title, axis])
+
+
+def annotation_texts(page) -> list[str]:
+    return page.evaluate("""() => Array.from(document.querySelectorAll('.js-plotly-plot .annotation-text'))
+        .map(t => t.textContent)""")
 
 
 def test_a_direct_link_on_a_fresh_server_gets_the_whole_app(page):
@@ -77,12 +93,21 @@ def test_weight_decay_trains_live(app_url, page):
     page.goto(app_url + "/weight_decay?weight_decay=3&num_epochs=300")
     page.wait_for_selector("h1:has-text('Weight decay')", timeout=60_000)
     page.wait_for_selector("button:has-text('Start')", timeout=30_000)
+    page.wait_for_selector(".js-plotly-plot .annotation-text", timeout=30_000)
+    assert annotation_texts(page).count(EMPTY_TEXT) == 3  # loss, ‖w‖, minibatch loss: no made-up axes
+    assert tick_texts(page, "Loss") == []
     first = plotted_points(page)
     page.get_by_role("button", name="Start").click()
     page.wait_for_selector("text=Epoch 300 of 300", timeout=120_000)
     time.sleep(1.0)
     second = plotted_points(page)
     assert second > first + 300, (first, second)  # 300 epochs of train and test loss and ‖w‖
+    assert EMPTY_TEXT not in annotation_texts(page)
+    for title in ("Loss", "Minibatch loss"):  # log axes: powers of ten only, 0.01 or 1e-4 style
+        ticks = tick_texts(page, title)
+        assert len(ticks) >= 2 and not any("μ" in t or "m" in t or "k" in t for t in ticks), (title, ticks)
+        values = [float(t.replace("\u2212", "-")) for t in ticks]
+        assert all(abs(math.log10(v) - round(math.log10(v))) < 1e-9 for v in values), (title, ticks)
     w_norm = float(text_of(page, "[data-testid='stMetric']:has-text('‖w‖')").split()[-1])
     assert 0 < w_norm < 1, w_norm  # from about 14 at the start: λ = 3 shrinks the weights
     no_exceptions(page)

@@ -133,6 +133,37 @@ def test_locate_error_lists_every_place(isolated, http_server):
     assert leftovers(cache) == []
 
 
+def test_a_found_file_with_the_wrong_checksum_is_not_called_missing(isolated, monkeypatch):
+    data, _ = isolated
+    monkeypatch.setenv("PLAYGROUND_OFFLINE", "1")
+    with pytest.raises(dl.DataUnavailable) as info:
+        dl.locate("a.txt", url="http://127.0.0.1:9/a.txt", checksum="0" * 40)
+    assert (info.value.code, info.value.path) == ("missing", None)
+    (data / "a.txt").write_bytes(b"tampered")
+    with pytest.raises(dl.DataUnavailable) as info:
+        dl.locate("a.txt", url="http://127.0.0.1:9/a.txt", checksum="0" * 40)
+    assert (info.value.code, info.value.path) == ("wrong_checksum", data / "a.txt")
+
+
+def test_a_failed_download_says_so(isolated, http_server):
+    with pytest.raises(dl.DataUnavailable) as info:
+        dl.locate("a.txt", url=http_server.url("a.txt"))  # 404
+    assert info.value.code == "download_failed" and "HTTP 404" in info.value.tried[-1]
+    body = b"x"
+    with pytest.raises(dl.ChecksumMismatch) as info:
+        dl.locate("b.txt", url=http_server.add("b.txt", body), checksum="0" * 40)
+    assert info.value.code == "wrong_checksum"
+
+
+def test_data_unavailable_takes_only_its_codes():
+    with pytest.raises(ValueError):
+        dl.DataUnavailable("a.txt", [], code="gone")
+    err = dl.DataUnavailable("a.txt", ["x"], code="not_utf8", path="/d/a.txt", details={"position": 3})
+    again = err.again("b.txt", ["y"])
+    assert (again.name, again.code, again.path, again.details, again.tried) == (
+        "b.txt", "not_utf8", Path("/d/a.txt"), {"position": 3}, ["y"])
+
+
 def test_locate_offline_and_no_download(isolated, http_server, monkeypatch):
     url = http_server.add("a.txt", b"x")
     with pytest.raises(dl.DataUnavailable, match="downloads turned off"):

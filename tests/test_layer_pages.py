@@ -163,6 +163,31 @@ def test_dropout_probe_leaves_the_run_alone_and_scales_survivors():
     assert abs(float(ev["probs"].sum()) - 1) < 1e-5
 
 
+def test_dropout_figure_crosses_out_the_dropped_units_and_colours_the_rest_by_what_they_pass_on():
+    """What the page's legend says: dropped units are crossed out (⊗) and pass on 0;
+    a survivor's colour and number are the value it passes on."""
+    net = dropout_mlp()(torch.Generator().manual_seed(0))
+    X = torch.rand(1, 1, 28, 28, generator=torch.Generator().manual_seed(1))
+    res = netview.dropout_probe(net, X, train=True, seed=7)
+    units = 16
+    fig = netview.dropout_figure(res, units, [str(c) for c in range(10)]).to_plotly_json()
+    crossed_out = [tr for tr in fig["data"] if tr.get("marker", {}).get("symbol") == "circle-x"]
+    survivors = [tr for tr in fig["data"] if tr.get("mode") == "markers+text" and set(tr["x"]) in ({0}, {1})]
+    assert len(crossed_out) == len(survivors) == 2  # one of each per hidden layer, in order
+    for layer in (0, 1):
+        mask = res["mask"][layer][:units]
+        out = res["out"][layer][:units]
+        assert 0 < int((~mask).sum()) < units  # this seed drops some of the units shown, not all
+        crossed, kept = crossed_out[layer], survivors[layer]
+        ys = torch.linspace(1, 0, units)
+        assert sorted(crossed["y"]) == pytest.approx(sorted(ys[~mask].tolist()))
+        assert all("dropped, passes on 0" in h for h in crossed["hovertext"])
+        assert sorted(kept["y"]) == pytest.approx(sorted(ys[mask].tolist()))
+        assert kept["marker"]["color"] == pytest.approx(out[mask].tolist())  # colour = value passed on
+        assert kept["text"] == [f"{v:.2f}" for v in out[mask].tolist()]
+        assert torch.equal(out[~mask], torch.zeros(int((~mask).sum())))
+
+
 def test_dropout_page_picture_train_and_eval():
     at = open_page(DROP)
     assert not at.exception, at.exception

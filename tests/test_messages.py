@@ -75,3 +75,52 @@ def test_every_conv_code_core_gives_has_words():
 
 def test_every_convexity_function_has_a_note():
     assert set(messages.FUNCTION_NOTES) == set(FUNCTIONS)
+
+
+# ------------------------------------------------------------------ data files
+def test_every_data_code_has_words_naming_the_file():
+    from pathlib import Path
+
+    from core.data.download import DATA_CODES, DataUnavailable
+
+    assert set(messages.DATA) == set(DATA_CODES)
+    for code_ in DATA_CODES:
+        err = DataUnavailable("fra.txt", [], reason="a reason", code=code_, path=Path("/data/fra-eng/fra.txt"),
+                              details={"position": 1_234})
+        said = messages.data_problem(err, "English-French pairs")
+        assert "English-French pairs" in said and "{" not in said, (code_, said)
+        assert "`fra.txt`" in said or "`/data/fra-eng/fra.txt`" in said, (code_, said)
+    wrong = DataUnavailable("timemachine.txt", [], code="wrong_checksum", path="/d/timemachine.txt")
+    said = messages.data_problem(wrong, "The Time Machine")
+    assert "not the expected file" in said and "`/d/timemachine.txt`" in said and "not found" not in said
+    bad = messages.data_problem(DataUnavailable("fra.txt", [], code="not_utf8", path="/d/fra.txt",
+                                                details={"position": 12_345}), "pairs")
+    assert "`/d/fra.txt` is not UTF-8 text (bad byte at position 12,345)" in bad
+    assert "was not found" in messages.data_problem(DataUnavailable("fra.txt", []), "pairs")
+
+
+def test_every_fra_note_has_words_with_its_numbers():
+    from core.data.translation import check_fra
+
+    text = "Go.\tVa !\nno tab here\nHi.\tSal"
+    notes = check_fra(text)
+    assert {n.code for n in notes} == set(messages.FRA)
+    said = messages.fra_warning("/d/fra.txt", notes)
+    assert said.startswith("`/d/fra.txt` is not the expected fra.txt")
+    for words in ("line 3, ending `Hi. → Sal`", "cut short", "1 non-empty line(s) hold no tab", "line 2",
+                  "only 2 sentence pairs, fewer than the 20,000"):
+        assert words in said, said
+
+
+@pytest.mark.parametrize("text, shown", [
+    ("plain.txt", "`plain.txt`"), ("a`b.txt", "``a`b.txt``"), ("`x``.txt", "``` `x``.txt ```"),
+    ("**bold** :red[x] $1$.txt", "`**bold** :red[x] $1$.txt`"), ("tab\there.txt", "`tabhere.txt`"),
+])
+def test_code_spans_show_any_name_literally(text, shown):
+    assert messages.code(text) == shown
+
+
+def test_literal_escapes_what_markdown_would_read():
+    assert messages.literal("**b** _i_ [l](u) :red[x] $m$") == (
+        "\\*\\*b\\*\\* \\_i\\_ \\[l\\]\\(u\\) \\:red\\[x\\] \\$m\\$")
+    assert messages.literal("line one\nline two") == "line one line two"

@@ -128,10 +128,72 @@ def test_zip_without_fra_txt(isolated, monkeypatch):
 
 
 def test_nothing_found(isolated):
+    data, cache = isolated
     with pytest.raises(dl.DataUnavailable) as info:
         tr.read_data_nmt(allow_download=False)
-    assert len(info.value.tried) == 5  # fra.txt x2, fra-eng.zip x2, the URL
-    assert "fra-eng.zip" in info.value.tried[-1]
+    assert info.value.code == "missing" and info.value.path is None
+    assert [t.split(" (")[0] for t in info.value.tried[:4]] == [  # both places in both folders, then the zip
+        str(data / "fra-eng" / "fra.txt"), str(data / "fra.txt"), str(cache / "fra-eng" / "fra.txt"),
+        str(cache / "fra.txt")]
+    assert len(info.value.tried) == 7 and "fra-eng.zip" in info.value.tried[-1]
+    assert "fra-eng" in info.value.hint and "fra.txt" in info.value.hint
+
+
+def test_fra_directly_in_the_data_folder_is_found(isolated):
+    """The hint says to put fra.txt in the data folder: it is looked for there too."""
+    data, _ = isolated
+    (data / "fra.txt").write_text("Hi.\tSalut !\n", encoding="utf-8")
+    assert tr.locate_fra(allow_download=False) == data / "fra.txt"
+    (data / "fra-eng").mkdir()
+    (data / "fra-eng" / "fra.txt").write_text("Go.\tVa !\n", encoding="utf-8")
+    assert tr.read_data_nmt(allow_download=False) == "Go.\tVa !\n"  # the book's layout first
+
+
+def test_a_fra_that_is_not_utf8_is_named(isolated):
+    data, _ = isolated
+    (data / "fra.txt").write_bytes("Go.\tÇa va !\n".encode("latin-1"))
+    with pytest.raises(dl.DataUnavailable) as info:
+        tr.read_data_nmt(allow_download=False)
+    err = info.value
+    assert (err.code, err.path, err.details) == ("not_utf8", data / "fra.txt", {"position": 4})
+    assert str(data / "fra.txt") in str(err)
+    with pytest.raises(dl.DataUnavailable):
+        tr.load_fra(allow_download=False)
+
+
+def truncated(pairs: int = 772) -> str:
+    """A fra.txt cut short: `pairs` whole pairs, then a pair cut mid-word."""
+    return "".join(f"Go {i}.\tVa {i} !\n" for i in range(pairs)) + "I want to know now.\tJe veux le sav"
+
+
+def test_check_fra_finds_a_file_cut_short():
+    notes = {n.code: n.values for n in tr.check_fra(truncated())}
+    assert notes == {"cut_short": {"line": 773, "tail": "I want to know now.\tJe veux le sav"[-30:]},
+                     "few_pairs": {"pairs": 773, "expected": 20_000}}
+
+
+def test_check_fra_counts_lines_without_a_tab():
+    notes = {n.code: n.values for n in tr.check_fra(RAW, expected_pairs=6)}
+    assert notes == {"lines_without_tab": {"count": 1, "first": 6}}
+    assert tr.lines_without_tab(RAW) == (1, 6)
+    assert tr.lines_without_tab("a\tb\n\n  \nc\n") == (1, 4)  # blank lines are not counted
+    assert tr.check_fra("Go.\tVa !\n" * 3, expected_pairs=3) == []
+
+
+def test_load_fra_carries_the_check(isolated):
+    data, _ = isolated
+    (data / "fra.txt").write_text(truncated(), encoding="utf-8")
+    fra = tr.load_fra(allow_download=False)
+    assert fra.path == data / "fra.txt" and fra.text == truncated()
+    assert [n.code for n in fra.notes] == ["cut_short", "few_pairs"]
+
+
+@pytest.mark.realdata
+def test_the_real_fra_is_whole_and_a_cut_copy_is_not():
+    text = real_file("fra-eng", "fra.txt").read_text(encoding="utf-8")
+    assert tr.check_fra(text) == []
+    cut = text[:30_000]
+    assert [n.code for n in tr.check_fra(cut)] == ["cut_short", "few_pairs"]
 
 
 @pytest.mark.realdata

@@ -9,7 +9,7 @@ from core.experiments.seq2seq import BOOK, BOOK_EXAMPLES, STAND_IN_PAIRS, load_c
 from core.models.seq2seq import bleu, translate
 from core.ops.beam import TOY_TABLE, ToyModel, beam_search, exhaustive_search, greedy_search
 from playground import controls
-from playground.data import dataset
+from playground.data import dataset, file_warning
 from playground.live import MINIBATCH, Chart, Readout, live_panel
 from playground.tree import candidates_table, draw_search, step_controls
 
@@ -72,6 +72,7 @@ corpus = dataset("English-French pairs (fra-eng)", lambda **kw: load_corpus(NUM_
                  stand_in=(f"{len(STAND_IN_PAIRS)} short built-in English-French pairs", stand_in_corpus))
 if corpus is None:
     st.stop()
+file_warning(corpus.path, corpus.notes)
 st.markdown(
     f"The book's encoder-decoder (GRU, embedding {BOOK.embed_size}, {BOOK.num_hiddens} hidden units, "
     f"{BOOK.num_layers} layers, dropout {BOOK.dropout}) on the first {len(corpus.data.src_array)} pairs, "
@@ -122,7 +123,7 @@ def decode(tokens, eos=True):
 
 
 search_len = len(tr.tree) - 1
-step = step_controls("beam_mstep", NUM_STEPS, default=1, end=search_len)
+step = step_controls("beam_mstep", NUM_STEPS, default=1, end=search_len, reset_on=src)  # a new sentence: step 1
 placed = draw_search(tr.tree, min(step, search_len), decode, key="tree:model", num_steps=NUM_STEPS,
                      title=f"Translating “{html.escape(' '.join(tr.src_tokens))}” with k = {k}",
                      label_pruned=False, label_width=1.3)

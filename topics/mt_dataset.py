@@ -4,11 +4,11 @@ import pandas as pd
 import streamlit as st
 import torch
 
-from core.data.translation import read_data_nmt
+from core.data.translation import FraFile, lines_without_tab, load_fra
 from core.ops import translation_stats as mt
 from core.train.trainer import Batches
-from playground import charts, controls
-from playground.data import dataset, pasted_or_uploaded
+from playground import charts, controls, messages
+from playground.data import dataset, file_warning, pasted_or_uploaded, per_text
 
 BATCH = 8
 STYLE = {"<pad>": "background-color: #e9ecef; color: #868e96", "<eos>": "background-color: #d3f9d8",
@@ -29,25 +29,31 @@ if source == "Your pairs":
                               upload_label="...or upload them; the file replaces the box above", what="pairs")
     if text is None:
         st.stop()
+    skipped, first = per_text(lines_without_tab, text)
+    if skipped:
+        st.info(messages.skipped_lines(skipped, first), icon=":material/info:")
 else:
-    text = dataset("The English-French data (fra-eng)", lambda **kw: read_data_nmt(**kw), cache_key="fra-eng:raw",
-                   stand_in=("30 sentence pairs written for the playground", lambda: mt.SAMPLE_PAIRS),
-                   upload=(upload_prompt, ["txt", "tsv"], mt.validate_pairs_upload))
-    if text is None:
+    got = dataset("The English-French data (fra-eng)", lambda **kw: load_fra(**kw), cache_key="fra-eng:file",
+                  stand_in=("30 sentence pairs written for the playground", lambda: mt.SAMPLE_PAIRS),
+                  upload=(upload_prompt, ["txt", "tsv"], mt.validate_pairs_upload))
+    if got is None:
         st.stop()
+    if isinstance(got, FraFile):  # the real file (not an upload or the stand-in): is it the book's?
+        file_warning(got.path, got.notes)
+    text = got.text if isinstance(got, FraFile) else got
 
 c1, c2 = st.columns(2)
 num_examples = controls.select_slider("num_examples", "num_examples", [100, 200, 600, 1000, 2000, 5000, 10000,
                                                                         20000], 600, container=c1)
 num_steps = controls.slider("num_steps", "num_steps", 2, 40, 8, container=c2,
                             help="Every sentence (with its <eos>) is cut or padded to this many tokens.")
-source_tok, target_tok, data = mt.nmt_view(text, num_examples, num_steps, BATCH)
+source_tok, target_tok, data = per_text(mt.nmt_view, text, num_examples, num_steps, BATCH)  # once per text
 n = len(source_tok)
 if n < num_examples:
     st.caption(f"The text holds only {n:,} pairs: all of them are used.")
 
 st.header("Raw and preprocessed")
-rows = mt.raw_and_preprocessed(text, 8)
+rows = per_text(mt.raw_and_preprocessed, text, 8)
 st.dataframe(pd.DataFrame(rows, columns=["raw source", "raw target", "preprocessed source", "preprocessed target"]),
              hide_index=True, width="stretch")
 m = st.columns(4)

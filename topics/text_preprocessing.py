@@ -7,7 +7,30 @@ from core.data.text import lines_from_text, locate_time_machine, validate_text_u
 from core.data.vocab import Vocab, tokenize
 from core.ops import text_stats as ts
 from playground import charts, controls
-from playground.data import dataset, pasted_or_uploaded
+from playground.data import MAX_TEXT, dataset, pasted_or_uploaded, per_text
+
+
+def split(text: str, token: str) -> dict:
+    """Lines, tokens and n-gram counts of `text`: what every setting below but
+    min_freq shows, computed once per text (per_text), not on every rerun."""
+    raw, lines = ts.raw_lines(text), lines_from_text(text)
+    tokens = tokenize(lines, token)
+    flat = [tok for line in tokens for tok in line]
+    counts = {n: [f for _, f in ts.ngram_freqs(flat, n)] for n in (1, 2, 3)}
+    shown = [i for i, line in enumerate(lines) if line][:8]
+    return {"rows": {"raw line": [raw[i].rstrip("\n") for i in shown], "preprocessed": [lines[i] for i in shown],
+                     "tokens": [" | ".join(tokens[i]) for i in shown]},
+            "lines": len(lines), "non_empty": sum(1 for line in lines if line), "tokens": tokens, "flat": flat,
+            "zipf": {n: ts.log_spaced_ranks(c) for n, c in counts.items()},
+            "most_ngrams": max(len(c) for c in counts.values())}
+
+
+def indexed(text: str, token: str, min_freq: int) -> tuple[Vocab, ts.RoundTrip]:
+    """The vocabulary for `min_freq` and the round trip of the tokens through it."""
+    got = per_text(split, text, token)
+    vocab = Vocab(got["tokens"], min_freq=min_freq)
+    return vocab, ts.round_trip(got["flat"], vocab)
+
 
 st.title("Text preprocessing")
 st.markdown("The book's pipeline: read the text as **lines** (letters only, lower case), split them into "
@@ -20,7 +43,8 @@ if source == "The Time Machine":
     text = dataset("The Time Machine", lambda **kw: locate_time_machine(**kw).read_text(encoding="utf-8"),
                    cache_key="timemachine:raw",
                    stand_in=("a ten-line paragraph written for the playground", lambda: ts.SAMPLE_TEXT),
-                   upload=("Or use your own text: a plain-text file (UTF-8)", ["txt"], validate_text_upload))
+                   upload=("Or use your own text: a plain-text file (UTF-8)", ["txt"], validate_text_upload),
+                   upload_max_chars=MAX_TEXT)
     if text is None:
         st.stop()
 else:
@@ -37,20 +61,16 @@ token = controls.selectbox("Tokens", "token", ["word", "char"], "word", containe
 min_freq = controls.slider("min_freq", "min_freq", 0, 20, 0, container=c2,
                            help="Tokens seen fewer times than this get no index of their own: they map to <unk>.")
 
-raw, lines = ts.raw_lines(text), lines_from_text(text)
-tokens = tokenize(lines, token)
-vocab = Vocab(tokens, min_freq=min_freq)
-flat = [tok for line in tokens for tok in line]
-trip = ts.round_trip(flat, vocab)
+got = per_text(split, text, token)
+vocab, trip = per_text(indexed, text, token, min_freq)
+flat = got["flat"]
 
 st.header("1. Lines and tokens")
-shown = [i for i, line in enumerate(lines) if line][:8]
-st.dataframe(pd.DataFrame({"raw line": [raw[i].rstrip("\n") for i in shown], "preprocessed": [lines[i] for i in shown],
-                           "tokens": [" | ".join(tokens[i]) for i in shown]}), hide_index=True, width="stretch",
+st.dataframe(pd.DataFrame(got["rows"]), hide_index=True, width="stretch",
              column_config={"raw line": st.column_config.TextColumn(width="medium"),
                             "preprocessed": st.column_config.TextColumn(width="medium"),
                             "tokens": st.column_config.TextColumn(width="large")})
-st.caption(f"{len(lines):,} lines, {sum(1 for line in lines if line):,} of them not empty after preprocessing. "
+st.caption(f"{got['lines']:,} lines, {got['non_empty']:,} of them not empty after preprocessing. "
            "Character tokens include the spaces between words.")
 
 st.header("2. Vocabulary")
@@ -64,13 +84,12 @@ table["in vocabulary"] = table["index"] != vocab.unk
 t1, t2 = st.columns([2, 3])
 t1.dataframe(table, hide_index=True, width="stretch", height=360)
 
-counts = {n: [f for _, f in ts.ngram_freqs(flat, n)] for n in (1, 2, 3)}
 fig = charts.figure("Frequency by rank", x_title="rank", y_title="frequency", log_y=True, height=360)
 fig.update_xaxes(type="log")
 for n, name in ((1, "unigrams"), (2, "bigrams"), (3, "trigrams")):
-    charts.add_line(fig, *ts.log_spaced_ranks(counts[n]), name, color=charts.PALETTE[n - 1])
+    charts.add_line(fig, *got["zipf"][n], name, color=charts.PALETTE[n - 1])
 if min_freq > 1:
-    charts.add_line(fig, [1, max(len(c) for c in counts.values())], [min_freq, min_freq],
+    charts.add_line(fig, [1, got["most_ngrams"]], [min_freq, min_freq],
                     f"min_freq = {min_freq}", color=charts.BAD, dash="dot", width=1.5)
 fig.update_xaxes(dtick=1)
 fig.update_yaxes(dtick=1)

@@ -51,18 +51,36 @@ DEFAULT_HINT = ("Set the environment variable PLAYGROUND_DATA_DIR to a folder th
                 "contains {name}, or upload the file on this page.")
 
 
+# What DataUnavailable.code says (the page words it, playground.messages):
+DATA_CODES = {
+    "missing": (),  # not found in any folder, and not downloaded
+    "wrong_checksum": (),  # `path` is there but its checksum is not the expected one (another file)
+    "not_utf8": ("position",),  # `path` is there but is not UTF-8 text
+    "download_failed": (),  # the download did not work (`reason` says how)
+    "unreadable": (),  # the file is there but could not be read or parsed (`reason` says why)
+}
+
+
 class DataUnavailable(Exception):
     """A data file could not be found or fetched.
 
     `name`: the file; `tried`: one line per place looked in (path or URL, with
-    what happened there); `hint`: how a person can provide the file."""
+    what happened there); `hint`: how a person can provide the file.
+    `code` (a key of DATA_CODES) says what is wrong, `path` the file it is
+    about when one was found, `details` the numbers its code carries."""
 
     def __init__(self, name: str, tried: list[str], hint: str | None = None,
-                 reason: str | None = None):
+                 reason: str | None = None, *, code: str = "missing", path=None,
+                 details: dict | None = None):
+        if code not in DATA_CODES:
+            raise ValueError(f"unknown DataUnavailable code {code!r}")
         self.name = name
         self.tried = list(tried)
         self.hint = (hint or DEFAULT_HINT).format(name=name)
         self.reason = reason
+        self.code = code
+        self.path = Path(path) if path is not None else None
+        self.details = dict(details or {})
         super().__init__(self.message)
 
     @property
@@ -81,9 +99,29 @@ class DataUnavailable(Exception):
     def __str__(self) -> str:
         return self.message
 
+    def again(self, name: str, tried: list[str], hint: str | None = None) -> DataUnavailable:
+        """The same problem (class, code, file, reason) for `name`, with `tried` and `hint`."""
+        return type(self)(name, tried, hint, self.reason, code=self.code, path=self.path, details=self.details)
+
 
 class ChecksumMismatch(DataUnavailable):
     """A downloaded file's checksum differs from the expected one."""
+
+    def __init__(self, name: str, tried: list[str], hint: str | None = None, reason: str | None = None, *,
+                 code: str = "wrong_checksum", path=None, details: dict | None = None):
+        super().__init__(name, tried, hint, reason, code=code, path=path, details=details)
+
+
+def read_utf8(path, name: str | None = None) -> str:
+    """The text of a data file; DataUnavailable('not_utf8') naming the file
+    (`name`, default its file name) when it is not UTF-8."""
+    path = Path(path)
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as e:
+        raise DataUnavailable(name or path.name, [f"{path} (not UTF-8 text: bad byte at position {e.start})"],
+                              reason=f"{path} is not UTF-8 text", code="not_utf8", path=path,
+                              details={"position": e.start}) from e
 
 
 def offline() -> bool:
@@ -205,17 +243,18 @@ def download(url: str, dest, *, sha1: str | None = None, md5: str | None = None,
                         progress(done, total)
         except urllib.error.HTTPError as e:
             raise DataUnavailable(dest.name, [f"{url} (HTTP {e.code} {e.reason})"],
-                                  reason=f"the server answered HTTP {e.code}") from e
+                                  reason=f"the server answered HTTP {e.code}", code="download_failed") from e
         except http.client.IncompleteRead as e:
             raise DataUnavailable(dest.name, [f"{url} (transfer cut short)"],
-                                  reason="the download was cut short") from e
+                                  reason="the download was cut short", code="download_failed") from e
         except (urllib.error.URLError, http.client.HTTPException, OSError) as e:
             why = getattr(e, "reason", None) or e
             raise DataUnavailable(dest.name, [f"{url} (download failed: {why})"],
-                                  reason=f"the download failed ({why})") from e
+                                  reason=f"the download failed ({why})", code="download_failed") from e
         if total is not None and done != total:
             raise DataUnavailable(dest.name, [f"{url} (got {done} of {total} bytes)"],
-                                  reason=f"the download was cut short ({done} of {total} bytes)")
+                                  reason=f"the download was cut short ({done} of {total} bytes)",
+                                  code="download_failed")
         for kind, value in expected:
             got = hashes[kind].hexdigest()
             if got != value:
@@ -239,7 +278,7 @@ def locate(name: str, *, candidates=None, url: str | None = None, checksum: str 
         candidates = default_candidates()
     if url is None and name in DATA_HUB:
         url, checksum = DATA_HUB[name][0], checksum or DATA_HUB[name][1]
-    tried = []
+    tried, wrong = [], None
     for folder in filter(None, candidates):
         for fname in (name, *alt_names):
             path = Path(folder) / fname
@@ -250,14 +289,19 @@ def locate(name: str, *, candidates=None, url: str | None = None, checksum: str 
             if check_file(path, checksum if fname == name else None, content):
                 return path
             tried.append(f"{path} (found, but its checksum is wrong: skipped)")
+            wrong = wrong or path
+    # a file that is there but is another one says so, rather than "missing"
+    found = {"code": "wrong_checksum", "path": wrong} if wrong else {}
     if url is None:
-        raise DataUnavailable(name, tried, hint)
+        raise DataUnavailable(name, tried, hint, **found)
     if not allow_download or offline():
         why = "offline mode" if offline() else "downloads turned off"
-        raise DataUnavailable(name, tried + [f"{url} (not tried: {why})"], hint)
+        raise DataUnavailable(name, tried + [f"{url} (not tried: {why})"], hint, **found)
     dest = Path(download_dir or cache_dir()) / name
     kind = hash_kind(checksum) if checksum else None
     try:
         return download(url, dest, progress=progress, **({kind: checksum} if kind else {}))
     except DataUnavailable as e:
-        raise type(e)(name, tried + e.tried, hint, e.reason) from e
+        if wrong:
+            raise type(e)(name, tried + e.tried, hint, e.reason, **found) from e
+        raise e.again(name, tried + e.tried, hint) from e

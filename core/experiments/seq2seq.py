@@ -7,10 +7,11 @@ lr 0.005, gradient clipping at 1, 300 epochs."""
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 import torch
 
-from core.data.translation import NMTData, build_nmt_data, preprocess_nmt, read_data_nmt, tokenize_nmt
+from core.data.translation import FraNote, NMTData, build_nmt_data, load_fra, preprocess_nmt, tokenize_nmt
 from core.experiments.schema import check, setting
 from core.models.seq2seq import Seq2SeqObjective, seq2seq
 from core.train.trainer import Batches, Trainer
@@ -60,6 +61,8 @@ class Corpus:
     data: NMTData
     references: dict[str, str]  # preprocessed English -> its first French translation in the data
     label: str = "fra.txt"  # where the pairs come from
+    path: Path | None = None  # the file read, if any
+    notes: tuple[FraNote, ...] = ()  # what core.data.translation.check_fra says about it
 
     def reference(self, sentence: str) -> str | None:
         """The book's reference for its four examples, else the data's translation, else None."""
@@ -75,14 +78,15 @@ def normalize(sentence: str) -> str:
 def load_corpus(num_steps: int = BOOK.num_steps, num_examples: int = BOOK.num_examples, *,
                 batch_size: int = BOOK.batch_size, path=None, progress=None,
                 allow_download: bool = True) -> Corpus:
-    """fra.txt as the book loads it (load_data_nmt), with the references."""
-    raw = read_data_nmt(path, progress=progress, allow_download=allow_download)
-    source, target = tokenize_nmt(preprocess_nmt(raw), num_examples)
+    """fra.txt as the book loads it (load_data_nmt), with the references and
+    what check_fra says about the file."""
+    fra = load_fra(path, progress=progress, allow_download=allow_download)
+    source, target = tokenize_nmt(preprocess_nmt(fra.text), num_examples)
     data = build_nmt_data(source, target, num_steps, batch_size)
     references: dict[str, str] = {}
     for s, t in zip(source, target):
         references.setdefault(" ".join(s), " ".join(t))
-    return Corpus(data, references)
+    return Corpus(data, references, path=fra.path, notes=fra.notes)
 
 
 def stand_in_corpus(num_steps: int = BOOK.num_steps, batch_size: int = BOOK.batch_size) -> Corpus:

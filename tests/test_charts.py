@@ -1,0 +1,97 @@
+"""The playground's chart style (playground.charts): log axes that label what
+they show, and empty figures that say so instead of drawing made-up axes."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from apptest_support import open_page
+
+from playground import charts
+from playground.state import slot_pool
+
+
+def layout(fig) -> dict:
+    return fig.to_plotly_json()["layout"]
+
+
+def test_a_log_y_axis_labels_powers_of_ten_in_plain_or_e_notation():
+    y = layout(charts.figure("Loss", log_y=True))["yaxis"]
+    assert y["type"] == "log"
+    assert y["exponentformat"] == "e"  # 1e-4, never the SI "100μ"
+    assert y["minorloglabels"] == "none"  # the 2..9 between powers get grid lines, not bare digits
+    assert y["hoverformat"] == ".4~g"
+    linear = layout(charts.figure("Accuracy"))["yaxis"]
+    assert linear["type"] == "linear" and "exponentformat" not in linear and "minorloglabels" not in linear
+
+
+def test_an_empty_figure_says_so_over_hidden_axes_until_points_arrive():
+    fig = charts.figure("Loss", log_y=True)
+    charts.add_line(fig, [], [], "train")
+    charts.add_line(fig, [], [], "test")
+    lay = layout(fig)
+    assert [a["text"] for a in lay["annotations"]] == [charts.EMPTY_TEXT]
+    assert lay["xaxis"]["visible"] is False and lay["yaxis"]["visible"] is False
+    charts.add_line(fig, [1, 2], [0.5, 0.25], "train")
+    lay = layout(fig)
+    assert lay.get("annotations", []) == []
+    assert "visible" not in lay["xaxis"] and "visible" not in lay["yaxis"]
+    assert lay["yaxis"]["type"] == "log"  # the axis keeps its own settings
+    charts.add_line(fig, [], [], "later, still empty")
+    assert layout(fig).get("annotations", []) == []  # other lines have points: no placeholder
+
+
+def test_a_figure_with_points_from_the_start_gets_no_placeholder():
+    fig = charts.add_line(charts.figure("f"), [0, 1], [1, 2], "f")
+    assert layout(fig).get("annotations", []) == [] and "visible" not in layout(fig)["xaxis"]
+
+
+def test_placeholder_can_be_asked_for_with_other_words():
+    fig = charts.placeholder(charts.figure("Tree"), "Press Next")
+    charts.placeholder(fig, "Press Next")
+    assert [a["text"] for a in layout(fig)["annotations"]] == ["Press Next"]
+
+
+@pytest.fixture
+def weight_decay_page():
+    at = open_page("topics/weight_decay.py")
+    yield at
+    slot_pool().release(at.session_state["_sid"])
+
+
+def specs(at) -> dict[str, dict]:
+    """The page's plotly charts by title."""
+    out = {}
+    for chart in at.get("plotly_chart"):
+        spec = json.loads(chart.proto.spec)
+        out[spec["layout"]["title"]["text"]] = spec
+    return out
+
+
+def test_the_live_panel_charts_are_placeholders_before_start_and_log_axes_after(weight_decay_page):
+    at = weight_decay_page
+    before = specs(at)
+    assert set(before) >= {"Loss", "Minibatch loss", "L2 norm of w"}
+    for title in ("Loss", "Minibatch loss", "L2 norm of w"):
+        lay = before[title]["layout"]
+        assert [a["text"] for a in lay["annotations"]] == [charts.EMPTY_TEXT], title
+        assert lay["xaxis"]["visible"] is False and lay["yaxis"]["visible"] is False, title
+    at.button(key="weight_decay:step").click().run()
+    assert not at.exception, at.exception
+    after = specs(at)
+    for title in ("Loss", "Minibatch loss", "L2 norm of w"):
+        lay = after[title]["layout"]
+        assert not lay.get("annotations") and "visible" not in lay["yaxis"], title
+        assert any(len(tr["x"]) for tr in after[title]["data"]), title
+    loss_axis = after["Loss"]["layout"]["yaxis"]
+    assert (loss_axis["type"], loss_axis["exponentformat"], loss_axis["minorloglabels"]) == ("log", "e", "none")
+
+
+def test_a_figure_holding_other_traces_gets_no_placeholder():
+    fig = charts.heatmap([[1, 2], [3, 4]])
+    charts.add_line(fig, [], [], "nothing yet")
+    assert layout(fig).get("annotations", []) == []
+    fig = charts.figure("bars")
+    fig.add_bar(x=["a"], y=[1])
+    charts.add_line(fig, [], [], "nothing yet")
+    assert layout(fig).get("annotations", []) == []
