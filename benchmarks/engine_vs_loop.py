@@ -96,7 +96,8 @@ def engine_ticks(X, y, Xt, yt, epochs, device, budget) -> float:
     while R.active:
         R.tick(budget)
         for chart in (LOSS, ACCURACY, MINIBATCH):  # the redraw the page does after every tick
-            _figure(R, "bench", chart).to_plotly_json()
+            data, spec = _figure(R, "bench", chart)
+            data.to_dict("records")  # what Streamlit serialises
         ticks += 1
     elapsed = time.perf_counter() - start
     print(f"  engine: {ticks} ticks, last test accuracy {t.history.epochs[-1]['test_metric']:.3f}")

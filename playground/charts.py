@@ -1,9 +1,13 @@
-"""Chart builders: one look for every page (plotly)."""
+"""Chart builders: one look for every page (plotly; vega-lite for the live
+line charts, which update in place while a model trains)."""
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 import plotly.graph_objects as go
 
 PALETTE = ["#1f6feb", "#e8590c", "#2f9e44", "#9c36b5", "#c2255c", "#0c8599", "#f08c00", "#495057"]
@@ -96,3 +100,75 @@ def heatmap(z, *, x_title: str = "", y_title: str = "", title: str = "", colorsc
                              texttemplate="%{text}" if text is not None else None))
     fig.update_layout(hovermode="closest")
     return fig
+
+
+# ------------------------------------------------------------ live line charts
+DASH_ARRAYS = {"solid": [1, 0], "dot": [2, 3], "dash": [7, 4], "dashdot": [7, 3, 2, 3]}
+# powers of ten only, in plain decimals (0.001, 1, 100) or 1e-5 style when long
+POWER_OF_TEN = "abs(round(log(datum.value) / LN10) - log(datum.value) / LN10) < 1e-6"
+LOG_LABELS = (f"{POWER_OF_TEN} ? (abs(log(datum.value) / LN10) > 4 ? format(datum.value, '.0e') : "
+              "format(datum.value, '~g')) : ''")
+
+
+@dataclass(frozen=True)
+class Series:
+    name: str
+    x: Sequence[float]
+    y: Sequence[float]
+    color: str
+    dash: str = "solid"
+    width: float = 2.0
+
+
+def live_lines(title: str, series: Sequence[Series], *, x_title: str = "epoch", y_title: str = "",
+               log_y: bool = False, reference: Sequence[tuple[float, str]] = (), height: int = 300,
+               max_points: int = 400, points: bool = False) -> tuple[pd.DataFrame, dict]:
+    """(data, vega-lite spec) of line charts that grow while a model trains.
+
+    Streamlit gives a vega-lite chart with a key the same identity from run to
+    run as long as its spec is unchanged, and then only swaps its data: the chart
+    is updated in place, keeping the reader's zoom and hover, with no re-mount
+    and no blink. So everything that changes each tick is in the data, and the
+    spec changes only when a series comes or goes. Points that a log axis cannot
+    show (zero, negative, not finite) are left out."""
+    rows: list[dict] = []
+    for s in series:
+        xs, ys = downsample(list(s.x), list(s.y), max_points)
+        rows += [{"x": float(x), "y": float(y), "series": s.name} for x, y in zip(xs, ys)
+                 if math.isfinite(y) and (y > 0 or not log_y)]
+    data = pd.DataFrame(rows, columns=["x", "y", "series"])
+    head = {"height": height, "title": {"text": title, "anchor": "start", "fontSize": 14, "fontWeight": 600}}
+    if data.empty:
+        return data, {**head, "data": {"values": [{}]},
+                      "mark": {"type": "text", "fontSize": 13, "color": "#868e96"},
+                      "encoding": {"text": {"value": EMPTY_TEXT}}}
+    shown = [s for s in series if (data["series"] == s.name).any()]
+    names = [s.name for s in shown]
+    y_axis: dict = {"title": y_title or None}
+    if log_y:  # labels and strong grid lines at powers of ten only
+        y_axis.update(labelExpr=LOG_LABELS, gridOpacity={"condition": {"test": POWER_OF_TEN, "value": 1},
+                                                         "value": 0.25})
+    lines = {  # points: marks at every point (for short runs), fixed for a run so the spec stays
+        "mark": {"type": "line", "point": bool(points), "tooltip": True, "clip": True},
+        "encoding": {
+            "x": {"field": "x", "type": "quantitative", "title": x_title, "axis": {"tickMinStep": 1}},
+            "y": {"field": "y", "type": "quantitative", "axis": y_axis,
+                  "scale": {"type": "log"} if log_y else {"zero": False}},
+            "color": {"field": "series", "type": "nominal", "title": None,
+                      "scale": {"domain": names, "range": [s.color for s in shown]},
+                      "legend": {"orient": "top", "labelLimit": 400, "symbolType": "stroke"}},
+            "strokeDash": {"field": "series", "type": "nominal", "title": None,
+                           "scale": {"domain": names, "range": [DASH_ARRAYS.get(s.dash, [1, 0]) for s in shown]}},
+            "strokeWidth": {"field": "series", "type": "nominal", "legend": None,
+                            "scale": {"domain": names, "range": [s.width for s in shown]}},
+        },
+        "params": [{"name": "zoom", "select": "interval", "bind": "scales"}],
+    }
+    layers = [lines] + [{"data": {"values": [{"y": v, "label": text}]},
+                         "layer": [{"mark": {"type": "rule", "strokeDash": [4, 4], "color": "#868e96"},
+                                    "encoding": {"y": {"field": "y", "type": "quantitative"}}},
+                                   {"mark": {"type": "text", "align": "left", "dx": 4, "dy": -6, "color": "#868e96"},
+                                    "encoding": {"y": {"field": "y", "type": "quantitative"},
+                                                 "text": {"field": "label"}, "x": {"value": 0}}}]}
+                        for v, text in reference]
+    return data, {**head, "layer": layers}

@@ -251,7 +251,8 @@ def _draw(R: LiveRun, key: str, charts_: Sequence[Chart], readouts: Sequence[Rea
     cols = st.columns(min(2, len(charts_)) or 1)
     for i, chart in enumerate(charts_):
         with cols[i % len(cols)]:
-            st.plotly_chart(_figure(R, key, chart), key=f"{key}:chart:{chart.title}", width="stretch")
+            data, spec = _figure(R, key, chart)
+            st.vega_lite_chart(data, spec, key=f"{key}:chart:{chart.title}", width="stretch")
     if R.runs:
         _final_table(R, readouts)
 
@@ -304,39 +305,38 @@ DASHES = ["solid", "dot", "dash", "dashdot"]
 
 
 def _figure(R: LiveRun, key: str, chart: Chart):
-    fig = charts.figure(chart.title, x_title="epoch", y_title=chart.y_title, log_y=chart.log_y,
-                        revision=f"{key}:{chart.title}")
+    """(data, spec) of one live chart: one colour per run (old runs first, faded,
+    then the current trainers); within a run the curves differ by dash, test
+    solid (the lesson is usually in the test curve)."""
     f = chart.transform or (lambda v: v)
-    # one colour per run (old runs first, then the current trainers); within a run the
-    # curves differ by dash, test solid (the lesson is usually in the test curve)
     order = sorted(range(len(chart.curves)), key=lambda c: chart.curves[c][0].startswith("train"))
     dash = {c: DASHES[rank % len(DASHES)] for rank, c in enumerate(order)}
+    series: list[charts.Series] = []
     colour = 0
     for run in R.runs:
         records = run.epochs if chart.level == "epochs" else run.steps
         for name, recs in records.items():
             for c, (k, curve) in enumerate(chart.curves):
                 xs = [e["epoch"] for e in recs if e.get(k) is not None]
-                ys = [f(e[k]) for e in recs if e.get(k) is not None]
                 if xs:
-                    charts.add_line(fig, xs, ys, " · ".join(p for p in (run.label, name, curve) if p) + _flags(run),
-                                    color=charts.FADED[colour % len(charts.FADED)], dash=dash[c], width=1.5)
+                    series.append(charts.Series(
+                        " · ".join(p for p in (run.label, name, curve) if p) + _flags(run), xs,
+                        [f(e[k]) for e in recs if e.get(k) is not None],
+                        charts.FADED[colour % len(charts.FADED)], dash[c], 1.5))
             colour += 1
     many = len(R.trainers) > 1 or bool(R.runs)  # colour by run, dash by curve
     current = R.label if R.runs else ""  # beside older runs, say which this is
     for name, t in R.trainers.items():
         recs = getattr(t.history, chart.level)
         for c, (k, curve) in enumerate(chart.curves):
-            xs = [rec["epoch"] for rec in recs if rec.get(k) is not None]
-            ys = [f(rec[k]) for rec in recs if rec.get(k) is not None]
-            charts.add_line(fig, xs, ys, " · ".join(p for p in (current, name, curve) if p),
-                            color=charts.PALETTE[(colour if many else c) % len(charts.PALETTE)],
-                            dash=dash[c] if many else "solid", mode="lines+markers" if len(xs) < 3 else "lines")
+            series.append(charts.Series(
+                " · ".join(p for p in (current, name, curve) if p),
+                [rec["epoch"] for rec in recs if rec.get(k) is not None],
+                [f(rec[k]) for rec in recs if rec.get(k) is not None],
+                charts.PALETTE[(colour if many else c) % len(charts.PALETTE)], dash[c] if many else "solid"))
         colour += 1
-    for value, text in chart.reference:
-        fig.add_hline(y=value, line_dash="dash", line_color="#868e96", annotation_text=text,
-                      annotation_position="top left")
-    return fig
+    return charts.live_lines(chart.title, series, y_title=chart.y_title, log_y=chart.log_y,
+                             reference=chart.reference, points=chart.level == "epochs" and R.num_epochs <= 30)
 
 
 # ------------------------------------------------------------------------ views

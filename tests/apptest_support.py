@@ -79,3 +79,27 @@ def tick_until_stopped(at: AppTest, max_ticks: int = 300) -> AppTest:
         at.run()
         assert not at.exception, at.exception
     raise AssertionError(f"still training after {max_ticks} ticks")
+
+
+def live_charts(at: AppTest) -> dict[str, dict]:
+    """The live panel's vega-lite charts by title: {"spec": ..., "data": DataFrame
+    (x, y, series)}; the data is read from the Arrow bytes Streamlit sends."""
+    import json
+
+    import pyarrow as pa
+
+    out = {}
+    for el in at.get("vega_lite_chart"):
+        spec = json.loads(el.proto.spec)
+        raw = el.proto.data.data
+        data = pa.ipc.open_stream(raw).read_all().to_pandas() if raw else None
+        out[spec["title"]["text"]] = {"spec": spec, "data": data}
+    return out
+
+
+def series_points(chart: dict) -> dict[str, int]:
+    """Points per series of one live chart (none before training)."""
+    data = chart["data"]
+    if data is None or data.empty or "series" not in data:
+        return {}
+    return data.groupby("series").size().to_dict()

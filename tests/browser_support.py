@@ -218,3 +218,59 @@ def wait_settled(page, timeout: float = 30_000) -> None:
     for _ in range(2):  # twice: a rerun may mark elements stale a moment after it starts
         page.wait_for_timeout(300)
         page.wait_for_function("() => !document.querySelector('[data-stale=\"true\"]')", timeout=timeout)
+
+
+LIVE_JS = """(title) => {
+    const out = {};
+    for (const el of document.querySelectorAll('[data-testid="stVegaLiteChart"]')) {
+        const t = el.querySelector('g.role-title text');
+        const name = t ? t.textContent : '';
+        if (title !== null && name !== title) continue;
+        const series = {};
+        el.querySelectorAll('g.mark-line path').forEach(p => {
+            const m = /series: ([^;]*)/.exec(p.getAttribute('aria-label') || '');
+            const key = m ? m[1].trim() : '?';
+            const n = (p.getAttribute('d') || '').split(/[ML]/).length - 1;
+            series[key] = Math.max(series[key] || 0, n);
+        });
+        out[name] = series;
+    }
+    return out;
+}"""
+
+
+def live_series(page, title: str | None = None) -> dict[str, dict[str, int]]:
+    """The live panel's charts (vega-lite, drawn as SVG) by title: points drawn per series."""
+    return page.evaluate(LIVE_JS, title)
+
+
+def live_points(page, title: str) -> int:
+    """The most points of any series in the live chart titled `title` (0 before training)."""
+    return max(live_series(page, title).get(title, {}).values(), default=0)
+
+
+def wait_live_points_beyond(page, title: str, value: int, timeout: float = 90_000) -> int:
+    page.wait_for_function(f"""([t, v]) => Math.max(0, ...Object.values(({LIVE_JS})(t)[t] || {{}})) > v""",
+                           arg=[title, value], timeout=timeout)
+    return live_points(page, title)
+
+
+def live_ticks(page, title: str, axis: str = "Y") -> list[str]:
+    """The tick labels drawn on one axis ("X" or "Y") of the live chart titled `title`."""
+    return page.evaluate("""([title, axis]) => {
+        for (const el of document.querySelectorAll('[data-testid="stVegaLiteChart"]')) {
+            const t = el.querySelector('g.role-title text');
+            if (!t || t.textContent !== title) continue;
+            const ax = Array.from(el.querySelectorAll('g.role-axis'))
+                .find(a => (a.getAttribute('aria-label') || '').startsWith(axis + '-axis'));
+            return ax ? Array.from(ax.querySelectorAll('g.role-axis-label text')).map(x => x.textContent)
+                                     .filter(x => x !== '') : [];
+        }
+        return null;
+    }""", [title, axis])
+
+
+def live_placeholders(page) -> list[str]:
+    """The texts the live charts show before there is anything to draw."""
+    return page.evaluate("""() => Array.from(document.querySelectorAll(
+        '[data-testid="stVegaLiteChart"] g.mark-text text')).map(t => t.textContent)""")

@@ -10,6 +10,9 @@ import time
 
 import pytest
 from browser_support import (
+    live_placeholders,
+    live_series,
+    live_ticks,
     metric,
     no_exceptions,
     press_slider,
@@ -28,12 +31,6 @@ pytestmark = pytest.mark.browser
 require_browser()
 
 
-def plotted_points(page) -> int:
-    """Number of data points across all plotly charts on the page."""
-    return page.evaluate("""() => Array.from(document.querySelectorAll('.js-plotly-plot'))
-        .flatMap(el => el.data || []).reduce((n, tr) => n + (tr.x ? tr.x.length : 0), 0)""")
-
-
 def jensen_gap(a: float, b: float = 1.0, lam: float = 0.3) -> str:
     """The convexity page's gap metric for x^2, from core's function."""
     f = FUNCTIONS["x^2"].f
@@ -42,20 +39,6 @@ def jensen_gap(a: float, b: float = 1.0, lam: float = 0.3) -> str:
 
 def text_of(page, selector: str) -> str:
     return page.locator(selector).first.inner_text()
-
-
-def tick_texts(page, title: str, axis: str = "y") -> list[str]:
-    """The tick labels plotly drew on one axis of the chart titled `title`."""
-    return page.evaluate("""([title, axis]) => {
-        const el = Array.from(document.querySelectorAll('.js-plotly-plot'))
-            .find(e => Array.from(e.querySelectorAll('.gtitle')).some(t => t.textContent === title));
-        return el ? Array.from(el.querySelectorAll('.' + axis + 'tick text')).map(t => t.textContent) : null;
-    }""", [title, axis])
-
-
-def annotation_texts(page) -> list[str]:
-    return page.evaluate("""() => Array.from(document.querySelectorAll('.js-plotly-plot .annotation-text'))
-        .map(t => t.textContent)""")
 
 
 def test_a_direct_link_on_a_fresh_server_gets_the_whole_app(page):
@@ -93,18 +76,18 @@ def test_weight_decay_trains_live(app_url, page):
     page.goto(app_url + "/weight_decay?weight_decay=3&num_epochs=300")
     page.wait_for_selector("h1:has-text('Weight decay')", timeout=60_000)
     page.wait_for_selector("button:has-text('Start')", timeout=30_000)
-    page.wait_for_selector(".js-plotly-plot .annotation-text", timeout=30_000)
-    assert annotation_texts(page).count(EMPTY_TEXT) == 3  # loss, ‖w‖, minibatch loss: no made-up axes
-    assert tick_texts(page, "Loss") == []
-    first = plotted_points(page)
-    page.get_by_role("button", name="Start").click()
+    page.wait_for_selector("[data-testid='stVegaLiteChart'] g.mark-text text", timeout=30_000)
+    assert live_placeholders(page).count(EMPTY_TEXT) == 3  # loss, ‖w‖, minibatch loss: no made-up axes
+    assert live_ticks(page, "Loss") == []
+    page.get_by_role("button", name="Start", exact=True).click()
     page.wait_for_selector("text=Epoch 300 of 300", timeout=120_000)
     time.sleep(1.0)
-    second = plotted_points(page)
-    assert second > first + 300, (first, second)  # 300 epochs of train and test loss and ‖w‖
-    assert EMPTY_TEXT not in annotation_texts(page)
+    drawn = live_series(page)
+    assert drawn["Loss"] == {"train": 300, "test": 300} and drawn["L2 norm of w"] == {"‖w‖": 300}, drawn
+    assert 300 < drawn["Minibatch loss"]["train"] <= 400  # 1,200 minibatches, drawn as at most 400 points
+    assert EMPTY_TEXT not in live_placeholders(page)
     for title in ("Loss", "Minibatch loss"):  # log axes: powers of ten only, 0.01 or 1e-4 style
-        ticks = tick_texts(page, title)
+        ticks = live_ticks(page, title)
         assert len(ticks) >= 2 and not any("μ" in t or "m" in t or "k" in t for t in ticks), (title, ticks)
         values = [float(t.replace("\u2212", "-")) for t in ticks]
         assert all(abs(math.log10(v) - round(math.log10(v))) < 1e-9 for v in values), (title, ticks)
@@ -121,11 +104,9 @@ def test_compare_preset_trains_both_side_by_side(app_url, page):
     page.wait_for_selector("button:has-text('Compare')", timeout=60_000)
     page.get_by_role("button", name="Compare λ = 0 and λ = 3").click()
     page.wait_for_selector("text=Epoch 100 of 100", timeout=90_000)
-    page.wait_for_function("() => Array.from(document.querySelectorAll('.js-plotly-plot'))"
-                           ".flatMap(el => el.data || []).some(tr => tr.name === 'λ = 0 · test')", timeout=30_000)
-    names = page.evaluate("() => Array.from(document.querySelectorAll('.js-plotly-plot'))"
-                          ".flatMap(el => el.data || []).map(tr => tr.name)")
-    assert "λ = 3 · test" in names and "λ = 0 · train" in names
+    time.sleep(1.0)
+    loss = live_series(page, "Loss")["Loss"]
+    assert loss["λ = 0 · test"] == loss["λ = 3 · test"] == loss["λ = 0 · train"] == 100, loss
     norms = [float(m.inner_text().split()[-1]) for m in page.locator("[data-testid='stMetric']:has-text('‖w‖')").all()]
     assert len(norms) == 2 and norms[0] > 10 and norms[1] < 1, norms
     assert page.locator("text=Losses shown").first.inner_text().startswith("λ = 1.")

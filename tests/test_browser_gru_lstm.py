@@ -7,7 +7,15 @@ from __future__ import annotations
 import time
 
 import pytest
-from browser_support import no_exceptions, open_page, require_browser, shot, use_stand_in_if_missing, wait_idle
+from browser_support import (
+    live_points,
+    no_exceptions,
+    open_page,
+    require_browser,
+    shot,
+    use_stand_in_if_missing,
+    wait_idle,
+)
 
 pytestmark = pytest.mark.browser
 require_browser()
@@ -15,8 +23,8 @@ VIEWPORT = (1400, 3000)  # tall: the app scrolls inside, so a screenshot shows t
 
 
 def points_in(page, title: str) -> int:
-    """Data points in the plotly chart titled `title` (the most, should a stale copy linger mid-redraw)."""
-    return max([sum(n for n in c["points"]) for c in charts(page) if c["title"] == title] or [0])
+    """Points drawn in the live chart titled `title`."""
+    return live_points(page, title)
 
 
 def heatmap_titles(page) -> list[str]:
@@ -42,7 +50,8 @@ def open_gru_page(page, url: str) -> None:
     open_page(page, url, "GRU and LSTM gates")
     use_stand_in_if_missing(page)  # no real data here: the page says so; go on with the stand-in
     page.wait_for_selector("button:has-text('Start')", timeout=60_000)
-    page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length >= 5", timeout=60_000)
+    page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length >= 3", timeout=60_000)
+    page.wait_for_selector("[data-testid='stVegaLiteChart']", timeout=60_000)
 
 
 def test_gru_trains_live_and_shows_gates(app_url, page):

@@ -16,6 +16,7 @@ from browser_support import (
     query,
     require_browser,
     shot,
+    wait_live_points_beyond,
     wait_metric,
     wait_metric_change,
     wait_query,
@@ -28,24 +29,9 @@ require_browser()
 VIEWPORT = (1400, 1600)
 
 
-PROGRESS_JS = """(title) => {
-    const xs = Array.from(document.querySelectorAll('.js-plotly-plot'))
-        .filter(el => el.layout && el.layout.title && (el.layout.title.text || '').includes(title))
-        .flatMap(el => el.data || []).flatMap(tr => Array.from(tr.x || []));
-    return xs.length ? Math.max(...xs) : 0;
-}"""
-
-
-def chart_progress(page, title: str) -> float:
-    """The largest x (epochs trained) in the plotly charts whose title contains
-    `title`; long curves are downsampled to a fixed number of points, so
-    progress shows in the largest x rather than in the number of points."""
-    return page.evaluate(PROGRESS_JS, title)
-
-
-def wait_progress_beyond(page, title: str, value: float, timeout: float = 90_000) -> float:
-    page.wait_for_function(f"([t, v]) => ({PROGRESS_JS})(t) > v", arg=[title, value], timeout=timeout)
-    return chart_progress(page, title)
+def wait_progress_beyond(page, title: str, value: int, timeout: float = 90_000) -> int:
+    """Points in the live chart titled `title`, once more than `value` are drawn."""
+    return wait_live_points_beyond(page, title, value, timeout)
 
 
 def open_chart_page(page, url: str, title: str) -> None:
@@ -86,7 +72,7 @@ def test_training_page_adds_points_live(app_url, page, path, title, inside):
     page.wait_for_selector("button:has-text('Start')", timeout=30_000)
     page.get_by_role("button", name="Start").click()
     page.wait_for_selector("button:has-text('Pause')", timeout=30_000)
-    first = wait_progress_beyond(page, "Minibatch loss", 0.0)  # the first minibatches are drawn
+    first = wait_progress_beyond(page, "Minibatch loss", 0)  # the first minibatches are drawn
     second = wait_progress_beyond(page, "Minibatch loss", first)  # and later ones join them
     assert second > first > 0, (first, second)
     no_exceptions(page)

@@ -2,10 +2,8 @@
 they show, and empty figures that say so instead of drawing made-up axes."""
 from __future__ import annotations
 
-import json
-
 import pytest
-from apptest_support import open_page
+from apptest_support import live_charts, open_page, series_points
 
 from playground import charts
 from playground.state import slot_pool
@@ -59,32 +57,34 @@ def weight_decay_page():
     slot_pool().release(at.session_state["_sid"])
 
 
-def specs(at) -> dict[str, dict]:
-    """The page's plotly charts by title."""
-    out = {}
-    for chart in at.get("plotly_chart"):
-        spec = json.loads(chart.proto.spec)
-        out[spec["layout"]["title"]["text"]] = spec
-    return out
-
-
 def test_the_live_panel_charts_are_placeholders_before_start_and_log_axes_after(weight_decay_page):
     at = weight_decay_page
-    before = specs(at)
+    before = live_charts(at)
     assert set(before) >= {"Loss", "Minibatch loss", "L2 norm of w"}
     for title in ("Loss", "Minibatch loss", "L2 norm of w"):
-        lay = before[title]["layout"]
-        assert [a["text"] for a in lay["annotations"]] == [charts.EMPTY_TEXT], title
-        assert lay["xaxis"]["visible"] is False and lay["yaxis"]["visible"] is False, title
+        spec = before[title]["spec"]
+        assert spec["encoding"]["text"]["value"] == charts.EMPTY_TEXT and "layer" not in spec, title
     at.button(key="weight_decay:step").click().run()
     assert not at.exception, at.exception
-    after = specs(at)
+    after = live_charts(at)
     for title in ("Loss", "Minibatch loss", "L2 norm of w"):
-        lay = after[title]["layout"]
-        assert not lay.get("annotations") and "visible" not in lay["yaxis"], title
-        assert any(len(tr["x"]) for tr in after[title]["data"]), title
-    loss_axis = after["Loss"]["layout"]["yaxis"]
-    assert (loss_axis["type"], loss_axis["exponentformat"], loss_axis["minorloglabels"]) == ("log", "e", "none")
+        assert series_points(after[title]), title
+    y = after["Loss"]["spec"]["layer"][0]["encoding"]["y"]
+    assert y["scale"] == {"type": "log"} and y["axis"]["labelExpr"] == charts.LOG_LABELS
+
+
+def test_live_lines_keep_their_spec_while_points_arrive():
+    """The chart is updated in place only while its spec stays the same: more
+    points change the data, never the spec."""
+    def lines(n):
+        return charts.live_lines("Loss", [charts.Series("train", list(range(n)), [1 / (i + 1) for i in range(n)],
+                                                        charts.PALETTE[0])], log_y=True)
+
+    (d5, s5), (d50, s50) = lines(5), lines(50)
+    assert s5 == s50 and len(d5) == 5 and len(d50) == 50
+    data, _ = charts.live_lines("Loss", [charts.Series("a", [1, 2, 3], [1.0, 0.0, float("nan")], "#000")],
+                                log_y=True)
+    assert data["y"].tolist() == [1.0]  # a log axis cannot show 0 or nan: left out, not drawn as junk
 
 
 def test_a_figure_holding_other_traces_gets_no_placeholder():

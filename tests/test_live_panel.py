@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import pytest
-from apptest_support import open_page, tick_until_stopped
+from apptest_support import live_charts, open_page, series_points, tick_until_stopped
 
 from core.train.live_run import State
 from core.train.slots import SlotPool
@@ -117,13 +117,7 @@ def test_compare_preset_trains_both_side_by_side_without_touching_the_widget(at)
     assert at.slider(key=LAMBDA).value == 1.0  # the page's own setting is left alone
     plain, decayed = (t.history.epochs[-1]["w_norm"] for t in R.trainers.values())
     assert 10 < plain < 16 and decayed < 0.7
-    names = [tr["name"] for c in at.get("plotly_chart") for tr in _traces(c)]
-    assert "λ = 0 · test" in names and "λ = 3 · test" in names
+    names = series_points(live_charts(at)["Loss"])
+    assert names["λ = 0 · test"] == names["λ = 3 · test"] == 100
     at.slider(key=LAMBDA).set_value(2.0).run()  # a page change: back to one run, the preset's kept for overlays
     assert list(R.trainers) == [""] and [r.label for r in R.runs] == ["Compare λ = 0 and λ = 3"]
-
-
-def _traces(chart) -> list[dict]:
-    import json
-
-    return json.loads(chart.proto.spec)["data"]

@@ -89,5 +89,5 @@ live_panel(
     readouts=[Readout("train_loss", "train loss"), Readout("train_metric", "train acc", "{:.3f}"),
               Readout("test_metric", "test acc", "{:.3f}")],
     label=lambda cfg: f"η={cfg.lr:g}, {cfg.batch_norm}",
-    views=[View(look, inside, every=2.0, params=(layer, hist_eval))],
+    views=[View(look, inside, every="epoch", params=(layer, hist_eval))],
 )

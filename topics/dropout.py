@@ -80,6 +80,6 @@ live_panel(
     readouts=[Readout("train_loss", "train loss"), Readout("train_metric", "train acc", "{:.3f}"),
               Readout("test_loss", "test loss"), Readout("test_metric", "test acc", "{:.3f}")],
     label=lambda cfg: f"p1={cfg.dropout1:g}, p2={cfg.dropout2:g}",
-    views=[View(look, picture, every=1.0, params=(eval_mode, units, probe, seed))],
+    views=[View(look, picture, every="epoch", params=(eval_mode, units, probe, seed))],
     presets=dropout.PRESETS,
 )
