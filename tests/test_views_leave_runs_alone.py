@@ -1,0 +1,73 @@
+"""Moving any view control of any training page while it trains never touches
+the run: the losses of a run whose pictures were changed between every tick
+equal those of a run left alone. Catalog-driven: a page's view controls are the
+URL-bound settings it draws that are not its experiment's settings."""
+from __future__ import annotations
+
+import pytest
+from apptest_support import find_widget, open_page
+
+from playground import live
+from playground.catalog import TOPICS
+
+STEPS = 12  # minibatches compared
+SKIP = {"beam_mode"}  # switches the beam page to its toy example, where no run is drawn
+
+
+def panel(at):
+    (key,) = [k for k in at.session_state if str(k).startswith("live:")]
+    return at.session_state[key]
+
+
+def view_controls(at, topic) -> list[str]:
+    R = panel(at)
+    run_settings = {name for name, _ in R.key[0]} | set(R.live)
+    names = at.session_state[f"_values:{topic.url_path}"]
+    return [n for n in sorted(names) if n not in run_settings and n not in SKIP]
+
+
+def move(widget) -> None:
+    kind = type(widget).__name__
+    if kind == "Slider":
+        low, high = widget.proto.min, widget.proto.max
+        target = high if widget.value != high else low
+        widget.set_value(type(widget.value)(target))
+    elif kind == "Toggle":
+        widget.set_value(not widget.value)
+    elif kind == "TextInput":
+        widget.set_value("the time machine" if widget.value != "the time machine" else "a traveller")
+    elif kind == "Selectbox" and len(widget.options) > 1:
+        widget.select_index((widget.index + 1) % len(widget.options))
+
+
+def losses(at, disturb: bool, topic) -> dict[str, list[float]]:
+    key = next(str(k) for k in at.session_state if str(k).startswith("live:"))[5:]
+    at.button(key=f"{key}:start").click().run()
+    names = view_controls(at, topic) if disturb else []
+    for i in range(200):
+        R = panel(at)
+        if min(t.step for t in R.trainers.values()) >= STEPS or not R.active:
+            break
+        if names:
+            widget = find_widget(at, names[i % len(names)], topic.url_path)
+            if widget is not None:
+                move(widget)
+        at.run()
+        assert not at.exception, at.exception
+    R = panel(at)
+    assert "Training stopped" not in str(R.error) and R.state != "failed", R.error
+    return {name: [r["loss"] for r in t.history.steps] for name, t in R.trainers.items()}
+
+
+@pytest.mark.parametrize("topic", [t for t in TOPICS if t.training], ids=lambda t: t.url_path)
+def test_view_controls_moved_mid_run_leave_the_losses_alone(topic, monkeypatch):
+    monkeypatch.setattr(live, "BUDGET_SECONDS", 0.001)  # about one minibatch per tick: a move between each
+    at = open_page(topic.path)
+    assert view_controls(at, topic) or topic.url_path == "weight_decay"
+    quiet = losses(at, False, topic)
+    moved = losses(open_page(topic.path), True, topic)
+    assert quiet.keys() == moved.keys()
+    for name in quiet:
+        n = min(len(quiet[name]), len(moved[name]))
+        assert n >= STEPS // 2, (name, n)
+        assert moved[name][:n] == quiet[name][:n], name
