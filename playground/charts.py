@@ -121,7 +121,7 @@ class Series:
 
 
 def live_lines(title: str, series: Sequence[Series], *, x_title: str = "epoch", y_title: str = "",
-               log_y: bool = False, reference: Sequence[tuple[float, str]] = (), height: int = 300,
+               log_y: bool = False, reference: Sequence[tuple] = (), height: int = 360,
                max_points: int = 400, points: bool = False) -> tuple[pd.DataFrame, dict]:
     """(data, vega-lite spec) of line charts that grow while a model trains.
 
@@ -164,11 +164,25 @@ def live_lines(title: str, series: Sequence[Series], *, x_title: str = "epoch", 
         },
         "params": [{"name": "zoom", "select": "interval", "bind": "scales"}],
     }
-    layers = [lines] + [{"data": {"values": [{"y": v, "label": text}]},
-                         "layer": [{"mark": {"type": "rule", "strokeDash": [4, 4], "color": "#868e96"},
-                                    "encoding": {"y": {"field": "y", "type": "quantitative"}}},
-                                   {"mark": {"type": "text", "align": "left", "dx": 4, "dy": -6, "color": "#868e96"},
-                                    "encoding": {"y": {"field": "y", "type": "quantitative"},
-                                                 "text": {"field": "label"}, "x": {"value": 0}}}]}
-                        for v, text in reference]
+    layers = [lines] + [_reference(ref) for ref in reference]
     return data, {**head, "layer": layers}
+
+
+def _reference(ref: tuple) -> dict:
+    """The book's value as a dashed line (value, label), or the band its editions
+    span (low, high, label), labelled inside at the top left."""
+    grey = "#868e96"
+    if len(ref) == 3:
+        low, high, text = ref
+        row = {"y": low, "y2": high, "label": text}
+        band = {"mark": {"type": "rect", "color": grey, "opacity": 0.12},
+                "encoding": {"y": {"field": "y", "type": "quantitative"}, "y2": {"field": "y2"}}}
+    else:
+        value, text = ref
+        row = {"y": value, "y2": value, "label": text}
+        band = {"mark": {"type": "rule", "strokeDash": [4, 4], "color": grey},
+                "encoding": {"y": {"field": "y", "type": "quantitative"}}}
+    label = {"mark": {"type": "text", "align": "left", "baseline": "top", "dx": 4, "dy": 2, "color": grey},
+             "encoding": {"y": {"field": "y2", "type": "quantitative"}, "text": {"field": "label"},
+                          "x": {"value": 0}}}
+    return {"data": {"values": [row]}, "layer": [band, label]}

@@ -47,7 +47,7 @@ class Chart:
     level: str = "epochs"  # or "steps": one point per minibatch
     y_title: str = ""
     transform: Callable[[float], float] | None = None  # e.g. exp for perplexity
-    reference: Sequence[tuple[float, str]] = ()  # the book's values, drawn dashed
+    reference: Sequence[tuple] = ()  # the book's value (value, label) or its editions' band (low, high, label)
 
 
 LOSS = Chart("Loss", [("train_loss", "train"), ("test_loss", "test")], log_y=True)
