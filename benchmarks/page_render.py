@@ -31,13 +31,13 @@ def main() -> None:
         if not topic.main_control:
             continue
         key, value = topic.main_control
-        w = widget(at, key)
+        w = widget(at, key, topic.url_path)
         if w is None:
             continue
         default = w.value
         times = []
         for i in range(args.repeats):
-            w = widget(at, key)
+            w = widget(at, key, topic.url_path)
             w.set_value(value if i % 2 == 0 else default)
             t0 = time.perf_counter()
             at.run()
