@@ -142,3 +142,38 @@ def test_controls_answer_within_a_redraw_while_batch_norm_trains(server):
         assert slider <= 4.0 and pause <= 4.0, (slider, pause)
         assert "Training stopped" not in page.inner_text("body")
         no_exceptions(page)
+
+
+def test_a_link_with_impossible_values_still_opens_the_page(server):
+    """?seed=inf and friends: the page opens on its defaults and says which values it
+    could not use; no exception box, no traceback, no server path."""
+    with browser() as b:
+        page = b.new_page()
+        url = f"{server}/weight_decay?seed=inf&weight_decay=nan&num_epochs=1e400&device=%3Cb%3E"
+        open_page(page, url, "Weight decay")
+        body = page.inner_text("body")
+        assert "is not a finite number; using 0 instead" in body
+        assert "Traceback" not in body and "/work/" not in body and ".py" not in body
+        no_exceptions(page)
+        page.get_by_role("button", name="Start", exact=True).click()  # and it trains
+        page.wait_for_selector("text=Epoch 100 of 100", timeout=60_000)
+
+
+def test_live_curves_grow_in_place_without_blinking(server):
+    """While a run trains, the live charts keep their elements (no re-mount) and
+    gain points: the reader's zoom and hover survive every redraw."""
+    with browser() as b:
+        page = b.new_page(viewport={"width": 1400, "height": 1400})
+        start_dropout(page, server, 30)
+        page.wait_for_function("() => /Epoch [2-9] of 30/.test(document.body.innerText)", timeout=120_000)
+        charts = "[data-testid='stVegaLiteChart'] svg.marks"
+        page.evaluate(f"() => document.querySelectorAll(\"{charts}\").forEach(el => el.dataset.tag = 'kept')")
+        line = "() => Array.from(document.querySelectorAll(\"[data-testid='stVegaLiteChart'] g.mark-line path\"))" \
+               ".map(p => p.getAttribute('d')).join('|')"
+        before = page.evaluate(line)
+        time.sleep(8.0)
+        tags = page.evaluate(f"() => Array.from(document.querySelectorAll(\"{charts}\")).map(el => el.dataset.tag)")
+        assert len(tags) == 3 and tags == ["kept"] * 3, tags
+        assert page.evaluate(line) != before  # the same elements, drawing new points
+        page.get_by_role("button", name="Pause", exact=True).click()
+        no_exceptions(page)
