@@ -15,6 +15,7 @@ import codecs
 import functools
 import hashlib
 import os
+import threading
 from collections.abc import Callable, Hashable, Sequence
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from typing import Any
 import streamlit as st
 
 from core.data import download as dl
+from core.data.files import fingerprint
 
 from . import messages
 from .messages import upload_problem
@@ -72,7 +74,23 @@ def session_data_dir() -> Path | None:
 @st.cache_resource(max_entries=MAX_CACHED, show_spinner="Loading data...")
 def _cached(cache_key: Hashable, folder: str | None, _load: Callable[..., Any]) -> Any:
     with dl.using_data_dir(folder):
-        return _load(allow_download=False, progress=None)
+        return same_data(_load(allow_download=False, progress=None))
+
+
+_BY_CHECKSUM: dict[str, Any] = {}  # data already held by the server, by its checksum
+_BY_CHECKSUM_LOCK = threading.Lock()
+
+
+def same_data(loaded: Any) -> Any:
+    """The object the server already holds with the same content, else `loaded`:
+    the cache is keyed by what the data is, not by where it was found, so a copy
+    of a data set in another folder costs no second copy in memory."""
+    key = fingerprint(loaded)
+    with _BY_CHECKSUM_LOCK:
+        held = _BY_CHECKSUM.setdefault(key, loaded)
+        while len(_BY_CHECKSUM) > 4 * MAX_CACHED:  # the oldest go; the cache above holds what is in use
+            del _BY_CHECKSUM[next(iter(_BY_CHECKSUM))]
+        return held
 
 
 @st.cache_resource(max_entries=MAX_CACHED, show_spinner="Making the stand-in...")

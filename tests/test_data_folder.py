@@ -28,3 +28,19 @@ def test_single_user_folder_box_survives_any_value(monkeypatch, tmp_path):
         assert any("not a folder on this server" in e.value for e in at.sidebar.error)
     box.set_value(str(tmp_path)).run()
     assert not at.exception and not at.sidebar.error
+
+
+def test_the_same_data_found_in_two_folders_is_held_once():
+    import torch
+
+    from core.data.fashion_mnist import stand_in_fashion_mnist
+    from core.data.files import fingerprint
+    from playground.data import same_data
+
+    a, b = stand_in_fashion_mnist(), stand_in_fashion_mnist()  # equal content, two objects
+    assert a is not b and fingerprint(a) == fingerprint(b)
+    assert same_data(a) is same_data(b) is a
+    c = stand_in_fashion_mnist()
+    c.X_train[0, 0, 0, 0] += 1  # one pixel differs: other data
+    assert fingerprint(c) != fingerprint(a) and same_data(c) is c
+    assert fingerprint(torch.zeros(2)) != fingerprint(torch.zeros(2, dtype=torch.float64))
