@@ -215,8 +215,8 @@ def test_snapshot_and_restore_resume_bit_for_bit(executors, runs):
     snap = torch.load(io.BytesIO(buf.getvalue()), weights_only=True)
     a.close()
     b, v = runs(ex, spec)
-    b.restore(snap)
-    p = v.poll()
+    b.restore(snap)  # taken once b is built (on Ray: once placed)
+    p = until(v, lambda p: p.state != "building")
     assert p.state == "idle" and v.losses == w.losses  # the records came with the snapshot
     end = snap[""]["epoch"] + 5
     b.set_live({"num_epochs": end})
@@ -239,7 +239,8 @@ def test_queue_places_are_first_come_first_served(executors, runs):
     assert ex.stats()["running"] == 1
     a.pause()
     until(wb, lambda p: p.state == "running", wa, wc)
-    assert (wa.poll().state, wc.poll().state, wc.last.place) == ("idle", "queued", 1)
+    pc = until(wc, lambda p: p.place != 2, wa, wb)  # a waiting run learns its new place within a moment
+    assert (wa.poll().state, pc.state, pc.place) == ("idle", "queued", 1)
     b.pause()
     until(wc, lambda p: p.state == "running", wa, wb)
     n = len(wa.steps)
@@ -326,7 +327,7 @@ def test_a_dead_worker_loses_its_runs_only_and_restore_resumes(kind, executors, 
         assert len(ex.worker_pids()) == 2 and pid_a not in ex.worker_pids()  # a new worker took its place
     c, wc = runs(ex, spec)
     c.restore(snap)
-    wc.poll()
+    until(wc, lambda p: p.state != "building")
     steps = snap[""]["step"]
     assert wc.losses == wa.losses[:steps]  # the records up to the snapshot came with it
     end = snap[""]["epoch"] + 3
@@ -337,7 +338,7 @@ def test_a_dead_worker_loses_its_runs_only_and_restore_resumes(kind, executors, 
 
 
 # ----------------------------------------------------------------- Ray alone
-def test_ray_places_runs_on_every_node(kind, executors, runs):
+def test_runs_spread_over_the_cluster_nodes(kind, executors, runs):
     """Two runs of one CPU each on a cluster of two one-CPU nodes: Ray has to
     put them on different nodes."""
     if kind != "ray":

@@ -209,3 +209,13 @@ def test_without_a_ray_address_ray_is_never_imported():
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["LocalExecutor"]
+
+
+def test_a_ray_address_without_ray_says_what_to_install():
+    code = "import sys; sys.modules['ray'] = None\nfrom core.train.runs import make_executor\nmake_executor()"
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT,
+                            env={**os.environ, "PYTHONPATH": str(ROOT), "PLAYGROUND_RAY_ADDRESS": "auto"},
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1] == (
+        "ImportError: RayExecutor needs ray: pip install -r requirements-ray.txt")

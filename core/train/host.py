@@ -113,6 +113,14 @@ class RunHost:
         if self.gate.set(place, seq):
             self._settle()
 
+    def _settle(self) -> None:
+        """Show a new place at once: a run told to wait says queued (a tick
+        without a slot trains nothing); a run let in trains its first step now,
+        so the page sees it running without waiting for the worker's next turn."""
+        if self.live.state in ACTIVE:
+            self.live.tick(0.0)
+            self._dirty = True
+
     def pause(self, note: str = "") -> None:
         """Pause; `note` says why when the executor paused it (LiveRun's codes:
         "slot_lost" when the page stopped polling for the lease)."""
@@ -155,11 +163,6 @@ class RunHost:
         self.live.error = ""
         self.live.state = State.FINISHED if self.live.all_done else State.IDLE
         self._rewind = self._dirty = True
-
-    def _settle(self) -> None:
-        """A run told to wait shows it at once (a tick with no slot trains nothing)."""
-        if self.live.state in ACTIVE and self.gate.place != 0:
-            self.live.tick(0.0)
 
     # ----------------------------------------------------------------- a turn
     def turn(self, budget_seconds: float) -> None:
