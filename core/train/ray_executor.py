@@ -9,8 +9,10 @@ a time under a lock that every call takes too, so a probe or a snapshot never
 lands inside a step.
 
 The slots are shared by every web replica: one named, detached actor in the
-namespace "d2l-playground" holds a `SlotPool` (`capacity` slots, default the
-cluster's CPUs; one slot per group). A run's actor asks it for its place every
+namespace "d2l-playground" holds a `SlotPool` (`capacity` slots, default
+PLAYGROUND_SLOTS, else the CPUs of the cluster when the first replica
+connects; one slot per group). The first replica to connect creates it and
+fixes its capacity; the others find it by name. A run's actor asks it for its place every
 ASK_SECONDS while it wants to train; a run whose handle has not polled for
 `lease_seconds` is paused (note "slot_lost") and lets go of its slot; a run
 whose actor died loses its slot when the pool's lease runs out.
@@ -29,6 +31,7 @@ actor classes by reference.
 from __future__ import annotations
 
 import functools
+import os
 import threading
 import time
 import uuid
@@ -195,8 +198,9 @@ class RayExecutor:
         if not ray.is_initialized():
             ray.init(address=address, namespace=NAMESPACE, log_to_driver=False, runtime_env=runtime_env)
         run_cls, slot_cls = _actor_classes()
-        if capacity is None:
-            capacity = max(1, int(ray.cluster_resources().get("CPU", 1)))
+        if capacity is None:  # PLAYGROUND_SLOTS, else the CPUs of the nodes that have joined by now
+            env = os.environ.get("PLAYGROUND_SLOTS")
+            capacity = int(env) if env else max(1, int(ray.cluster_resources().get("CPU", 1)))
         self.pool_name = f"slots:{pool}"
         self.pool = slot_cls.options(name=self.pool_name, namespace=NAMESPACE, get_if_exists=True,
                                      lifetime="detached", num_cpus=0).remote(int(capacity), lease_seconds)
