@@ -316,9 +316,10 @@ class RayHandle:
                 return
             self.gone = CLOSED
             # the actor lets go of its slot itself, so its loop cannot take it again; one
-            # not up yet or dead cannot, and the pool's release below suffices
-            with suppress(Exception):
-                ray.get(self._actor.close.remote(), timeout=2.0)
+            # not up yet has no loop, one dead cannot answer: the pool's release below suffices
+            if self._ready:
+                with suppress(Exception):
+                    ray.get(self._actor.close.remote(), timeout=2.0)
             self._ex.pool.release.remote(self.id)
             ray.kill(self._actor, no_restart=True)
 
