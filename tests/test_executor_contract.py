@@ -302,6 +302,43 @@ def test_a_page_that_stops_polling_finds_its_run_paused(executors, runs):
     assert until(wa, lambda p: p.state == "queued", wb).place == 1
 
 
+# ------------------------------------------------------------- local workers
+def test_two_trainings_never_share_a_worker_while_another_idles(kind, executors, runs):
+    """Runs are placed by how many each worker hosts, so two that train can
+    meet on one worker; the one let in then moves to the idle worker, mid-epoch,
+    and trains on bit for bit: once when its Start finds a free slot, once
+    when the dispatcher lets it in from the queue."""
+    if kind != "local":
+        pytest.skip("Ray places each run by its resources")
+    ex = executors(2)
+    specs = [wd_spec(LONG, seed=s) for s in range(3)]
+    (a, wa), (b, wb), (c, wc) = (runs(ex, spec) for spec in specs)
+    pid = {name: h.probe("core.train.readouts:process_id") for name, h in (("a", a), ("b", b), ("c", c))}
+    assert pid["a"] == pid["c"] != pid["b"]  # a and c share the first worker, b has the second
+    c.start()
+    until(wc, lambda p: p.epoch >= 2, wa, wb)
+    c.pause()  # anywhere in an epoch
+    a.start()
+    until(wa, lambda p: p.state == "running", wb, wc)
+    c.start()  # a free slot, but c's worker trains a: c goes to b's idle worker first
+    until(wc, lambda p: len(wc.steps) >= 8 + 40, wa, wb)
+    assert (c.probe("core.train.readouts:process_id"), a.probe("core.train.readouts:process_id")) == \
+        (pid["b"], pid["a"])
+    b.start()  # now b and c share the second worker: c pauses, b trains, c waits in line
+    c.pause()
+    until(wb, lambda p: p.state == "running", wa, wc)
+    c.start()
+    e = until(wc, lambda p: p.state == "queued", wa, wb).epoch
+    a.pause()  # the first worker idles: c, let in, goes back there
+    until(wc, lambda p: p.state == "running" and p.epoch >= e + 2, wa, wb)
+    assert c.probe("core.train.readouts:process_id") == pid["a"]
+    c.pause()
+    wc.poll()
+    ref = build_ref(specs[2])
+    ref.advance(max_steps=len(wc.steps))
+    assert wc.losses == losses(ref)
+
+
 # -------------------------------------------------------------------- failure
 def test_a_dead_worker_loses_its_runs_only_and_restore_resumes(kind, executors, runs):
     ex = executors(2)

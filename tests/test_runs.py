@@ -157,6 +157,29 @@ def test_the_host_pauses_for_the_lease_with_live_runs_code():
     assert host.status()["note"] == ""
 
 
+def test_an_exported_run_goes_on_bit_for_bit_in_another_host():
+    spec = wd_spec(3)
+    old = RunHost(spec)
+    old.command("set_live", 1, values={"lr": 0.01})
+    old.command("start", 2, place=0)
+    old.turn(0.0)  # a few steps: mid-epoch
+    sent = old.collect()
+    exported = old.command("export", 3)
+    new = RunHost.adopt(spec, exported)
+    u = new.collect()
+    assert (u.steps, u.rewind, u.snapshot, u.status["state"]) == ({}, False, None, "running")  # nothing twice
+    new.command("place", 4, place=0)
+    drive(new)
+    rest = new.collect().steps[""]
+    ref = bare(spec, num_epochs=0)
+    ref.set_hparams(lr=0.01)
+    ref.num_epochs = 3
+    ref.advance()
+    assert [r["loss"] for r in sent.steps[""] + rest] == losses(ref)
+    new.command("reset")  # the page's live lr survives the move
+    assert new.live.trainers[""].hparams["lr"] == 0.01
+
+
 def test_a_spec_that_cannot_be_built_gives_a_failed_run():
     spec = RunSpec("dropout", dropout_spec().cfg)  # no data
     host = RunHost(spec)

@@ -93,7 +93,7 @@ class RunHost:
         if name not in COMMANDS:
             raise ValueError(f"unknown command {name!r}")
         self.seq = max(self.seq, seq)
-        if not self.live.trainers and name not in ("probe", "snapshot", "pause"):
+        if not self.live.trainers and name not in ("probe", "snapshot", "pause", "export"):
             return None  # the build failed: the run stays failed, with its error
         if name in PLACED:
             kwargs["seq"] = seq
@@ -112,6 +112,43 @@ class RunHost:
     def place(self, place: int, seq: int) -> None:
         if self.gate.set(place, seq):
             self._settle()
+
+    def export(self) -> dict[str, Any]:
+        """Everything needed to carry the run into another worker, between two
+        steps: each trainer's snapshot with its history, its end and initial
+        hyperparameters (set_live, continue_for), and what LiveRun keeps beside
+        the trainers (its mode, a Step's target epoch, the page's live values).
+        The worker drops the run once exported, so it cannot train on here."""
+        L = self.live
+        return {
+            "snapshot": self.snapshot(),
+            "trainers": {name: {"num_epochs": t.num_epochs, "initial_hparams": dict(t.initial_hparams)}
+                         for name, t in L.trainers.items()},
+            # LiveRun's own fields, private ones included: the run must go on exactly as it was
+            "live": {"state": str(L.state), "mode": str(L._mode), "target_epoch": L._target_epoch,
+                     "live": dict(L.live), "note": L.note, "error": L.error, "place": L.place},
+            "seq": self.seq, "gate_seq": self.gate.seq,
+        }
+
+    @classmethod
+    def adopt(cls, spec: RunSpec, exported: Mapping[str, Any], *, owner: str = "",
+              group: str | None = None) -> RunHost:
+        """A host built from `spec` and put back to what `export` returned; its
+        records count as sent (the page side has them) and it waits for a place."""
+        host = cls(spec, owner=owner, group=group)
+        L = host.live
+        for name, t in L.trainers.items():
+            t.restore(Snapshot.from_dict(dict(exported["snapshot"][name])))
+            t.num_epochs = exported["trainers"][name]["num_epochs"]
+            t.initial_hparams = dict(exported["trainers"][name]["initial_hparams"])
+        live = exported["live"]
+        L.state, L._mode, L._target_epoch = State(live["state"]), State(live["mode"]), live["target_epoch"]
+        L.live, L.note, L.error, L.place = dict(live["live"]), live["note"], live["error"], live["place"]
+        host.seq, host.gate.seq = exported["seq"], exported["gate_seq"]
+        host._sent = {name: (id(t.history), *t.history.lengths()) for name, t in L.trainers.items()}
+        host._snap_epochs = {name: t.epoch for name, t in L.trainers.items()}
+        host._dirty = False
+        return host
 
     def _settle(self) -> None:
         """Show a new place at once: a run told to wait says queued (a tick
@@ -198,4 +235,5 @@ class RunHost:
 
 
 PLACED = ("start", "step", "place")  # commands that carry the place the executor decided
-COMMANDS = ("start", "step", "place", "pause", "reset", "continue_for", "set_live", "probe", "snapshot", "restore")
+COMMANDS = ("start", "step", "place", "pause", "reset", "continue_for", "set_live", "probe", "snapshot", "restore",
+            "export")

@@ -21,7 +21,10 @@ slots (default `num_workers`), first come, first served, one slot per group
 (a browser); a dispatcher thread asks the pool for every run that wants to
 train, tells the workers the places, and pauses (note "slot_lost") a run
 whose handle has not polled for `lease_seconds`, so its slot goes on. A new
-run goes to the worker with the fewest runs.
+run goes to the worker with the fewest runs; a run let into a slot whose
+worker already trains more runs than another worker does moves there first
+(exported between two steps with its snapshot and LiveRun's state, adopted
+by the other worker, bit for bit), so the trainings spread over the workers.
 
 A worker that dies (SIGKILL, the out-of-memory killer) is noticed by its
 pipe closing: its runs say "lost" with their last snapshot, their slots go
@@ -85,6 +88,10 @@ def _worker_main(conn: Connection, threads: int, turn_seconds: float) -> None:
             _, rid, spec, group = msg
             hosts[rid] = RunHost(spec, owner=rid, group=group)
             _send(conn, ("update", rid, hosts[rid].collect()))
+        elif kind == "adopt":
+            _, rid, spec, group, exported = msg
+            hosts[rid] = RunHost.adopt(spec, exported, owner=rid, group=group)
+            _send(conn, ("update", rid, hosts[rid].collect()))
         elif kind == "close":
             hosts.pop(msg[1], None)
         elif kind == "do":
@@ -97,6 +104,8 @@ def _worker_main(conn: Connection, threads: int, turn_seconds: float) -> None:
             except Exception as err:  # noqa: BLE001 - goes back to the caller
                 ok, value = False, err
             update = host.collect() if host is not None else None
+            if name == "export" and ok:
+                del hosts[rid]  # it goes on in another worker
             if req is None:
                 if update is not None:
                     _send(conn, ("update", rid, update))
@@ -179,6 +188,8 @@ class _Run:
         self.want_seq = 0  # the seq of the command that made it want
         self.place_sent: int | None = None
         self.busy = 0  # commands in flight: the handle is waiting for one, so its lease holds
+        self.move_lock = threading.RLock()  # held by a command or a move: a command never goes to a run in transit
+        self.moving = False
         self.gone = ""  # LOST or CLOSED
 
 
@@ -283,7 +294,22 @@ class LocalExecutor:
             return run.log.poll(since)
 
     def _do(self, run: _Run, name: str, **kwargs: Any) -> Any:
-        """Send a command to the run's worker and wait for its answer."""
+        """Send a command to the run's worker and wait for its answer. A Start
+        or Step that gets a slot at once first moves the run to the worker
+        with the fewest trainings when its own has more (see _move)."""
+        with run.move_lock:
+            if name in ("start", "step"):
+                with self._lock:
+                    granted = not run.gone and not run.moving and not (run.wants and run.place_sent == 0) and \
+                        self.slots.poll(run.rid, run.group) == 0
+                    target = self._better_worker(run) if granted else None
+                    if target is not None:
+                        run.moving = True
+                if target is not None:
+                    self._move(run, target)
+            return self._do_here(run, name, **kwargs)
+
+    def _do_here(self, run: _Run, name: str, **kwargs: Any) -> Any:
         with self._lock:
             run.seen = time.monotonic()
             if run.gone:
@@ -314,7 +340,7 @@ class LocalExecutor:
         return reply.value
 
     def _close_run(self, run: _Run) -> None:
-        with self._lock:
+        with run.move_lock, self._lock:
             self._runs.pop(run.rid, None)
             if run.gone:
                 run.gone = run.gone if run.gone == LOST else CLOSED
@@ -323,9 +349,52 @@ class LocalExecutor:
             self._unwant(run)
             run.worker.runs.discard(run.rid)
             run.worker.post(("close", run.rid))
-        self._wake.set()
+            self._wake.set()
 
     # -------------------------------------------------------------- internals
+    def _better_worker(self, run: _Run) -> _Worker | None:
+        """Under the lock, for a run just let in: a live worker training fewer
+        runs than the run's own does (not counting the run), or None. Placing
+        by the number of runs hosted keeps the counts level, not the trainings:
+        two runs that train may share a worker while another idles."""
+        def training(w: _Worker) -> int:
+            return sum(1 for rid in w.runs if (r := self._runs.get(rid)) is not None and r is not run
+                       and not r.gone and r.wants and r.place_sent == 0)
+
+        alive = [w for w in self._workers if w.alive]
+        if not run.worker.alive or not alive:
+            return None
+        best = min(alive, key=lambda w: (training(w), len(w.runs), w.index))
+        return best if training(best) < training(run.worker) else None
+
+    def _move(self, run: _Run, target: _Worker) -> None:
+        """Carry the run to `target` (under run.move_lock, not the executor's
+        lock): the old worker exports it between two steps and drops it (the
+        records so far come with the answer), the new one adopts it from the
+        export (snapshot with history, LiveRun's state), bit for bit. If the
+        old worker dies meanwhile the run is lost as any run of that worker."""
+        try:
+            exported = self._do_here(run, "export")
+        except Exception:  # noqa: BLE001 - the worker died, or the run cannot be exported: it stays
+            with self._lock:
+                run.moving = False
+            return
+        with self._lock:
+            run.moving = False  # only now: a place decided meanwhile must go to the new worker
+            if run.gone:
+                return
+            run.worker.runs.discard(run.rid)
+            if not target.alive:  # died meanwhile: back where it came from, if that one lives
+                target = run.worker if run.worker.alive else target
+            target.runs.add(run.rid)
+            run.worker = target
+            target.post(("adopt", run.rid, run.spec, run.group, exported))
+            if run.wants:  # its place, decided now, goes with it
+                run.seq += 1
+                run.place_sent = self.slots.poll(run.rid, run.group)
+                target.post(("do", run.rid, None, run.seq, "place", {"place": run.place_sent}))
+        self._wake.set()
+
     def _add_worker(self, index: int) -> None:
         worker = _Worker(index, self._ctx, self.threads, self.turn_seconds)
         if index < len(self._workers):
@@ -417,14 +486,31 @@ class LocalExecutor:
                         self._unwant(run)  # the page went away: pause, keep the run, free the slot
                         run.seq += 1
                         run.worker.post(("do", run.rid, None, run.seq, "pause", {"note": "slot_lost"}))
+                moves = []
                 for run in waiting:
-                    if not run.wants:
+                    if not run.wants or run.moving:
                         continue
                     place = self.slots.poll(run.rid, run.group)
-                    if place != run.place_sent:
-                        run.seq += 1
-                        run.place_sent = place
-                        run.worker.post(("do", run.rid, None, run.seq, "place", {"place": place}))
+                    if place == run.place_sent:
+                        continue
+                    if place == 0 and (target := self._better_worker(run)) is not None:
+                        run.moving = True  # let in, but to another worker: the place goes after the move
+                        moves.append((run, target))
+                        continue
+                    run.seq += 1
+                    run.place_sent = place
+                    run.worker.post(("do", run.rid, None, run.seq, "place", {"place": place}))
+            for run, target in moves:  # each waits for its old worker's export: not in this thread
+                threading.Thread(target=self._move_and_release, args=(run, target), daemon=True,
+                                 name="playground-move").start()
+
+    def _move_and_release(self, run: _Run, target: _Worker) -> None:
+        with run.move_lock:  # after a command in flight for this run, if any
+            with self._lock:
+                if run.gone or not run.wants:  # paused or closed while waiting: stays where it is
+                    run.moving = False
+                    return
+            self._move(run, target)
 
 
 class LocalHandle:
