@@ -5,8 +5,9 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 8501
+VENV_RAY := .venv-ray
 
-.PHONY: run test test-fast lint bench system-deps clean
+.PHONY: run test test-fast test-ray lint bench system-deps clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +42,18 @@ test: $(VENV)/.dev system-deps
 test-fast: $(VENV)/.dev
 	$(BIN)/python -m pytest -m "not browser"
 
+# The Ray executor against a real two-node Ray cluster started in a network
+# namespace on this machine (needs root for ip netns; about 2 minutes on the
+# 2-core machine). Not part of `make test`.
+$(VENV_RAY)/.ray: requirements.txt requirements-ray.txt
+	$(PYTHON) -m venv $(VENV_RAY)
+	$(VENV_RAY)/bin/python -m pip install -q --upgrade pip
+	$(VENV_RAY)/bin/python -m pip install -q -r requirements.txt -r requirements-ray.txt "pytest>=8"
+	touch $@
+
+test-ray: $(VENV_RAY)/.ray
+	RAY_PYTHON=$(abspath $(VENV_RAY))/bin/python bash tests/ray_cluster.sh
+
 lint: $(VENV)/.dev
 	$(BIN)/python -m ruff check .
 
@@ -48,4 +61,4 @@ bench: $(VENV)/.app
 	$(BIN)/python benchmarks/engine_vs_loop.py
 
 clean:
-	rm -rf $(VENV) test-artifacts .pytest_cache
+	rm -rf $(VENV) $(VENV_RAY) test-artifacts .pytest_cache
