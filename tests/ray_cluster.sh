@@ -11,13 +11,13 @@
 #   RAY_PYTHON=/path/to/venv/bin/python tests/ray_cluster.sh [extra pytest args]
 #
 # RAY_PYTHON: a Python with requirements.txt, requirements-ray.txt and pytest
-# (default .venv-ray/bin/python, which `make test-ray` makes). Everything the
+# (default .venv/bin/python, where `make test-ray` installs Ray). Everything the
 # script starts lives in the namespace; on exit (always, by a trap) those
 # processes are ended by their ids and the namespace is removed.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-PY=${RAY_PYTHON:-$ROOT/.venv-ray/bin/python}
+PY=${RAY_PYTHON:-$ROOT/.venv/bin/python}
 RAY=$(dirname "$PY")/ray
 NS=pgray-$$
 PORT=6390
@@ -28,7 +28,7 @@ if [ "$(id -u)" != 0 ]; then
     exit 2
 fi
 if [ ! -x "$PY" ] || [ ! -x "$RAY" ]; then
-    echo "ray_cluster.sh: no Ray environment at $PY (make test-ray makes .venv-ray)" >&2
+    echo "ray_cluster.sh: no Ray environment at $PY (make test-ray installs it)" >&2
     exit 2
 fi
 
