@@ -122,7 +122,7 @@ class Series:
 
 def live_lines(title: str, series: Sequence[Series], *, x_title: str = "epoch", y_title: str = "",
                log_y: bool = False, reference: Sequence[tuple] = (), height: int = 360,
-               max_points: int = 400, points: bool = False) -> tuple[pd.DataFrame, dict]:
+               max_points: int = 400, points: float = 0) -> tuple[pd.DataFrame, dict]:
     """(data, vega-lite spec) of line charts that grow while a model trains.
 
     Streamlit gives a vega-lite chart with a key the same identity from run to
@@ -148,10 +148,13 @@ def live_lines(title: str, series: Sequence[Series], *, x_title: str = "epoch", 
     if log_y:  # labels and strong grid lines at powers of ten only
         y_axis.update(labelExpr=LOG_LABELS, gridOpacity={"condition": {"test": POWER_OF_TEN, "value": 1},
                                                          "value": 0.25})
-    lines = {  # points: marks at every point (for short runs), fixed for a run so the spec stays
-        "mark": {"type": "line", "point": bool(points), "tooltip": True, "clip": True},
+    mark = {"type": "line", "tooltip": True, "clip": True}
+    if points:  # a mark of this size at every point (a lone first point shows), fixed for a run
+        mark["point"] = {"size": points, "filled": True}
+    lines = {
+        "mark": mark,
         "encoding": {
-            "x": {"field": "x", "type": "quantitative", "title": x_title, "axis": {"tickMinStep": 1}},
+            "x": {"field": "x", "type": "quantitative", "title": x_title, "axis": {"tickMinStep": 1, "format": "~g"}},
             "y": {"field": "y", "type": "quantitative", "axis": y_axis,
                   "scale": {"type": "log"} if log_y else {"zero": False}},
             "color": {"field": "series", "type": "nominal", "title": None,

@@ -336,7 +336,8 @@ def _figure(R: LiveRun, key: str, chart: Chart):
                 charts.PALETTE[(colour if many else c) % len(charts.PALETTE)], dash[c] if many else "solid"))
         colour += 1
     return charts.live_lines(chart.title, series, y_title=chart.y_title, log_y=chart.log_y,
-                             reference=chart.reference, points=chart.level == "epochs" and R.num_epochs <= 30)
+                             reference=chart.reference,
+                             points=0 if chart.level != "epochs" else 30 if R.num_epochs <= 30 else 8)
 
 
 # ------------------------------------------------------------------------ views
