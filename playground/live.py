@@ -195,7 +195,13 @@ def _buttons(R: LiveRun, key: str) -> None:
     cols = st.columns([1, 1, 1, 1, 3], vertical_alignment="center")
     if R.active:
         cols[0].button("Pause", key=f"{key}:pause", icon=":material/pause:", on_click=R.pause, width="stretch")
-    elif R.state in (State.FINISHED, State.DIVERGED, State.FAILED):
+    elif R.state == State.FINISHED:  # a trained model: one more click before it is replaced
+        with cols[0].popover("New run", icon=":material/replay:", type="primary", width="stretch"):
+            st.markdown("Train again from the same initial weights. This run's curves stay drawn for comparison; "
+                        "its trained model is replaced (to keep training it, use *+epochs*).")
+            st.button("Start a new run", key=f"{key}:start", icon=":material/replay:", type="primary",
+                      on_click=R.start, width="stretch")
+    elif R.state in (State.DIVERGED, State.FAILED):
         cols[0].button("New run", key=f"{key}:start", icon=":material/replay:", type="primary", on_click=R.start,
                        width="stretch", help="Train again from the same initial weights; this run stays drawn "
                                              "for comparison.")

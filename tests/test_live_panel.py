@@ -52,7 +52,8 @@ def test_reset_replays_the_same_curve(at):
 def test_a_finished_run_is_overlaid_and_clear_forgets_it(at):
     press(at, "start")
     assert state(at).runs == []  # the current run is drawn as current, not twice
-    assert [b.label for b in at.button if b.key == f"{KEY}:start"] == ["New run"]
+    assert [b.label for b in at.button if b.key == f"{KEY}:start"] == ["Start a new run"]  # inside "New run"
+    assert any(p.proto.popover.label == "New run" for p in at.get("popover"))
     press(at, "start")  # a new run: the finished one is kept for comparison
     assert [r.label for r in state(at).runs] == ["λ=0"]
     assert any(e.label == "Final figures of each run" for e in at.expander)
