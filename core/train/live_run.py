@@ -21,9 +21,8 @@ from __future__ import annotations
 
 import enum
 import threading
-import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from core.train.trainer import Trainer
@@ -52,16 +51,19 @@ class ArchivedRun:
     steps: dict[str, list[dict]]  # trainer name -> step records
     changed_mid_run: bool = False
     stopped: bool = False  # archived before it finished
-    final: dict[str, dict] = field(default_factory=dict)  # trainer name -> last epoch record
+
+    @property
+    def final(self) -> dict[str, dict]:
+        """Trainer name -> its last epoch record."""
+        return {name: records[-1] for name, records in self.epochs.items() if records}
 
 
 class LiveRun:
     """See the module docstring. `slots` is anything with poll(owner) -> place
     (0: holds a slot) and release(owner); None trains without asking."""
 
-    def __init__(self, *, slots=None, owner: str = "", group: str | None = None, max_runs: int = 8,
-                 clock: Callable[[], float] = time.monotonic):
-        self.slots, self.owner, self.group, self.max_runs, self.clock = slots, owner, group, max_runs, clock
+    def __init__(self, *, slots=None, owner: str = "", group: str | None = None, max_runs: int = 8):
+        self.slots, self.owner, self.group, self.max_runs = slots, owner, group, max_runs
         self.lock = threading.RLock()
         self.trainers: dict[str, Trainer] = {}
         self.runs: list[ArchivedRun] = []
@@ -276,6 +278,5 @@ class LiveRun:
             steps={name: list(t.history.steps) for name, t in self.trainers.items()},
             changed_mid_run=self.changed_mid_run,
             stopped=not self.all_done,
-            final={name: dict(t.history.epochs[-1]) for name, t in self.trainers.items() if t.history.epochs},
         ))
         del self.runs[:-self.max_runs]
