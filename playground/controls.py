@@ -29,6 +29,8 @@ from core.experiments import schema
 from core.experiments.schema import Control, SettingError
 from core.train.device import cuda_available, pick_device
 
+from .messages import code, literal
+
 SEED_MAX = 2**31 - 1
 PAGE = "_page"  # session key: the url_path of the page being drawn (set by the entry script)
 SHARED = "app"  # namespace of the sidebar's settings, shared by every page
@@ -65,17 +67,8 @@ def _explain(err: SettingError, control: Control, fallback) -> str:
         fallback = ", ".join(control.display(o) for o in fallback)
     else:
         fallback = control.display(fallback) if control.options else schema.encode(fallback)
-    return (f"The link's value for *{_md(control.label)}* (`{_code(shown)}`) {reasons.get(err.code, 'is not valid')}; "
-            f"using {_md(fallback) or 'an empty value'} instead.")
-
-
-def _md(text: str) -> str:
-    """Text shown literally inside markdown."""
-    return "".join("\\" + ch if ch in "\\`*_{}[]()#+-.!|<>~$" else ch for ch in str(text))
-
-
-def _code(text: str) -> str:
-    return "".join(ch for ch in str(text) if ch.isprintable()).replace("`", "'")
+    return (f"The link's value for *{literal(control.label)}* ({code(shown)}) "
+            f"{reasons.get(err.code, 'is not valid')}; using {literal(fallback) or 'an empty value'} instead.")
 
 
 def _initial(name: str, key: str, ns: str, control: Control, default, parse: Callable[[Any], Any]):
@@ -193,9 +186,7 @@ def _control(kind: str, label: str, *, min=None, max=None, step=None, options=()
 
 def _parse_plain(control: Control, default) -> Callable[[Any], Any]:
     """What Config fields get from schema.coerce, for a widget without a Config."""
-    fake = dataclasses.make_dataclass("Setting", [("value", type(default), dataclasses.field(
-        default=default, metadata={"control": control}))])
-    return lambda raw: schema.coerce(fake, "value", raw)
+    return lambda raw: schema.coerce_value("value", control, type(default), raw)
 
 
 def _plain(kind: str, label: str, key: str, default, container=None, **kw):

@@ -31,6 +31,7 @@ from core.train.live_run import LiveRun, State
 from core.train.trainer import Trainer
 
 from . import charts
+from .messages import literal
 from .state import browser_id, page_state, session_id, slot_pool
 
 TICK_SECONDS = 0.3  # the fragment's run_every: at most ~3 redraws a second
@@ -248,7 +249,7 @@ def _draw(R: LiveRun, key: str, charts_: Sequence[Chart], readouts: Sequence[Rea
     doing = {State.RUNNING: " (running)", State.STEPPING: " (running)", State.QUEUED: " (waiting for a slot)"}
     st.progress(R.progress, text=f"Epoch {R.epoch} of {R.num_epochs}" + doing.get(R.state, ""))
     if not R.follows_page:
-        st.caption(f":material/compare_arrows: Showing *{_plain(R.label)}*: {len(R.trainers)} runs side by side from "
+        st.caption(f":material/compare_arrows: Showing *{literal(R.label)}*: {len(R.trainers)} runs side by side from "
                    "the same seed. Moving any setting above starts a run with it; these stay drawn for comparison.")
     said = message(R)
     if said:
@@ -272,7 +273,7 @@ def _readouts(trainers: dict[str, Trainer], readouts: Sequence[Readout]) -> None
         ] + [(r.label, _fmt(last.get(r.key), r.fmt)) for r in readouts]
         cols = st.columns(len(items) + (1 if name else 0))
         if name:
-            cols[0].markdown(f"**{_plain(name)}**")
+            cols[0].markdown(f"**{literal(name)}**")
             cols = cols[1:]
         for col, (label, value) in zip(cols, items):
             col.metric(label, value)
@@ -295,10 +296,6 @@ def _final_table(R: LiveRun, readouts: Sequence[Readout]) -> None:
 
 def _flags(run) -> str:
     return (" (changed mid-run)" if run.changed_mid_run else "") + (" (stopped)" if run.stopped else "")
-
-
-def _plain(text: str) -> str:
-    return "".join("\\" + ch if ch in "\\`*_{}[]()#+-.!|<>~$" else ch for ch in text)
 
 
 def _fmt(value: Any, fmt: str) -> str:

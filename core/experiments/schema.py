@@ -157,8 +157,13 @@ def coerce(cls, name: str, raw: Any, *, bounds: bool = True):
     fields = {f.name: f for f in dataclasses.fields(cls)}
     if name not in fields:
         raise SettingError(name, raw, "unknown_setting")
-    c = fields[name].metadata.get("control")
     kind = types(cls).get(name, type(fields[name].default))
+    return coerce_value(name, fields[name].metadata.get("control"), kind, raw, bounds=bounds)
+
+
+def coerce_value(name: str, c: Control | None, kind: type, raw: Any, *, bounds: bool = True):
+    """coerce() for a setting given by its control and type rather than as a
+    field of a Config (a page's widget that belongs to no experiment)."""
     if c is not None and c.options:
         text = str(raw).strip()
         for option in c.options:  # the key; an old link may carry the display label
