@@ -5,7 +5,7 @@ URL-bound settings it draws that are not its experiment's settings."""
 from __future__ import annotations
 
 import pytest
-from apptest_support import find_widget, open_page
+from apptest_support import find_widget, open_page, panel_states
 
 from playground import live
 from playground.catalog import TOPICS
@@ -15,8 +15,8 @@ SKIP = {"beam_mode"}  # switches the beam page to its toy example, where no run 
 
 
 def panel(at):
-    (key,) = [k for k in at.session_state if str(k).startswith("live:")]
-    return at.session_state[key]
+    (R,) = panel_states(at)  # a training page has one live panel
+    return R
 
 
 def view_controls(at, topic) -> list[str]:
