@@ -104,7 +104,7 @@ def live_panel(
 
     ticking = _cadence(R)
     cache: dict = page_state(f"views:{key}", dict)
-    saved = checkpoints.path_for(key, {"cfg": dataclasses.asdict(cfg), "context": context})
+    saved = checkpoints.path_for(key, _identity(cfg, context))
     if R.follows_page and not R.started and saved.exists():
         _offer_saved(R, key, saved)
 
@@ -135,12 +135,16 @@ def _default_label(cfg) -> str:
     return ", ".join(f"{c.label}={schema.encode(getattr(cfg, n))}" for n, c in schema.controls(cfg).items()) or "run"
 
 
+def _identity(cfg, context: dict) -> dict:
+    """Everything a run is built from: every setting and the context (seed, device, data)."""
+    return {"cfg": dataclasses.asdict(cfg), "context": context}
+
+
 def _sync(R: LiveRun, cfg, build, context: dict, label) -> None:
     """Build a run for the page's settings when they need one; else push the live ones."""
     page_key = (tuple(sorted(schema.rebuild_part(cfg).items())), tuple(sorted(context.items())))
-    whole = (dataclasses.asdict(cfg), context)
-    # a preset's runs stay until the page's settings change
-    stale = (not R.trainers or R.key != page_key) if R.follows_page else R.key[1] != whole
+    # a preset's runs stay until any of the page's settings change
+    stale = (not R.trainers or R.key != page_key) if R.follows_page else R.key[1] != _identity(cfg, context)
     if stale:
         built = build(cfg)
         R.load(built, label=label(cfg), key=page_key)
@@ -186,7 +190,7 @@ def _start_preset(R: LiveRun, preset: Preset, cfg, build, context: dict, label) 
             trainers.update({f"{name} · {sub}": t for sub, t in built.items()})
         else:
             trainers[name] = built
-    R.load(trainers, label=preset.label, key=(preset.label, (dataclasses.asdict(cfg), context)), follows_page=False)
+    R.load(trainers, label=preset.label, key=(preset.label, _identity(cfg, context)), follows_page=False)
     R.clear_runs()
     R.start()
 
