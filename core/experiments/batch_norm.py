@@ -3,11 +3,9 @@ activations, with and without batch norm before each activation, trained side
 by side from the same seed with the same learning rate."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from core.data.fashion_mnist import FashionMNIST
 from core.experiments.classifier import classifier
-from core.experiments.schema import check, setting
+from core.experiments.schema import config, setting
 from core.models.lenet import lenet
 from core.train.trainer import Trainer
 
@@ -15,7 +13,7 @@ LRS = (0.01, 0.03, 0.1, 0.3, 0.5, 0.9, 1.0, 2.0, 3.0, 5.0, 10.0)
 IMPLS = {"scratch": "the book's BatchNorm (from scratch)", "builtin": "nn.BatchNorm2d / nn.BatchNorm1d"}
 
 
-@dataclass(frozen=True)
+@config
 class Config:
     lr: float = setting(1.0, "learning rate η (both nets)", options=LRS, live=True,
                         help="Takes effect at the next minibatch. Try 3 or 5: BN-LeNet still learns.")
@@ -23,9 +21,6 @@ class Config:
                               help="A change starts a new run.")
     num_epochs: int = setting(10, "epochs", min=1, max=20, live=True)
     batch_size: int = 256
-
-    def __post_init__(self):
-        check(self)
 
 
 BOOK = Config()

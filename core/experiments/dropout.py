@@ -2,18 +2,16 @@
 256 ReLU units on Fashion-MNIST, dropout after each, minibatch SGD."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from core.data.fashion_mnist import FashionMNIST
 from core.experiments.classifier import classifier
-from core.experiments.schema import Preset, check, setting
+from core.experiments.schema import Preset, config, setting
 from core.models.mlp import dropout_mlp
 from core.train.trainer import Trainer
 
 _P = dict(min=0.0, max=0.9, step=0.05, help="A change starts a new run; the finished one stays for comparison.")
 
 
-@dataclass(frozen=True)
+@config
 class Config:
     dropout1: float = setting(0.2, "dropout p1 (after hidden layer 1)", **_P)
     dropout2: float = setting(0.5, "dropout p2 (after hidden layer 2)", **_P)
@@ -22,9 +20,6 @@ class Config:
     batch_size: int = 256
     num_hiddens1: int = 256
     num_hiddens2: int = 256
-
-    def __post_init__(self):
-        check(self)
 
 
 BOOK = Config()

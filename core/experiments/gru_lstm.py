@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 import numpy as np
 import torch
 
 from core.data.text import corpus_from_lines, lines_from_text, validate_text_upload
-from core.experiments.schema import Preset, check, setting
+from core.experiments.schema import Preset, config, setting
 from core.models.rnn import RNNLM, rnn_lm
 from core.train.lm import LMObjective, SeqBatches
 from core.train.trainer import Trainer
@@ -24,7 +24,7 @@ from core.train.trainer import Trainer
 TEXTS = {10_000: "the first 10k", 50_000: "the first 50k", 0: "all"}  # characters trained on (0: all)
 
 
-@dataclass(frozen=True)
+@config
 class Config:
     """The book's settings (0.x editions): 256 hidden units, 500 epochs, batch 32,
     35 time steps, SGD lr 1, gradients clipped at norm 1, the first 10,000 characters."""
@@ -43,9 +43,6 @@ class Config:
     batch_size: int = 32
     num_steps: int = 35
     grad_clip: float = 1.0
-
-    def __post_init__(self):
-        check(self)
 
 
 BOOK = Config()

@@ -1,7 +1,7 @@
 """Typed settings: one frozen dataclass per experiment, whose fields say how
 they are shown and changed.
 
-    @dataclass(frozen=True)
+    @config
     class Config:
         weight_decay: float = setting(0.0, "λ (weight decay)", min=0.0, max=10.0, step=0.5, live=True)
         num_epochs: int = setting(100, "epochs", min=10, max=300, step=10, live=True)
@@ -200,6 +200,13 @@ def coerce_value(name: str, c: Control | None, kind: type, raw: Any, *, bounds: 
     if bounds and c is not None and c.max is not None and value > c.max:
         raise SettingError(name, raw, "above_max", max=c.max)
     return value
+
+
+def config(cls):
+    """A frozen dataclass whose every instance is checked when made (`check`):
+    the decorator for an experiment's Config."""
+    cls.__post_init__ = check
+    return dataclass(frozen=True)(cls)
 
 
 def check(cfg) -> None:

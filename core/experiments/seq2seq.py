@@ -12,12 +12,12 @@ from pathlib import Path
 import torch
 
 from core.data.translation import FraNote, NMTData, build_nmt_data, load_fra, preprocess_nmt, tokenize_nmt
-from core.experiments.schema import check, setting
+from core.experiments.schema import config, setting
 from core.models.seq2seq import Seq2SeqObjective, seq2seq
 from core.train.trainer import Batches, Trainer
 
 
-@dataclass(frozen=True)
+@config
 class Config:
     """The book's settings (section 10.7); only the number of epochs is a control."""
 
@@ -31,9 +31,6 @@ class Config:
     batch_size: int = 64
     lr: float = 0.005
     grad_clip: float = 1.0
-
-    def __post_init__(self):
-        check(self)
 
 
 BOOK = Config()

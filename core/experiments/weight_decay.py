@@ -6,17 +6,17 @@ book's squared loss plus (lambd / 2) ||w||^2, i.e. SGD with weight decay lambd o
 w (not on b); the reported losses are the plain squared loss, as in the book."""
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 import torch
 from torch import nn
 
-from core.experiments.schema import Preset, check, setting
+from core.experiments.schema import Preset, config, setting
 from core.train.callbacks import WeightNorm
 from core.train.trainer import Batches, Trainer
 
 
-@dataclass(frozen=True)
+@config
 class Config:
     """The book's settings (section 3.7); λ is torch's `weight_decay` on w."""
 
@@ -28,9 +28,6 @@ class Config:
     n_train: int = 20
     n_test: int = 100
     num_inputs: int = 200
-
-    def __post_init__(self):
-        check(self)
 
 
 BOOK = Config()
