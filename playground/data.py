@@ -24,6 +24,7 @@ import streamlit as st
 
 from core.data import download as dl
 from core.data.files import fingerprint
+from core.train.runs import Shared
 
 from . import messages
 from .messages import upload_problem
@@ -91,6 +92,29 @@ def same_data(loaded: Any) -> Any:
         while len(_BY_CHECKSUM) > 4 * MAX_CACHED:  # the oldest go; the cache above holds what is in use
             del _BY_CHECKSUM[next(iter(_BY_CHECKSUM))]
         return held
+
+
+_SHARED: dict[int, tuple[Any, Shared]] = {}  # id(data) -> (data, its Shared): keyed once per object
+_SHARED_LOCK = threading.Lock()
+
+
+def shared(data: Any, key: str | None = None) -> Shared:
+    """`data` as the workers get it: sent to each worker once, named by its
+    content. The key is `key` when the page knows one, else the data's
+    checksum, computed once per data object (the objects pages train on are
+    the server's cached ones, so that is once per data set)."""
+    if key is not None:
+        return Shared(f"key:{key}", data)
+    with _SHARED_LOCK:
+        held = _SHARED.get(id(data))
+        if held is not None and held[0] is data:
+            return held[1]
+    blob = Shared(fingerprint(data), data)
+    with _SHARED_LOCK:
+        _SHARED[id(data)] = (data, blob)  # holds the object, so its id stays its own
+        while len(_SHARED) > 4 * MAX_CACHED:
+            del _SHARED[next(iter(_SHARED))]
+    return blob
 
 
 @st.cache_resource(max_entries=MAX_CACHED, show_spinner="Making the stand-in...")

@@ -1,16 +1,18 @@
 """The live-training panel every training page shares: a thin Streamlit shell
-around core.train.live_run.LiveRun (the state machine).
+around a run that trains in a worker (core.train.page_run.PageRun on the
+server's executor: a pool of worker processes, or a Ray cluster).
 
-    live_panel("weight_decay", cfg, build=lambda c: weight_decay.build(c, seed=seed, device=device),
-               context={"seed": seed, "device": str(device)}, presets=weight_decay.PRESETS)
+    live_panel("weight_decay", cfg, "weight_decay", seed=seed, device=device)
 
-`cfg` is the page's Config (core.experiments.schema): a change to a live
-setting reaches the running trainers at their next minibatch; any other change,
-or a change of `context` (seed, device, data), builds a new run and keeps the
-old one for overlays. `build(cfg)` returns one Trainer or a dict name -> Trainer
-(trained side by side). A preset trains its Configs side by side without
-touching the widgets. Views are pictures of the model, computed between steps
-at their own cadence (`View`).
+`cfg` is the page's Config (core.experiments.schema) of the experiment
+core.experiments.<experiment>; `data` is what its build takes (sent to the
+worker once per data set, see playground.data.shared). A change to a live
+setting reaches the running trainers at their next minibatch; any other
+change, or a change of the seed, device or `context`, builds a new run and
+keeps the old one for overlays. A preset trains its Configs side by side
+without touching the widgets. The web process only polls and draws: the run
+trains on between the page's redraws. Views are pictures of the model,
+computed in the worker between two steps by a named core function (`View`).
 """
 from __future__ import annotations
 
@@ -27,16 +29,17 @@ import streamlit as st
 from core.experiments import schema
 from core.experiments.schema import Preset
 from core.train import checkpoints
-from core.train.live_run import LiveRun, State
-from core.train.trainer import Trainer
+from core.train.live_run import State
+from core.train.page_run import PageRun
+from core.train.runs import LOST, RunGone, RunSpec
 
 from . import charts
+from .data import shared
 from .messages import literal
-from .state import browser_id, page_state, session_id, slot_pool
+from .state import browser_id, executor, page_state
 
-TICK_SECONDS = 0.3  # the fragment's run_every: at most ~3 redraws a second
+TICK_SECONDS = 0.5  # the fragment's run_every while training: two redraws a second
 QUEUED_TICK_SECONDS = 1.0  # a queued tab only asks for its turn: cheap for the server
-BUDGET_SECONDS = 0.2  # training time spent per tick, shared by the trainers
 MAX_RUNS = 8  # finished runs kept for overlays
 
 
@@ -66,41 +69,52 @@ class Readout:
 
 @dataclass(frozen=True)
 class View:
-    """A picture of the model. `compute(trainers)` reads the model (between
-    steps, under the run's lock) and returns data; `draw(data)` shows it.
+    """A picture of the model. `compute` names a core function
+    ("core.experiments.dropout:picture") called in the worker between two
+    steps as compute(trainers, **params) (with the run's data as `data` when
+    it takes a parameter of that name); `draw(result)` shows what it returned.
     `every`: "epoch" (recompute when an epoch ends), "pause" (only while not
     training) or a number of seconds; a change of `params` (the view's own
     settings) recomputes at once."""
 
-    compute: Callable[[dict[str, Trainer]], Any]
+    compute: str
     draw: Callable[[Any], None]
     every: str | float = "epoch"
-    params: Any = None
+    params: Mapping[str, Any] = dataclasses.field(default_factory=dict)
 
 
 def live_panel(
     key: str,
     cfg,
-    build: Callable[[Any], Trainer | dict[str, Trainer]],
+    experiment: str,
     *,
+    data: Any = None,
+    data_key: str | None = None,
+    seed: int = 0,
+    device: Any = "cpu",
     context: Mapping[str, Any] | None = None,
     charts_: Sequence[Chart] = (LOSS, ACCURACY, MINIBATCH),
     readouts: Sequence[Readout] = (),
     label: Callable[[Any], str] | None = None,
     views: Sequence[View] = (),
     presets: Sequence[Preset] = (),
-) -> LiveRun:
-    """Draw the panel; returns the LiveRun (trainers, archived runs) for the page's own use."""
-    R: LiveRun = page_state(f"live:{key}", lambda: LiveRun(slots=slot_pool(), owner=session_id(),
-                                                            group=browser_id(), max_runs=MAX_RUNS))
-    R.slots = slot_pool()  # the pool a test swapped in, or the server's
-    context = dict(context or {})
+) -> PageRun:
+    """Draw the panel; returns the PageRun (records, archived runs, probes) for
+    the page's own use. `data_key` names `data` by its content when the page
+    knows it (else it is computed once per data object)."""
+    R: PageRun = page_state(f"live:{key}", lambda: PageRun(executor(), group=browser_id(), max_runs=MAX_RUNS))
+    context = {**(context or {}), "seed": seed, "device": str(device)}
     label = label or _default_label
-    _sync(R, cfg, build, context, label)
+    blob = shared(data, data_key) if data is not None else None
+
+    def spec(c) -> RunSpec:
+        return RunSpec(experiment, c, seed=seed, device=str(device), data=blob)
+
+    _sync(R, cfg, spec, context, label)
 
     for preset in presets:
         st.button(preset.label, key=f"{key}:preset:{preset.label}", icon=":material/compare_arrows:",
-                  on_click=_start_preset, args=(R, preset, cfg, build, context, label))
+                  on_click=_start_preset, args=(R, preset, cfg, spec, context))
 
     ticking = _cadence(R)
     cache: dict = page_state(f"views:{key}", dict)
@@ -110,9 +124,8 @@ def live_panel(
 
     @st.fragment(run_every=ticking)
     def body():
-        if R.active:
-            R.tick(BUDGET_SECONDS)
-            _save_finished(R, cfg, saved)
+        R.refresh()
+        _save_finished(R, cfg, saved)
         if _cadence(R) != ticking:  # started, paused, queued or ended: reschedule the tick with a full run
             st.rerun()
         _buttons(R, key)
@@ -125,7 +138,9 @@ def live_panel(
 
 
 # ----------------------------------------------------------------------- state
-def _cadence(R: LiveRun) -> float | None:
+def _cadence(R: PageRun) -> float | None:
+    if R.building:
+        return TICK_SECONDS
     if not R.active:
         return None
     return QUEUED_TICK_SECONDS if R.state == State.QUEUED else TICK_SECONDS
@@ -140,36 +155,33 @@ def _identity(cfg, context: dict) -> dict:
     return {"cfg": dataclasses.asdict(cfg), "context": context}
 
 
-def _sync(R: LiveRun, cfg, build, context: dict, label) -> None:
+def _sync(R: PageRun, cfg, spec: Callable[[Any], RunSpec], context: dict, label) -> None:
     """Build a run for the page's settings when they need one; else push the live ones."""
     page_key = (tuple(sorted(schema.rebuild_part(cfg).items())), tuple(sorted(context.items())))
     # a preset's runs stay until any of the page's settings change
-    stale = (not R.trainers or R.key != page_key) if R.follows_page else R.key[1] != _identity(cfg, context)
+    stale = (R.handle is None or R.key != page_key) if R.follows_page else R.key[1] != _identity(cfg, context)
     if stale:
-        built = build(cfg)
-        R.load(built, label=label(cfg), key=page_key)
+        R.load(spec(cfg), label=label(cfg), key=page_key)
     if R.follows_page:
         R.set_live(schema.live_part(cfg))
         if not R.started:
             R.label = label(cfg)
 
 
-def _save_finished(R: LiveRun, cfg, path) -> None:
+def _save_finished(R: PageRun, cfg, path) -> None:
     """Keep a run that finished at exactly the page's settings, once per settings."""
     if (R.state != State.FINISHED or not R.follows_page or R.changed_mid_run or path.exists()
             or R.epoch != getattr(cfg, "num_epochs", R.epoch)):
         return
-    with contextlib.suppress(OSError):  # a read-only or full disk: the run itself is unaffected
-        checkpoints.save(path, R.trainers)
+    with contextlib.suppress(OSError, RunGone, TimeoutError):  # a full disk, a lost worker: the run is unaffected
+        checkpoints.save(path, R.snapshot())
 
 
-def _offer_saved(R: LiveRun, key: str, path) -> None:
+def _offer_saved(R: PageRun, key: str, path) -> None:
     def load():
         try:
-            with R.lock:
-                checkpoints.restore(R.trainers, checkpoints.load(path))
-                R.restored()
-        except (checkpoints.CheckpointError, RuntimeError, ValueError):
+            R.restore({name: snap.to_dict() for name, snap in checkpoints.load(path).items()})
+        except (checkpoints.CheckpointError, RunGone, TimeoutError, RuntimeError, ValueError):
             st.session_state[f"saved-failed:{key}"] = True
 
     if st.session_state.pop(f"saved-failed:{key}", False):
@@ -181,24 +193,22 @@ def _offer_saved(R: LiveRun, key: str, path) -> None:
                                   "its model and curves were kept. Loading takes a moment instead of training.")
 
 
-def _start_preset(R: LiveRun, preset: Preset, cfg, build, context: dict, label) -> None:
+def _start_preset(R: PageRun, preset: Preset, cfg, spec: Callable[[Any], RunSpec], context: dict) -> None:
     """The preset's runs side by side, from the same seed; older overlays are cleared."""
-    trainers: dict[str, Trainer] = {}
-    for name, c in preset.configs(cfg).items():
-        built = build(c)
-        if isinstance(built, Mapping):
-            trainers.update({f"{name} · {sub}": t for sub, t in built.items()})
-        else:
-            trainers[name] = built
-    R.load(trainers, label=preset.label, key=(preset.label, _identity(cfg, context)), follows_page=False)
+    R.load(spec(preset.configs(cfg)), label=preset.label, key=(preset.label, _identity(cfg, context)),
+           follows_page=False)
     R.clear_runs()
     R.start()
 
 
 # ------------------------------------------------------------------------ draw
-def _buttons(R: LiveRun, key: str) -> None:
+def _buttons(R: PageRun, key: str) -> None:
     cols = st.columns([1, 1, 1, 1, 3], vertical_alignment="center")
-    if R.active:
+    if R.state == LOST:
+        cols[0].button("Restart", key=f"{key}:restart", icon=":material/restart_alt:", type="primary",
+                       on_click=R.restart, width="stretch",
+                       help="Train on in a new worker from the run's last snapshot.")
+    elif R.active:
         cols[0].button("Pause", key=f"{key}:pause", icon=":material/pause:", on_click=R.pause, width="stretch")
     elif R.state == State.FINISHED:  # a trained model: one more click before it is replaced
         with cols[0].popover("New run", icon=":material/replay:", type="primary", width="stretch"):
@@ -226,19 +236,27 @@ def _buttons(R: LiveRun, key: str) -> None:
                    disabled=not R.runs, help="Forget the finished runs drawn for comparison.", width="stretch")
 
 
-def _continue(R: LiveRun, epochs: int) -> None:
+def _continue(R: PageRun, epochs: int) -> None:
     R.continue_for(epochs)
     R.start()
 
 
-def message(R: LiveRun) -> tuple[str, str] | None:
+def message(R: PageRun) -> tuple[str, str] | None:
     """(kind, text) of what the page says about the run's state, if anything."""
     if R.state == State.QUEUED:
-        pool = slot_pool()
+        try:
+            slots = executor().stats()
+        except Exception:  # noqa: BLE001 - a cluster that does not answer: say less
+            slots = {"running": 0, "capacity": 0}
+        capacity = slots.get("capacity") or "few"
         why = (" Another tab of this browser is training: one run per student at a time, so it lets the "
-               "students behind it go first." if pool.snapshot()["running"] < pool.capacity else "")
-        return ("info", f"Queued: place {R.place} in line for the server's {pool.capacity} training "
+               "students behind it go first." if slots["running"] < slots.get("capacity", 0) else "")
+        return ("info", f"Queued: place {R.place} in line for the server's {capacity} training "
                         f"slot(s). Training starts by itself when a slot frees up.{why}")
+    if R.state == LOST:
+        saved = f" from epoch {R.lost_epoch}" if R.lost_snapshot is not None else " from the start"
+        return ("warning", "The worker process training this run stopped (it was killed or ran out of memory); "
+                           f"nothing else on the server was affected. Press Restart to train on{saved}.")
     if R.state == State.DIVERGED:
         return ("warning", "The loss became NaN or infinite: training stopped. Try a smaller learning rate.")
     if R.state == State.FAILED:
@@ -249,16 +267,18 @@ def message(R: LiveRun) -> tuple[str, str] | None:
     return None
 
 
-def _draw(R: LiveRun, key: str, charts_: Sequence[Chart], readouts: Sequence[Readout]) -> None:
+def _draw(R: PageRun, key: str, charts_: Sequence[Chart], readouts: Sequence[Readout]) -> None:
     doing = {State.RUNNING: " (running)", State.STEPPING: " (running)", State.QUEUED: " (waiting for a slot)"}
-    st.progress(R.progress, text=f"Epoch {R.epoch} of {R.num_epochs}" + doing.get(R.state, ""))
+    text = ("Preparing the run in a worker..." if R.building else
+            f"Epoch {R.epoch} of {R.num_epochs}" + doing.get(R.state, ""))
+    st.progress(min(1.0, max(0.0, R.progress)), text=text)
     if not R.follows_page:
-        st.caption(f":material/compare_arrows: Showing *{literal(R.label)}*: {len(R.trainers)} runs side by side from "
+        st.caption(f":material/compare_arrows: Showing *{literal(R.label)}*: {len(R.names)} runs side by side from "
                    "the same seed. Moving any setting above starts a run with it; these stay drawn for comparison.")
     said = message(R)
     if said:
         (st.info if said[0] == "info" else st.warning)(said[1], icon=":material/info:")
-    _readouts(R.trainers, readouts)
+    _readouts(R, readouts)
     cols = st.columns(min(2, len(charts_)) or 1)
     for i, chart in enumerate(charts_):
         with cols[i % len(cols)]:
@@ -268,12 +288,13 @@ def _draw(R: LiveRun, key: str, charts_: Sequence[Chart], readouts: Sequence[Rea
         _final_table(R, readouts)
 
 
-def _readouts(trainers: dict[str, Trainer], readouts: Sequence[Readout]) -> None:
-    for name, t in trainers.items():
-        last = t.history.epochs[-1] if t.history.epochs else {}
+def _readouts(R: PageRun, readouts: Sequence[Readout]) -> None:
+    for name in R.names or [""]:
+        epochs = R.history(name)["epochs"]
+        last = epochs[-1] if epochs else {}
         items = [
             ("examples/sec", _fmt(last.get("examples_per_sec"), "{:,.0f}")),
-            ("elapsed", _fmt(t.elapsed, "{:.1f} s")),
+            ("elapsed", _fmt(last.get("elapsed"), "{:.1f} s")),
         ] + [(r.label, _fmt(last.get(r.key), r.fmt)) for r in readouts]
         cols = st.columns(len(items) + (1 if name else 0))
         if name:
@@ -283,15 +304,15 @@ def _readouts(trainers: dict[str, Trainer], readouts: Sequence[Readout]) -> None
             col.metric(label, value)
 
 
-def _final_table(R: LiveRun, readouts: Sequence[Readout]) -> None:
+def _final_table(R: PageRun, readouts: Sequence[Readout]) -> None:
     rows = []
     for run in R.runs:
         for name, last in run.final.items():
             rows.append({"run": " · ".join(p for p in (run.label, name) if p) + _flags(run), "epochs": last["epoch"],
                          **{r.label: _fmt(last.get(r.key), r.fmt) for r in readouts}})
-    for name, t in R.trainers.items():
-        if t.history.epochs:
-            last = t.history.epochs[-1]
+    for name in R.names:
+        if R.history(name)["epochs"]:
+            last = R.history(name)["epochs"][-1]
             rows.append({"run": " · ".join(p for p in (R.label, name) if p) + " (current)", "epochs": last["epoch"],
                          **{r.label: _fmt(last.get(r.key), r.fmt) for r in readouts}})
     with st.expander("Final figures of each run", icon=":material/table:"):
@@ -311,7 +332,7 @@ def _fmt(value: Any, fmt: str) -> str:
 DASHES = ["solid", "dot", "dash", "dashdot"]
 
 
-def _figure(R: LiveRun, key: str, chart: Chart):
+def _figure(R: PageRun, key: str, chart: Chart):
     """(data, spec) of one live chart: one colour per run (old runs first, faded,
     then the current trainers); within a run the curves differ by dash, test
     solid (the lesson is usually in the test curve)."""
@@ -331,10 +352,10 @@ def _figure(R: LiveRun, key: str, chart: Chart):
                         [f(e[k]) for e in recs if e.get(k) is not None],
                         charts.FADED[colour % len(charts.FADED)], dash[c], 1.5))
             colour += 1
-    many = len(R.trainers) > 1 or bool(R.runs)  # colour by run, dash by curve
+    many = len(R.names) > 1 or bool(R.runs)  # colour by run, dash by curve
     current = R.label if R.runs else ""  # beside older runs, say which this is
-    for name, t in R.trainers.items():
-        recs = getattr(t.history, chart.level)
+    for name in R.names:
+        recs = R.history(name)[chart.level]
         for c, (k, curve) in enumerate(chart.curves):
             series.append(charts.Series(
                 " · ".join(p for p in (current, name, curve) if p),
@@ -348,12 +369,16 @@ def _figure(R: LiveRun, key: str, chart: Chart):
 
 
 # ------------------------------------------------------------------------ views
-def _view(R: LiveRun, view: View, cache: dict, i: int) -> None:
-    """Recompute the view's data when due (between steps, under the run's lock), then draw it.
-    A queued run's views are never recomputed: waiting costs the server nothing."""
-    steps = sum(t.step for t in R.trainers.values())
+def _view(R: PageRun, view: View, cache: dict, i: int) -> None:
+    """Recompute the view's data when due (in the worker, between two steps),
+    then draw it. A queued run's views are never recomputed: waiting costs the
+    server nothing; a run being built or lost shows what was last computed."""
+    steps = R.steps
+    run = id(R.handle)
     entry, now = cache.get(i), time.monotonic()
-    if entry is None or entry["params"] != view.params or entry["run"] != id(R.trainers):
+    if R.handle is None or R.building or R.state == LOST:
+        due = False
+    elif entry is None or entry["params"] != view.params or entry["run"] != run:
         due = True
     elif not R.active:
         due = entry["steps"] != steps  # once after a pause, a step, a reset
@@ -364,7 +389,12 @@ def _view(R: LiveRun, view: View, cache: dict, i: int) -> None:
     else:
         due = now - entry["at"] >= float(view.every) and entry["steps"] != steps
     if due:
-        data = R.probe(view.compute)
-        entry = cache[i] = {"params": view.params, "run": id(R.trainers), "steps": steps, "epoch": R.epoch,
-                            "at": now, "data": data}
-    view.draw(entry["data"])
+        try:
+            data = R.probe(view.compute, **view.params)
+        except (RunGone, TimeoutError):
+            data = None
+        if data is not None:
+            entry = cache[i] = {"params": view.params, "run": run, "steps": steps, "epoch": R.epoch, "at": now,
+                                "data": data}
+    if entry is not None and entry["run"] == run:
+        view.draw(entry["data"])

@@ -1,34 +1,16 @@
 """Pictures of a network's insides for the training pages: the dropout MLP's
 units on one example, and batch norm's pre-activation histograms and
-statistics. Probes go through core.train.probe, which puts back everything a run depends on."""
+statistics, drawn from what the runs' probes computed in their workers
+(core.models.mlp.dropout_probe, core.experiments.batch_norm.inside)."""
 from __future__ import annotations
 
 import numpy as np
 import plotly.graph_objects as go
 import torch
 
-from core.train.probe import probe
-
 from . import charts
 
 DARK = "#212529"
-
-
-def dropout_probe(net, x: torch.Tensor, *, train: bool, seed: int) -> dict:
-    """One example `x` (1, ...) through a DropoutMLP, through core.train.probe:
-    in train mode the masks come from a picture-only generator seeded with
-    `seed`; the run's generators, modes and the layers' last_input/last_mask
-    are all put back.
-
-    Returns p (per layer), h (post-ReLU activations), mask (bool; None in eval
-    mode), out (what the dropout layer passed on), probs (softmax of the output)."""
-    names = [n for n, m in net.named_modules() if any(m is d for d in net.dropouts)]
-    with probe(net, train=train, seed=seed, capture=names) as p:
-        logits = net(x)
-        h = [a[0].cpu() for a in net.hidden_activations()]
-        masks = [None if m is None else m[0].cpu() for m in net.masks()]
-    return {"p": [d.p for d in net.dropouts], "h": h, "mask": masks,
-            "out": [p.outputs[n][0].cpu() for n in names], "probs": torch.softmax(logits[0].float(), 0).cpu()}
 
 
 def dropout_figure(probe: dict, units: int, labels, title: str = "") -> go.Figure:

@@ -8,8 +8,8 @@ from typing import Any
 
 import streamlit as st
 
-from core.train.device import default_slots
-from core.train.slots import SlotPool
+from core.train.device import default_slots, default_workers
+from core.train.runs import Executor, make_executor
 
 
 def session_id() -> str:
@@ -53,6 +53,13 @@ def page_state(key: str, factory: Callable[[], Any]) -> Any:
 
 
 @st.cache_resource
-def slot_pool() -> SlotPool:
-    """One pool per server: at most PLAYGROUND_SLOTS trainings at once."""
-    return SlotPool(default_slots())
+def executor() -> Executor:
+    """One per server: where every page's runs train. A Ray cluster when
+    PLAYGROUND_RAY_ADDRESS is set; else PLAYGROUND_WORKERS worker processes on
+    this machine (default: the slots, at most the cores), with PLAYGROUND_SLOTS
+    trainings at once (default: the cores)."""
+    import os
+
+    if os.environ.get("PLAYGROUND_RAY_ADDRESS", "").strip():
+        return make_executor()
+    return make_executor(num_workers=default_workers(), capacity=default_slots())

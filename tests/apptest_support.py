@@ -3,6 +3,7 @@ settings from its URL, find widgets, read what the page shows, tick live
 panels. Test modules import these; none imports another test module."""
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
@@ -71,14 +72,29 @@ def panel_states(at: AppTest) -> list:
     return [at.session_state[k] for k in list(at.session_state.keys()) if str(k).startswith("live:")]
 
 
-def tick_until_stopped(at: AppTest, max_ticks: int = 300) -> AppTest:
-    """Re-run (each run is one tick of every live panel) until no panel is running."""
-    for _ in range(max_ticks):
-        if not any(S.active for S in panel_states(at)):
+def tick_until_stopped(at: AppTest, timeout: float = 300.0, every: float = 0.2) -> AppTest:
+    """Re-run the page (each run polls every live panel: the runs train in
+    worker processes meanwhile) until no panel is training or being built."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not any(S.active or S.building for S in panel_states(at)):
             return at
+        time.sleep(every)
         at.run()
         assert not at.exception, at.exception
-    raise AssertionError(f"still training after {max_ticks} ticks")
+    raise AssertionError(f"still training after {timeout} s")
+
+
+def tick_until(at: AppTest, done, timeout: float = 120.0, every: float = 0.1) -> AppTest:
+    """Re-run the page until done(at) holds (the runs train meanwhile)."""
+    deadline = time.monotonic() + timeout
+    while not done(at):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not done after {timeout} s")
+        time.sleep(every)
+        at.run()
+        assert not at.exception, at.exception
+    return at
 
 
 def live_charts(at: AppTest) -> dict[str, dict]:

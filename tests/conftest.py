@@ -1,7 +1,8 @@
 """Shared test set-up: one torch thread (the machine has two cores shared by the
-test process, the app under test and the browser), many training slots (every
-AppTest session of the run shares one in-process slot pool, and a test that ends
-mid-training keeps its slot until the lease runs out), `tests/` on sys.path for
+test process, the app under test and the browser), many training slots and two
+worker processes (every AppTest session of the run shares the one executor of
+the test process, and a test that ends mid-training keeps its slot until the
+lease runs out), `tests/` on sys.path for
 the helper modules (apptest_support, browser_support, http_fixture), and the
 fixtures several test modules use."""
 import os
@@ -14,6 +15,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 torch.set_num_threads(1)
 os.environ.setdefault("PLAYGROUND_SLOTS", "64")
+os.environ.setdefault("PLAYGROUND_WORKERS", "2")  # the pages' runs train in two worker processes
 
 
 @pytest.fixture

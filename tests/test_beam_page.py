@@ -6,7 +6,7 @@ import json
 import statistics
 
 import pytest
-from apptest_support import open_page
+from apptest_support import open_page, tick_until
 
 from playground.tree import NODE_TRACES
 
@@ -73,12 +73,8 @@ def model_page():
 def test_model_mode_trains_and_the_loss_falls(model_page):
     at = model_page
     S = at.session_state["live:beam_seq2seq"]
-    for _ in range(60):
-        if len(S.trainers[""].history.steps) >= 60 or not S.active:
-            break
-        at.run()
-        assert not at.exception, at.exception
-    losses = [r["loss"] for r in S.trainers[""].history.steps]
+    tick_until(at, lambda at: S.steps >= 60 or not (S.active or S.building))
+    losses = [r["loss"] for r in S.history()["steps"]]
     assert len(losses) >= 10
     n = max(3, len(losses) // 5)
     assert statistics.fmean(losses[-n:]) < statistics.fmean(losses[:n])

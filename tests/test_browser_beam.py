@@ -19,6 +19,7 @@ from browser_support import (
     shot,
     use_stand_in_if_missing,
     wait_idle,
+    wait_metric,
 )
 
 from core.experiments.seq2seq import BOOK, load_corpus, make_trainer, stand_in_corpus
@@ -99,7 +100,7 @@ def test_model_mode_trains_and_reveals_a_translation(app_url, page):
     page.get_by_role("button", name="Start").click()
     page.wait_for_selector("text=Epoch 10 of 10", timeout=240_000)  # a short run: the tree is what is tested
     wait_idle(page, timeout=60_000)
-    assert metric(page, "best translation") == "…"  # not before the search has ended
+    wait_metric(page, "best translation", "…", timeout=60_000)  # not before the search has ended
     before = tree_points(page)
     for _ in range(BOOK.num_steps):  # Next until the search has ended (at most num_steps steps)
         if metric(page, "best translation") != "…":

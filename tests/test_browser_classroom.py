@@ -105,7 +105,9 @@ def test_one_browser_one_slot_and_a_closed_tab_hands_it_on(server):
         a2.wait_for_function("() => document.body.innerText.includes('(running)')", timeout=30_000)
         handover = time.monotonic() - t0
         print(f"\nclosed tab to the next one training: {handover:.1f} s")
-        assert handover <= 7.0, handover  # the slot frees within 4 s; the waiting tab asks every second
+        # the slot frees within the lease (4 s, tests/test_executor_contract.py checks it to the second);
+        # then the waiting run trains at once and its tab shows it at its next poll (every second) and redraw
+        assert handover <= 8.0, handover
 
         t0 = time.monotonic()  # Pause answers within a redraw
         b1.get_by_role("button", name="Pause", exact=True).click()

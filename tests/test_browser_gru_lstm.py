@@ -9,8 +9,10 @@ import time
 import pytest
 from browser_support import (
     live_points,
+    metric,
     no_exceptions,
     open_page,
+    press_slider,
     require_browser,
     shot,
     use_stand_in_if_missing,
@@ -93,3 +95,43 @@ def test_lstm_from_the_url(app_url, page):
     assert points_in(page, "Perplexity") >= 1
     no_exceptions(page)
     shot(page, "gru-lstm-lstm")
+
+
+def finished_reading(page, epochs: int) -> tuple[str | None, str]:
+    """After the run has ended: the page's perplexity and its greedy generation (both from the final model)."""
+    page.wait_for_function(f"() => document.body.innerText.includes('Epoch {epochs} of {epochs}') && "
+                           "!document.body.innerText.includes('(running)')", timeout=240_000)
+    wait_idle(page, 60_000)
+    time.sleep(1.0)  # the view's last recompute after the end
+    wait_idle(page, 60_000)
+    return metric(page, "perplexity"), generated(page)
+
+
+def test_moving_gate_views_mid_run_never_disturbs_the_run(app_url, page):
+    """The same seeded run twice, once left alone and once with the gate views'
+    controls moved all through it (each move reruns the page; some make the
+    view probe the net in its worker): the same final model."""
+    epochs = 30
+    open_gru_page(page, app_url + f"/gru_lstm?num_hiddens=32&num_epochs={epochs}")
+    page.get_by_role("button", name="Start").click()
+    quiet = finished_reading(page, epochs)
+    assert quiet[0] is not None and quiet[1].startswith("time traveller")
+    page.get_by_role("button", name="Reset", exact=True).click()
+    page.wait_for_selector("button:has-text('Start')", timeout=30_000)
+    page.get_by_role("button", name="Start", exact=True).click()
+    page.wait_for_function("() => document.body.innerText.includes('(running)')", timeout=60_000)
+    moves = 0
+    while "(running)" in page.inner_text("body") and moves < 40:
+        press_slider(page, "unit drawn as lines", "ArrowRight", 1)
+        if moves % 2 == 0:
+            page.get_by_text("side by side with the untrained net", exact=True).click()
+        if moves % 3 == 0:
+            page.get_by_text("stretch gate colours to their range", exact=True).click()
+        moves += 1
+        time.sleep(0.3)
+    moved = finished_reading(page, epochs)
+    assert moves >= 3, "the run ended before the controls were moved"
+    assert moved == quiet, (moved, quiet)
+    assert "Training stopped" not in page.inner_text("body")
+    no_exceptions(page)
+    shot(page, "gru-lstm-views-moved")

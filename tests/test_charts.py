@@ -3,10 +3,9 @@ they show, and empty figures that say so instead of drawing made-up axes."""
 from __future__ import annotations
 
 import pytest
-from apptest_support import live_charts, open_page, series_points
+from apptest_support import live_charts, open_page, series_points, tick_until_stopped
 
 from playground import charts
-from playground.state import slot_pool
 
 
 def layout(fig) -> dict:
@@ -54,7 +53,7 @@ def test_placeholder_can_be_asked_for_with_other_words():
 def weight_decay_page():
     at = open_page("topics/weight_decay.py")
     yield at
-    slot_pool().release(at.session_state["_sid"])
+    at.session_state["live:weight_decay"].close()
 
 
 def test_the_live_panel_charts_are_placeholders_before_start_and_log_axes_after(weight_decay_page):
@@ -66,6 +65,7 @@ def test_the_live_panel_charts_are_placeholders_before_start_and_log_axes_after(
         assert spec["encoding"]["text"]["value"] == charts.EMPTY_TEXT and "layer" not in spec, title
     at.button(key="weight_decay:step").click().run()
     assert not at.exception, at.exception
+    tick_until_stopped(at)
     after = live_charts(at)
     for title in ("Loss", "Minibatch loss", "L2 norm of w"):
         assert series_points(after[title]), title

@@ -2,6 +2,8 @@
 weights_only, and a later session starts from it with the same model and curves."""
 from __future__ import annotations
 
+import os
+
 import pytest
 import torch
 from apptest_support import open_page, tick_until_stopped
@@ -54,15 +56,17 @@ def test_a_finished_page_run_is_offered_to_the_next_session(models_dir):
     assert not [b for b in at.button if b.key == "weight_decay:saved"]
     at.button(key="weight_decay:start").click().run()
     tick_until_stopped(at)
-    first = at.session_state["live:weight_decay"].trainers[""]
+    first = at.session_state["live:weight_decay"]
     assert first.epoch == 20 and len(list(models_dir.glob("weight_decay-*.pt"))) == 1
 
     other = open_page("topics/weight_decay.py", {"num_epochs": "20"})  # another student, same settings
     other.button(key="weight_decay:saved").click().run()
     assert not other.exception, other.exception
     R = other.session_state["live:weight_decay"]
-    assert R.state == "finished" and R.trainers[""].history.epochs == first.history.epochs
-    assert torch.equal(R.trainers[""].net.weight, first.net.weight)
+    assert R.state == "finished" and R.history()["epochs"] == first.history()["epochs"]
+    assert R.probe("core.train.readouts:process_id") != os.getpid()  # loaded into a worker, not here
+    ours, theirs = R.snapshot()[""]["net"], first.snapshot()[""]["net"]
+    assert ours.keys() == theirs.keys() and all(torch.equal(ours[k], theirs[k]) for k in ours)
 
     elsewhere = open_page("topics/weight_decay.py", {"num_epochs": "30"})  # other settings: nothing offered
     assert not [b for b in elsewhere.button if b.key == "weight_decay:saved"]
@@ -78,4 +82,4 @@ def test_a_damaged_saved_model_says_so_and_the_page_still_trains(models_dir):
     other.button(key="weight_decay:saved").click().run()
     assert not other.exception, other.exception
     assert any("could not be used" in w.value for w in other.warning)
-    assert other.session_state["live:weight_decay"].trainers[""].step == 0
+    assert other.session_state["live:weight_decay"].steps == 0

@@ -8,10 +8,9 @@ import json
 import pytest
 import torch
 import torch.nn.functional as F
-from apptest_support import metric, open_page, panel
+from apptest_support import metric, open_page, panel, tick_until
 
-from core.models.batchnorm import bn_stats
-from core.models.mlp import dropout_mlp
+from core.models.mlp import dropout_mlp, dropout_probe
 from core.ops.conv_arithmetic import conv_output_shape, input_of_output, pool_grid, shift_comparison
 from playground import netview
 
@@ -150,15 +149,15 @@ def test_dropout_probe_leaves_the_run_alone_and_scales_survivors():
     X = torch.rand(4, 1, 28, 28, generator=torch.Generator().manual_seed(1))
     net(X)  # a training forward: the run's last masks
     state, masks = run_gen.get_state(), [m.clone() for m in net.masks()]
-    res = netview.dropout_probe(net, X[:1], train=True, seed=123)
+    res = dropout_probe(net, X[:1], train=True, seed=123)
     assert torch.equal(run_gen.get_state(), state) and net.training
     assert all(torch.equal(a, b) for a, b in zip(net.masks(), masks))
     assert all(d.generator is run_gen for d in net.dropouts)
     for h, m, out, p in zip(res["h"], res["mask"], res["out"], res["p"]):
         assert torch.allclose(out, h * m / (1 - p))
-    again = netview.dropout_probe(net, X[:1], train=True, seed=123)
+    again = dropout_probe(net, X[:1], train=True, seed=123)
     assert all(torch.equal(a, b) for a, b in zip(res["mask"], again["mask"]))  # the picture's seed decides
-    ev = netview.dropout_probe(net, X[:1], train=False, seed=123)
+    ev = dropout_probe(net, X[:1], train=False, seed=123)
     assert ev["mask"] == [None, None] and all(torch.equal(o, h) for o, h in zip(ev["out"], ev["h"]))
     assert abs(float(ev["probs"].sum()) - 1) < 1e-5
 
@@ -168,7 +167,7 @@ def test_dropout_figure_crosses_out_the_dropped_units_and_colours_the_rest_by_wh
     a survivor's colour and number are the value it passes on."""
     net = dropout_mlp()(torch.Generator().manual_seed(0))
     X = torch.rand(1, 1, 28, 28, generator=torch.Generator().manual_seed(1))
-    res = netview.dropout_probe(net, X, train=True, seed=7)
+    res = dropout_probe(net, X, train=True, seed=7)
     units = 16
     fig = netview.dropout_figure(res, units, [str(c) for c in range(10)]).to_plotly_json()
     crossed_out = [tr for tr in fig["data"] if tr.get("marker", {}).get("symbol") == "circle-x"]
@@ -192,8 +191,7 @@ def test_dropout_page_picture_train_and_eval():
     at = open_page(DROP)
     assert not at.exception, at.exception
     assert "hidden 1:" in text(at) and "of 256 units dropped" in text(at) and "(p = 0.5)" not in text(at)
-    net = panel(at, "dropout").trainers[""].net
-    assert [d.p for d in net.dropouts] == [0.2, 0.5]
+    assert dropout_ps(at) == [0.2, 0.5]
     at.toggle(key="dropout.eval_mode").set_value(True).run()
     assert "hidden 1: all 256 units used, nothing scaled" in text(at)
     dark = [tr for tr in chart(at, "dropout:net")["data"] if tr.get("marker", {}).get("symbol") == "circle-x"]
@@ -201,7 +199,7 @@ def test_dropout_page_picture_train_and_eval():
     at.toggle(key="dropout.eval_mode").set_value(False).run()
     at.slider(key="dropout.dropout1").set_value(0.0).run()
     assert "hidden 1: 0 of 256 units dropped" in text(at)
-    assert [d.p for d in panel(at, "dropout").trainers[""].net.dropouts] == [0.0, 0.5]
+    assert dropout_ps(at) == [0.0, 0.5]
 
 
 def test_dropout_page_offers_a_labelled_stand_in(no_data):
@@ -212,7 +210,8 @@ def test_dropout_page_offers_a_labelled_stand_in(no_data):
     next(t for t in at.toggle if str(t.key).startswith("standin:('fmnist'")).set_value(True).run()
     assert not at.exception, at.exception
     assert any("Stand-in data" in i.value for i in at.info)
-    assert len(panel(at, "dropout").trainers[""].train.tensors[0]) == 6000
+    tick_until(at, lambda at: not panel(at, "dropout").building)
+    assert panel(at, "dropout").probe("core.train.readouts:num_examples") == {"": 6000}
 
 
 # ---------------------------------------------------------------------- batch norm
@@ -220,22 +219,23 @@ def test_batch_norm_page_lr_reaches_both_nets_mid_run():
     at = open_page(BN, {"num_epochs": "1"})
     assert not at.exception, at.exception
     S = panel(at, "batch_norm")
-    assert set(S.trainers) == {"LeNet", "BN-LeNet"}
+    tick_until(at, lambda at: not S.building)
+    assert S.names == ["LeNet", "BN-LeNet"]
     next(b for b in at.button if b.label == "Start").click().run()
-    for _ in range(3):
-        at.run()
+    tick_until(at, lambda at: S.steps >= 2)
     at.select_slider(key="batch_norm.lr").set_value(3.0).run()
     assert not at.exception, at.exception
-    for t in S.trainers.values():
-        assert t.hparams["lr"] == 3.0 and t.started
-        assert t.history.hparams[-1]["name"] == "lr" and t.history.hparams[-1]["value"] == 3.0
+    for seen in S.probe("core.train.readouts:hparams").values():
+        assert seen["now"]["lr"] == 3.0 and seen["step"] > 0
+        assert seen["changes"][-1]["name"] == "lr" and seen["changes"][-1]["value"] == 3.0
     next(b for b in at.button if b.label == "Pause").click().run()
 
 
 def test_batch_norm_page_shows_histograms_and_the_chosen_layers_statistics():
     at = open_page(BN, {"batch_norm": "builtin"})
     assert not at.exception, at.exception
-    assert type(panel(at, "batch_norm").trainers["BN-LeNet"].net.bn1).__name__ == "BatchNorm2d"
+    modules = panel(at, "batch_norm").probe("core.train.readouts:structure")["BN-LeNet"]
+    assert next(m["type"] for m in modules if m["path"] == "bn1") == "BatchNorm2d"
     keys = charts_keys(at)
     assert all(f"bn:hist:act{n}" in keys for n in range(1, 5))
     hist = chart(at, "bn:hist:act3")["data"]
@@ -254,15 +254,26 @@ def test_batch_norm_page_shows_histograms_and_the_chosen_layers_statistics():
 
 def test_batch_norm_page_probe_leaves_the_run_alone():
     at = open_page(BN, {"num_epochs": "1"})
+    S = panel(at, "batch_norm")
     next(b for b in at.button if b.label == "Start").click().run()
-    at.run()
+    tick_until(at, lambda at: S.steps >= 2)
     next(b for b in at.button if b.label == "Pause").click().run()
-    net = panel(at, "batch_norm").trainers["BN-LeNet"].net
-    before = [{k: v.clone() if isinstance(v, torch.Tensor) else v for k, v in s.items()} for s in bn_stats(net)]
+
+    def stats():
+        return [S.probe("core.experiments.batch_norm:inside", layer=layer)["stat"] for layer in ("bn1", "bn3")]
+
+    before = stats()
     assert before[0]["batch_mean"] is not None
     at.toggle(key="batch_norm.hist_eval").set_value(True).run()  # two more probes, in both modes
     at.toggle(key="batch_norm.hist_eval").set_value(False).run()
     assert not at.exception, at.exception
-    for a, b in zip(before, bn_stats(net)):
+    for a, b in zip(before, stats()):
         for k in ("running_mean", "running_var", "batch_mean", "batch_var", "gamma"):
             assert torch.equal(a[k], b[k]), (a["name"], k)
+
+
+def dropout_ps(at) -> list[float]:
+    """The dropout probabilities of the dropout page's net, read in its worker."""
+    R = panel(at, "dropout")
+    tick_until(at, lambda at: not R.building)
+    return [m["p"] for m in R.probe("core.train.readouts:structure")[""] if m["type"].startswith("Dropout")]

@@ -1,13 +1,15 @@
-"""The shared live-training panel, driven through the weight-decay page."""
+"""The shared live-training panel, driven through the weight-decay page: the
+page holds a handle, the run trains in a worker process of the executor."""
 from __future__ import annotations
 
+import time
+
 import pytest
-from apptest_support import live_charts, open_page, series_points, tick_until_stopped
+from apptest_support import live_charts, open_page, series_points, tick_until, tick_until_stopped
 
 from core.train.live_run import State
-from core.train.slots import SlotPool
+from core.train.local_executor import LocalExecutor
 from playground import live
-from playground.state import slot_pool
 
 KEY = "weight_decay"
 LAMBDA = "weight_decay.weight_decay"  # the page's widget key of the setting weight_decay
@@ -17,11 +19,15 @@ LAMBDA = "weight_decay.weight_decay"  # the page's widget key of the setting wei
 def at():
     at = open_page("topics/weight_decay.py")
     yield at
-    slot_pool().release(at.session_state["_sid"])
+    state(at).close()
 
 
 def state(at):
     return at.session_state[f"live:{KEY}"]
+
+
+def losses(R, name: str = "") -> list[float]:
+    return [r["loss"] for r in R.history(name)["steps"]]
 
 
 def press(at, name, wait=True):
@@ -34,19 +40,30 @@ def press(at, name, wait=True):
 
 def test_step_trains_exactly_one_epoch(at):
     press(at, "step")
-    t = state(at).trainers[""]
-    assert t.epoch == 1 and t.step == 4 and state(at).state == State.IDLE
+    R = state(at)
+    assert R.epoch == 1 and len(R.history()["steps"]) == 4 and R.state == State.IDLE
+
+
+def test_the_run_trains_in_a_worker_not_in_the_web_process(at):
+    import os
+
+    R = state(at)
+    assert R.probe("core.train.readouts:process_id") != os.getpid()
+    press(at, "start", wait=False)
+    time.sleep(1.0)  # no rerun meanwhile: the run trains on by itself
+    R.refresh()
+    assert R.steps > 0
 
 
 def test_reset_replays_the_same_curve(at):
     press(at, "start")
-    t = state(at).trainers[""]
-    first = [r["loss"] for r in t.history.steps]
-    assert len(first) == 400 and state(at).state == State.FINISHED
+    R = state(at)
+    first = losses(R)
+    assert len(first) == 400 and R.state == State.FINISHED
     press(at, "reset")
-    assert t.step == 0 and state(at).state == State.IDLE
+    assert R.steps == 0 and R.state == State.IDLE
     press(at, "start")
-    assert [r["loss"] for r in t.history.steps] == first
+    assert losses(R) == first
 
 
 def test_a_finished_run_is_overlaid_and_clear_forgets_it(at):
@@ -63,49 +80,53 @@ def test_a_finished_run_is_overlaid_and_clear_forgets_it(at):
 
 def test_more_epochs_keep_the_trained_model(at):
     press(at, "start")
-    t = state(at).trainers[""]
-    w = t.net.weight.detach().clone()
+    R = state(at)
+    w = R.probe("core.train.readouts:param_norms")[""]
     press(at, "more")  # +20 epochs of the same model, not a new run
-    assert t.epoch == 120 and t.step == 480 and state(at).runs == []
-    assert not bool((t.net.weight == w).all())
+    assert R.epoch == 120 and R.steps == 480 and R.runs == []
+    assert R.probe("core.train.readouts:param_norms")[""] != w
 
 
 def test_lambda_change_mid_run_reaches_the_optimizer(at):
     press(at, "step")
-    t = state(at).trainers[""]
-    assert t.epoch == 1
+    R = state(at)
+    assert R.epoch == 1
     at.slider(key=LAMBDA).set_value(5.0).run()
-    assert t.hparams["weight_decay"] == 5.0
-    assert [g["weight_decay"] for g in t.optimizer.param_groups] == [5.0, 0.0]
-    assert t.history.hparams == [{"step": 4, "name": "weight_decay", "value": 5.0}]
+    seen = R.probe("core.train.readouts:hparams")[""]
+    assert seen["now"]["weight_decay"] == 5.0
+    assert seen["changes"] == [{"step": 4, "name": "weight_decay", "value": 5.0}]
+    assert R.history()["hparams"] == seen["changes"]  # the page has the record too
     assert at.query_params["weight_decay"] == "5"  # the URL has the new value
     press(at, "start")
     press(at, "start")  # the finished run was changed mid-run: it says so
-    assert state(at).runs[-1].changed_mid_run
-    assert state(at).trainers[""].hparams["weight_decay"] == 5.0  # the new run starts with the page's λ
+    assert R.runs[-1].changed_mid_run
+    assert R.probe("core.train.readouts:hparams")[""]["now"]["weight_decay"] == 5.0  # the new run starts with it
 
 
-def test_a_session_beyond_the_slots_waits_its_turn(at, monkeypatch):
-    pool = SlotPool(1)  # a server with one slot, held by another session
-    monkeypatch.setattr(live, "slot_pool", lambda: pool)
-    assert pool.poll("other") == 0
-    press(at, "start", wait=False)
-    R = state(at)
-    at.run()
-    assert R.state == State.QUEUED and R.place == 1 and R.trainers[""].step == 0
-    assert any("Queued: place 1" in m.value for m in at.info)
-    pool.release("other")
-    tick_until_stopped(at)
-    assert R.trainers[""].done and R.state == State.FINISHED
-    assert pool.snapshot()["running"] == 0  # given back when the run finished
+def test_a_session_beyond_the_slots_waits_its_turn(monkeypatch):
+    ex = LocalExecutor(1, capacity=1)  # a server with one slot, held by another session
+    monkeypatch.setattr(live, "executor", lambda: ex)
+    try:
+        at = open_page("topics/weight_decay.py")
+        R = state(at)
+        tick_until(at, lambda at: not R.building)  # the worker has started and built the run
+        assert ex.slots.poll("other") == 0
+        press(at, "start", wait=False)
+        tick_until(at, lambda at: ex.slots.poll("other") == 0 and R.state == State.QUEUED)  # "other" keeps its lease
+        assert R.place == 1 and R.steps == 0
+        assert any("Queued: place 1" in m.value for m in at.info)
+        ex.slots.release("other")
+        tick_until_stopped(at)
+        assert R.state == State.FINISHED and R.epoch == 100
+        assert ex.stats()["running"] == 0  # given back when the run finished
+    finally:
+        ex.close()
 
 
 def test_divergence_is_explained_on_the_page(at):
-    R = state(at)
-    t = R.trainers[""]
-    t.set_hparams(lr=10.0)
+    state(at).set_live({"lr": 10.0})  # as a live lr setting would: the run starts with it
     press(at, "start")
-    assert t.diverged and R.state == State.DIVERGED
+    assert state(at).state == State.DIVERGED
     assert any("NaN" in w.value for w in at.warning)
 
 
@@ -114,11 +135,11 @@ def test_compare_preset_trains_both_side_by_side_without_touching_the_widget(at)
     at.button(key=f"{KEY}:preset:Compare λ = 0 and λ = 3").click().run()
     tick_until_stopped(at)
     R = state(at)
-    assert list(R.trainers) == ["λ = 0", "λ = 3"] and R.state == State.FINISHED
+    assert R.names == ["λ = 0", "λ = 3"] and R.state == State.FINISHED
     assert at.slider(key=LAMBDA).value == 1.0  # the page's own setting is left alone
-    plain, decayed = (t.history.epochs[-1]["w_norm"] for t in R.trainers.values())
+    plain, decayed = (R.history(name)["epochs"][-1]["w_norm"] for name in R.names)
     assert 10 < plain < 16 and decayed < 0.7
     names = series_points(live_charts(at)["Loss"])
     assert names["λ = 0 · test"] == names["λ = 3 · test"] == 100
     at.slider(key=LAMBDA).set_value(2.0).run()  # a page change: back to one run, the preset's kept for overlays
-    assert list(R.trainers) == [""] and [r.label for r in R.runs] == ["Compare λ = 0 and λ = 3"]
+    assert R.names == [""] and [r.label for r in R.runs] == ["Compare λ = 0 and λ = 3"]

@@ -7,7 +7,7 @@ from __future__ import annotations
 import statistics
 
 import pytest
-from apptest_support import APP, TIMEOUT, find_widget, open_page, panel_states, shown
+from apptest_support import APP, TIMEOUT, find_widget, open_page, panel_states, shown, tick_until
 from streamlit.testing.v1 import AppTest
 
 from playground.catalog import TOPICS
@@ -59,15 +59,14 @@ def test_training_page_starts_and_the_loss_falls(topic):
     assert not at.exception, at.exception
     states = panel_states(at)
     assert states
-    for _ in range(60):  # each run is one tick of the live panel
-        steps = [len(t.history.steps) for S in states for t in S.trainers.values()]
-        if min(steps) >= 30 or not any(R.active for R in states):
-            break
-        at.run()
-        assert not at.exception, at.exception
+    def trained(at) -> bool:  # the runs train in workers meanwhile
+        steps = [len(S.history(name)["steps"]) for S in states for name in S.names] or [0]
+        return min(steps) >= 30 or not any(R.active or R.building for R in states)
+
+    tick_until(at, trained)
     for S in states:
-        for t in S.trainers.values():
-            losses = [r["loss"] for r in t.history.steps]
+        for name in S.names:
+            losses = [r["loss"] for r in S.history(name)["steps"]]
             assert len(losses) >= 10, "training made progress"
             k = max(3, len(losses) // 5)
             assert statistics.fmean(losses[-k:]) < statistics.fmean(losses[:k]), "the loss falls"

@@ -5,7 +5,6 @@ import streamlit as st
 
 from core.experiments import batch_norm as bn
 from core.experiments.schema import setting
-from core.models.batchnorm import bn_stats, record_preactivations
 from playground import controls, netview
 from playground.fmnist import fashion_mnist, is_stand_in
 from playground.live import ACCURACY, LOSS, MINIBATCH, Readout, View, live_panel
@@ -35,7 +34,7 @@ st.latex(r"\mathrm{BN}(\mathbf{x}) = \boldsymbol{\gamma} \odot \frac{\mathbf{x} 
          r" (\mathbf{x} - \hat{\boldsymbol{\mu}}_\mathcal{B})^2"
          r" + \epsilon")
 seed, device = controls.seed(), controls.device()
-data = fashion_mnist(device)
+data = fashion_mnist("cpu")  # each worker keeps its own copy on the run's device
 if data is None:
     st.stop()
 
@@ -45,18 +44,6 @@ st.caption(f"Both nets train with η = {lr:g}. The book trains BN-LeNet with η 
            "(section 7.6) with η = 0.9. Train loss and accuracy are averaged over each epoch's minibatches; test "
            "numbers use eval mode.")
 layer, hist_eval = controls.Form(Inside).draw("layer", "hist_eval", columns=2)
-
-
-def look(trainers) -> dict:
-    """Pre-activations of a probe batch and the inspected layer's statistics; the
-    running statistics and last-batch statistics of the run are put back."""
-    X = data.X_test[:PROBE]
-    pre = {}
-    for name, t in trainers.items():
-        pre[name] = record_preactivations(t.net, X, train=not hist_eval)
-    bn_net = next((t.net for name, t in trainers.items() if name.endswith("BN-LeNet")), None)
-    stat = next(s for s in bn_stats(bn_net) if s["name"] == layer) if bn_net is not None else None
-    return {"pre": pre, "stat": stat}
 
 
 def inside(seen) -> None:
@@ -82,13 +69,13 @@ def inside(seen) -> None:
 
 
 live_panel(
-    "batch_norm", form.config(),
-    build=lambda cfg: bn.build(cfg, data, seed=seed, device=device),
-    context={"seed": seed, "device": str(device), "data": "stand-in" if is_stand_in(data) else "Fashion-MNIST"},
+    "batch_norm", form.config(), "batch_norm", data=data, seed=seed, device=device,
+    context={"data": "stand-in" if is_stand_in(data) else "Fashion-MNIST"},
     charts_=[LOSS, replace(ACCURACY, reference=[(0.807, 0.876, "the book's BN-LeNet: 0.81 (zh 2.0) to 0.88 (1.0.3)"),
                                                 (0.800, "the book's LeNet (0.17.5, lr 0.9): 0.80")]), MINIBATCH],
     readouts=[Readout("train_loss", "train loss"), Readout("train_metric", "train acc", "{:.3f}"),
               Readout("test_metric", "test acc", "{:.3f}")],
     label=lambda cfg: f"η={cfg.lr:g}, {cfg.batch_norm}",
-    views=[View(look, inside, every="epoch", params=(layer, hist_eval))],
+    views=[View("core.experiments.batch_norm:inside", inside, every="epoch",
+                params={"layer": layer, "hist_eval": hist_eval, "size": PROBE})],
 )

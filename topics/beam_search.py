@@ -6,8 +6,9 @@ import streamlit as st
 
 from core.experiments import seq2seq as s2s
 from core.experiments.seq2seq import BOOK, BOOK_EXAMPLES, STAND_IN_PAIRS, load_corpus, normalize, stand_in_corpus
-from core.models.seq2seq import bleu, translate
+from core.models.seq2seq import bleu
 from core.ops.beam import TOY_TABLE, ToyModel, beam_search, exhaustive_search, greedy_search
+from core.train.runs import RunGone
 from playground import controls
 from playground.data import dataset, file_warning
 from playground.live import MINIBATCH, Chart, Readout, live_panel
@@ -82,14 +83,29 @@ st.markdown(
 form = controls.Form(s2s.Config)
 form.draw("num_epochs")
 seed, device = controls.seed(), controls.device()
-R = live_panel("beam_seq2seq", form.config(), build=lambda cfg: s2s.build(cfg, corpus.data, seed=seed, device=device),
-               context={"seed": seed, "device": str(device), "data": corpus.label},
+R = live_panel("beam_seq2seq", form.config(), "seq2seq", data=corpus.data, seed=seed, device=device,
+               context={"data": corpus.label},
                charts_=[Chart("Loss per target token", [("train_loss", "train")], log_y=True,
                               reference=[(0.019, "book (0.17.5): 0.019 after 300 epochs")]), MINIBATCH],
                readouts=[Readout("train_loss", "loss per token", "{:.3f}")],
                label=lambda cfg: f"{corpus.label}, seed {seed}")
 
 st.header("Translate, one step at a time")
+
+
+def model_translation(R, src: str):
+    """The search with the model as it is now (in the run's worker, between two steps), or None after
+    saying why there is none yet."""
+    if R.building:
+        st.info("The model is being set up in a worker: the search appears in a moment.", icon=":material/hourglass:")
+        return None
+    try:
+        return R.probe("core.experiments.seq2seq:translation", src=src, num_steps=NUM_STEPS, k=k, alpha=alpha,
+                       branches=branches)
+    except (RunGone, TimeoutError):
+        st.warning("The model's worker is not answering (see the training panel above).", icon=":material/warning:")
+        return None
+
 
 
 def pick(sentence: str) -> None:
@@ -110,8 +126,9 @@ if not src:
     st.info("Type an English sentence to translate.", icon=":material/edit:")
     st.stop()
 data = corpus.data
-tr = R.probe(lambda trainers: translate(next(iter(trainers.values())).net, src, data.src_vocab, data.tgt_vocab,
-                                        NUM_STEPS, device, k, alpha, branches))  # between steps, never inside one
+tr = model_translation(R, src)
+if tr is None:
+    st.stop()
 if tr.unknown:
     st.warning(f"Not in the model's English vocabulary, read as `<unk>`: {code(tr.unknown)}", icon=":material/help:")
 if len(tr.src_tokens) + 1 > NUM_STEPS:

@@ -30,7 +30,7 @@ st.markdown(
 st.latex(r"h' = \begin{cases} 0 & \text{with probability } p \\ \dfrac{h}{1-p} & \text{otherwise}"
          r"\end{cases} \qquad E[h'] = h")
 seed, device = controls.seed(), controls.device()
-data = fashion_mnist(device)
+data = fashion_mnist("cpu")  # the pictures read it here; each worker keeps it on the run's device
 if data is None:
     st.stop()
 
@@ -41,13 +41,6 @@ st.caption("Train loss and accuracy are averaged over each epoch's minibatches w
            "without dropout the training loss drops below the test loss sooner (the gap is overfitting).")
 pic = controls.Form(Picture)
 eval_mode, units, probe = pic.draw("eval_mode", "units", "probe", columns=3)
-
-
-def look(trainers) -> dict:
-    name, t = next(iter(trainers.items()))
-    res = netview.dropout_probe(t.net, data.X_test[probe:probe + 1], train=not eval_mode,
-                                seed=seed * 100_003 + t.step)
-    return {"res": res, "step": t.step, "name": name}
 
 
 def picture(seen: dict) -> None:
@@ -73,14 +66,14 @@ def picture(seen: dict) -> None:
 
 
 live_panel(
-    "dropout", form.config(),
-    build=lambda cfg: dropout.build(cfg, data, seed=seed, device=device),
-    context={"seed": seed, "device": str(device), "data": "stand-in" if is_stand_in(data) else "Fashion-MNIST"},
+    "dropout", form.config(), "dropout", data=data, seed=seed, device=device,
+    context={"data": "stand-in" if is_stand_in(data) else "Fashion-MNIST"},
     charts_=[LOSS, replace(ACCURACY, reference=[(0.79, 0.89, "the book's test accuracy, 0.84 ± 0.05 by edition")]),
              MINIBATCH],
     readouts=[Readout("train_loss", "train loss"), Readout("train_metric", "train acc", "{:.3f}"),
               Readout("test_loss", "test loss"), Readout("test_metric", "test acc", "{:.3f}")],
     label=lambda cfg: f"p1={cfg.dropout1:g}, p2={cfg.dropout2:g}",
-    views=[View(look, picture, every="epoch", params=(eval_mode, units, probe, seed))],
+    views=[View("core.experiments.dropout:picture", picture, every="epoch",
+                params={"probe": probe, "eval_mode": eval_mode, "seed": seed})],
     presets=dropout.PRESETS,
 )

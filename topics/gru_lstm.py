@@ -4,7 +4,6 @@ import streamlit as st
 
 from core.data.text import load_corpus_time_machine
 from core.experiments import gru_lstm as gl
-from core.models.rnn import gate_trace, predict
 from core.train.lm import perplexity
 from playground import charts, controls
 from playground.data import dataset
@@ -130,19 +129,6 @@ def _token_axis(fig, tokens):
     return fig
 
 
-def look(trainers) -> dict:
-    """Generated text and gate traces of the (first) run, and of its untrained twin."""
-    name, t = next(iter(trainers.items()))
-    last = t.history.epochs[-1]["train_loss"] if t.history.epochs else None
-    seen = {"name": name, "epoch": t.epoch, "kind": t.net.kind, "perplexity": perplexity(last) if last else None,
-            "text": predict(prefix, NUM_PREDS, t.net, vocab, t.device) if prefix else "", "traces": {}}
-    if gate_text:
-        seen["traces"][f"trained (epoch {t.epoch})"] = gate_trace(t.net, gate_text, vocab, t.device)
-        if compare:
-            seen["traces"]["untrained (epoch 0)"] = gate_trace(gl.untrained_net(t), gate_text, vocab, t.device)
-    return seen
-
-
 def show(seen: dict) -> None:
     c1, c2 = st.columns([1, 4])
     c1.metric("perplexity" + (f" ({seen['name']})" if seen["name"] else ""),
@@ -176,14 +162,14 @@ def show(seen: dict) -> None:
 
 seed, device = controls.seed(), controls.device()
 live_panel(
-    "gru_lstm", cfg,
-    build=lambda c: gl.build(c, (corpus, len(vocab)), seed=seed, device=device),
-    context={"seed": seed, "device": str(device), "data": gl.fingerprint(corpus, vocab)},
+    "gru_lstm", cfg, "gru_lstm", data=(corpus, vocab), data_key=f"gru_lstm:{gl.fingerprint(corpus, vocab)}",
+    seed=seed, device=device, context={"data": gl.fingerprint(corpus, vocab)},
     charts_=[Chart("Perplexity", [("train_loss", "train")], log_y=log_y, y_title="perplexity", transform=perplexity,
                    reference=[(1.1, "book (0.x, 256 hidden, 500 epochs): training perplexity ≈ 1.1")]),
              Chart("Minibatch perplexity", [("loss", "train")], log_y=log_y, level="steps", y_title="perplexity",
                    transform=perplexity)],
     label=lambda c: f"{c.cell.upper()} {c.impl}, h={c.num_hiddens}, lr={c.lr:g}",
-    views=[View(look, show, every=5.0, params=(prefix, gate_text, compare, seed))],
+    views=[View("core.experiments.gru_lstm:look", show, every=5.0,
+                params={"prefix": prefix, "gate_text": gate_text, "compare": compare, "num_preds": NUM_PREDS})],
     presets=gl.PRESETS,
 )

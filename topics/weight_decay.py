@@ -22,9 +22,7 @@ st.caption(f"λ = {lambd:g}. Losses shown are the plain squared loss (without th
 
 seed, device = controls.seed(), controls.device()
 live_panel(
-    "weight_decay", form.config(),
-    build=lambda cfg: wd.build(cfg, seed=seed, device=device),
-    context={"seed": seed, "device": str(device)},
+    "weight_decay", form.config(), "weight_decay", seed=seed, device=device,
     charts_=[LOSS, Chart("L2 norm of w", [("w_norm", "‖w‖")], reference=[(12.92, "book (0.17.5), λ = 0: 12.92"),
                                                             (0.384, "book, λ = 3: 0.384")]), MINIBATCH],
     readouts=[Readout("train_loss", "train loss"), Readout("test_loss", "test loss"),

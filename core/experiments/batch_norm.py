@@ -6,6 +6,7 @@ from __future__ import annotations
 from core.data.fashion_mnist import FashionMNIST
 from core.experiments.classifier import classifier
 from core.experiments.schema import config, setting
+from core.models.batchnorm import bn_stats, record_preactivations
 from core.models.lenet import lenet
 from core.train.trainer import Trainer
 
@@ -31,3 +32,16 @@ def build(cfg: Config, data: FashionMNIST, *, seed: int = 0, device="cpu") -> di
     return {name: classifier(lenet(bn), data, lr=cfg.lr, num_epochs=cfg.num_epochs, batch_size=cfg.batch_size,
                              seed=seed, device=device)
             for name, bn in (("LeNet", None), ("BN-LeNet", cfg.batch_norm))}
+
+
+def inside(trainers, data: FashionMNIST, *, layer: str = "bn1", hist_eval: bool = False, size: int = 128) -> dict:
+    """The page's view (called in the run's worker between two steps): the
+    sigmoids' inputs of every net on the first `size` test images as one batch
+    (in eval mode with `hist_eval`), and the statistics of BN-LeNet's `layer`.
+    The probes put back the running and last-batch statistics of the run."""
+    pre = {}
+    for name, t in trainers.items():
+        pre[name] = record_preactivations(t.net, data.X_test[:size].to(t.device), train=not hist_eval)
+    bn_net = next((t.net for name, t in trainers.items() if name.endswith("BN-LeNet")), None)
+    stat = next((s for s in bn_stats(bn_net) if s["name"] == layer), None) if bn_net is not None else None
+    return {"pre": pre, "stat": stat}

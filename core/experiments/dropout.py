@@ -5,7 +5,7 @@ from __future__ import annotations
 from core.data.fashion_mnist import FashionMNIST
 from core.experiments.classifier import classifier
 from core.experiments.schema import Preset, config, setting
-from core.models.mlp import dropout_mlp
+from core.models.mlp import dropout_mlp, dropout_probe
 from core.train.trainer import Trainer
 
 _P = dict(min=0.0, max=0.9, step=0.05, help="A change starts a new run; the finished one stays for comparison.")
@@ -33,3 +33,13 @@ def build(cfg: Config, data: FashionMNIST, *, seed: int = 0, device="cpu") -> Tr
                          dropout1=cfg.dropout1, dropout2=cfg.dropout2)
     return classifier(net_fn, data, lr=cfg.lr, num_epochs=cfg.num_epochs, batch_size=cfg.batch_size, seed=seed,
                       device=device)
+
+
+def picture(trainers, data: FashionMNIST, *, probe: int = 0, eval_mode: bool = False, seed: int = 0) -> dict:
+    """The page's view (called in the run's worker between two steps): test
+    image `probe` through the first run's net (core.models.mlp.dropout_probe),
+    in eval mode or with a picture-only mask drawn from `seed` and the step."""
+    name, t = next(iter(trainers.items()))
+    x = data.X_test[probe:probe + 1].to(t.device)
+    res = dropout_probe(t.net, x, train=not eval_mode, seed=seed * 100_003 + t.step)
+    return {"res": res, "step": t.step, "name": name}

@@ -17,8 +17,8 @@ import torch
 
 from core.data.text import corpus_from_lines, lines_from_text, validate_text_upload
 from core.experiments.schema import Preset, config, setting
-from core.models.rnn import RNNLM, rnn_lm
-from core.train.lm import LMObjective, SeqBatches
+from core.models.rnn import RNNLM, gate_trace, predict, rnn_lm
+from core.train.lm import LMObjective, SeqBatches, perplexity
 from core.train.trainer import Trainer
 
 TEXTS = {10_000: "the first 10k", 50_000: "the first 50k", 0: "all"}  # characters trained on (0: all)
@@ -99,8 +99,9 @@ def text_of(corpus, cfg: Config):
 
 def build(cfg: Config, data, *, seed: int = 0, device="cpu", random: bool = False) -> Trainer:
     """The book's train_ch8 for a GRU or LSTM language model, as a Trainer.
-    `data` is (corpus, vocab_size): the token indices and the vocabulary's size."""
-    corpus, vocab_size = data
+    `data` is (corpus, vocab): the token indices and the vocabulary (or its size)."""
+    corpus, vocab = data
+    vocab_size = vocab if isinstance(vocab, int) else len(vocab)
     data = SeqBatches(text_of(corpus, cfg), cfg.batch_size, cfg.num_steps, random=random, device=device)
     return Trainer(rnn_lm(vocab_size, cfg.num_hiddens, kind=cfg.cell, impl=cfg.impl), data,
                    objective=LMObjective(random=random), optimizer="sgd", lr=cfg.lr, num_epochs=cfg.num_epochs,
@@ -118,3 +119,21 @@ def untrained_net(trainer: Trainer) -> RNNLM:
     """A fresh copy of the run's initial net (epoch 0): the same seed drawn the
     same way as Trainer.reset, without touching the run."""
     return trainer.net_fn(torch.Generator().manual_seed(trainer.seed)).to(trainer.device).eval()
+
+
+def look(trainers, data, *, prefix: str = "", gate_text: str = "", compare: bool = True,
+         num_preds: int = 50) -> dict:
+    """The page's view (called in the run's worker between two steps): the
+    first run's greedy generation after `prefix`, its perplexity over the last
+    epoch, and its gates on `gate_text`, beside those of its untrained twin
+    with `compare`. `data` is the run's (corpus, vocab)."""
+    _, vocab = data
+    name, t = next(iter(trainers.items()))
+    last = t.history.epochs[-1]["train_loss"] if t.history.epochs else None
+    seen = {"name": name, "epoch": t.epoch, "kind": t.net.kind, "perplexity": perplexity(last) if last else None,
+            "text": predict(prefix, num_preds, t.net, vocab, t.device) if prefix else "", "traces": {}}
+    if gate_text:
+        seen["traces"][f"trained (epoch {t.epoch})"] = gate_trace(t.net, gate_text, vocab, t.device)
+        if compare:
+            seen["traces"]["untrained (epoch 0)"] = gate_trace(untrained_net(t), gate_text, vocab, t.device)
+    return seen

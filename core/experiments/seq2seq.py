@@ -13,7 +13,7 @@ import torch
 
 from core.data.translation import FraNote, NMTData, build_nmt_data, load_fra, preprocess_nmt, tokenize_nmt
 from core.experiments.schema import config, setting
-from core.models.seq2seq import Seq2SeqObjective, seq2seq
+from core.models.seq2seq import Seq2SeqObjective, seq2seq, translate
 from core.train.trainer import Batches, Trainer
 
 
@@ -108,3 +108,11 @@ def build(cfg: Config, data: NMTData, *, seed: int = 0, device: torch.device | s
 def make_trainer(data: NMTData, *, seed: int = 0, device: torch.device | str = "cpu", **settings) -> Trainer:
     """build() with settings as keywords (tests, benchmarks)."""
     return build(replace(BOOK, **settings), data, seed=seed, device=device)
+
+
+def translation(trainers, data: NMTData, *, src: str, num_steps: int = BOOK.num_steps, k: int = 2,
+                alpha: float = 0.75, branches: int = 3):
+    """The beam page's view (called in the run's worker between two steps):
+    core.models.seq2seq.translate of `src` with the run's model as it is now."""
+    t = next(iter(trainers.values()))
+    return translate(t.net, src, data.src_vocab, data.tgt_vocab, num_steps, t.device, k, alpha, branches)

@@ -11,6 +11,8 @@ from collections import OrderedDict
 import torch
 from torch import nn
 
+from core.train.probe import probe
+
 
 def _check_p(dropout: float) -> float:
     dropout = float(dropout)
@@ -121,3 +123,20 @@ def dropout_mlp(num_inputs: int = 784, num_outputs: int = 10, num_hiddens1: int 
         return net
 
     return net_fn
+
+
+def dropout_probe(net, x: torch.Tensor, *, train: bool, seed: int) -> dict:
+    """One example `x` (1, ...) through a DropoutMLP, through core.train.probe:
+    in train mode the masks come from a picture-only generator seeded with
+    `seed`; the run's generators, modes and the layers' last_input/last_mask
+    are all put back.
+
+    Returns p (per layer), h (post-ReLU activations), mask (bool; None in eval
+    mode), out (what the dropout layer passed on), probs (softmax of the output)."""
+    names = [n for n, m in net.named_modules() if any(m is d for d in net.dropouts)]
+    with probe(net, train=train, seed=seed, capture=names) as p:
+        logits = net(x)
+        h = [a[0].cpu() for a in net.hidden_activations()]
+        masks = [None if m is None else m[0].cpu() for m in net.masks()]
+    return {"p": [d.p for d in net.dropouts], "h": h, "mask": masks,
+            "out": [p.outputs[n][0].cpu() for n in names], "probs": torch.softmax(logits[0].float(), 0).cpu()}

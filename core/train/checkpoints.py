@@ -46,10 +46,12 @@ def path_for(experiment: str, identity: Mapping[str, Any], folder: Path | None =
     return (folder or models_dir()) / f"{safe}-{identity_key(identity)}.pt"
 
 
-def save(path: Path, trainers: Mapping[str, Trainer]) -> None:
-    """The trainers' whole state and history, written in one step."""
+def save(path: Path, trainers: Mapping[str, Trainer | Mapping[str, Any]]) -> None:
+    """The trainers' whole state and history, written in one step: trainers,
+    or their `snapshot(history=True).to_dict()` (what a run's handle sends)."""
     payload = {"format": FORMAT,
-               "trainers": {name: t.snapshot(history=True).to_dict() for name, t in trainers.items()}}
+               "trainers": {name: t.snapshot(history=True).to_dict() if isinstance(t, Trainer) else dict(t)
+                            for name, t in trainers.items()}}
     with atomic_write(path) as f:
         torch.save(payload, f)
 

@@ -40,6 +40,13 @@ def set_threads_once(num_threads: int | None = None) -> int:
     return torch.get_num_threads()
 
 
+def default_workers() -> int:
+    """Worker processes of the local executor (PLAYGROUND_WORKERS, else one per
+    slot, at most one per core)."""
+    env = os.environ.get("PLAYGROUND_WORKERS")
+    return max(1, int(env)) if env else max(1, min(default_slots(), os.cpu_count() or 1))
+
+
 def default_slots() -> int:
     """How many trainings may run at once server-wide (PLAYGROUND_SLOTS, else the cores)."""
     env = os.environ.get("PLAYGROUND_SLOTS")

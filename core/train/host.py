@@ -19,11 +19,12 @@ epoch's end, so a lost worker costs at most the steps since then.
 """
 from __future__ import annotations
 
+import inspect
 from collections.abc import Mapping
 from typing import Any
 
 from core.train.live_run import ACTIVE, LiveRun, State
-from core.train.runs import KINDS, RunSpec, Update, build_trainers, resolve
+from core.train.runs import KINDS, RunSpec, Update, build_trainers, load_data, resolve
 from core.train.trainer import Snapshot
 
 NOT_TOLD = 1  # the place of a run whose executor has not decided yet: waiting
@@ -60,8 +61,10 @@ class RunHost:
         self._rewind = False  # cut back since the last update: the next one carries everything
         self._snap_epochs: dict[str, int] = {}
         self._dirty = False  # trained or changed since the last snapshot
+        self.data = None
         try:
-            self.live.load(build_trainers(spec))
+            self.data = load_data(spec)
+            self.live.load(build_trainers(spec, self.data))
         except Exception as err:  # noqa: BLE001 - a bad config, data that does not fit, out of memory
             self.live.error = f"{type(err).__name__}: {err}"
             self.live.state = State.FAILED
@@ -85,7 +88,8 @@ class RunHost:
     def status(self) -> dict[str, Any]:
         L = self.live
         return {"state": str(L.state), "place": L.place if L.state == State.QUEUED else 0, "note": L.note,
-                "error": L.error, "epoch": L.epoch, "num_epochs": L.num_epochs, "progress": L.progress}
+                "error": L.error, "epoch": L.epoch, "num_epochs": L.num_epochs, "progress": L.progress,
+                "names": list(L.trainers)}
 
     # --------------------------------------------------------------- commands
     def command(self, name: str, seq: int = 0, **kwargs: Any) -> Any:
@@ -178,9 +182,13 @@ class RunHost:
 
     def probe(self, fn: str, kwargs: Mapping[str, Any]) -> Any:
         """fn(trainers, **kwargs) between steps; the function is looked up by
-        name (core modules only), never sent."""
+        name (core modules only), never sent. A function with a parameter
+        `data` gets the run's data there (what its build got, on its device)."""
         target = resolve(fn)
-        return self.live.probe(lambda trainers: target(trainers, **dict(kwargs)))
+        kwargs = dict(kwargs)
+        if "data" in inspect.signature(target).parameters:
+            kwargs["data"] = self.data
+        return self.live.probe(lambda trainers: target(trainers, **kwargs))
 
     def snapshot(self) -> dict[str, dict]:
         """Every trainer's Snapshot.to_dict(), with its history."""

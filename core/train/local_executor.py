@@ -26,31 +26,57 @@ worker already trains more runs than another worker does moves there first
 (exported between two steps with its snapshot and LiveRun's state, adopted
 by the other worker, bit for bit), so the trainings spread over the workers.
 
+A run left alone (no poll and no command) for `evict_seconds` while it does
+not train (paused, finished) is evicted: exported from its worker like a move
+and kept here, in the web process, as that export (weights, optimizer,
+generators, LiveRun's state); its worker's memory is free. The next command
+(a Start, a probe) adopts it into a worker first, bit for bit; polls read the
+records kept here and do not bring it back.
+
 A worker that dies (SIGKILL, the out-of-memory killer) is noticed by its
 pipe closing: its runs say "lost" with their last snapshot, their slots go
 on, and a fresh worker takes its place; the other workers' runs go on.
 """
 from __future__ import annotations
 
+import atexit
+import contextlib
 import itertools
 import multiprocessing as mp
 import os
 import pickle
 import queue
+import sys
 import threading
 import time
 import traceback
+import types
+import weakref
 from collections.abc import Mapping
 from multiprocessing.connection import Connection, wait
+from pathlib import Path
 from typing import Any
 
 from core.train.device import default_slots
-from core.train.runs import ACTIVE_STATES, BUILDING, CLOSED, LOST, Poll, RunGone, RunLog, RunSpec, Update, check_ref
+from core.train.runs import (
+    ACTIVE_STATES,
+    BUILDING,
+    CLOSED,
+    LOST,
+    Poll,
+    RunGone,
+    RunLog,
+    RunSpec,
+    SharedCache,
+    Update,
+    check_ref,
+)
 from core.train.slots import LEASE_SECONDS, SlotPool
 
 TURN_SECONDS = 0.05  # training between two looks at the pipe: a command waits at most this (plus a step)
 COMMAND_TIMEOUT = 60.0  # a command's answer (a probe may evaluate a net; a build may read data)
 DISPATCH_SECONDS = 0.1  # how often the dispatcher re-asks the slot pool and checks leases
+EVICT_SECONDS = 600.0  # a run not training and left alone this long leaves its worker (PLAYGROUND_EVICT_SECONDS)
 
 
 def _dumps(msg) -> bytes:
@@ -80,17 +106,18 @@ def _worker_main(conn: Connection, threads: int, turn_seconds: float) -> None:
 
     torch.set_num_threads(max(1, threads))
     hosts: dict[str, RunHost] = {}
+    shared = SharedCache()  # the executor's twin says which data it may send bare
     parent = mp.parent_process()
 
     def handle(msg) -> bool:
         kind = msg[0]
         if kind == "open":
             _, rid, spec, group = msg
-            hosts[rid] = RunHost(spec, owner=rid, group=group)
+            hosts[rid] = RunHost(shared.incoming(spec), owner=rid, group=group)
             _send(conn, ("update", rid, hosts[rid].collect()))
         elif kind == "adopt":
             _, rid, spec, group, exported = msg
-            hosts[rid] = RunHost.adopt(spec, exported, owner=rid, group=group)
+            hosts[rid] = RunHost.adopt(shared.incoming(spec), exported, owner=rid, group=group)
             _send(conn, ("update", rid, hosts[rid].collect()))
         elif kind == "close":
             hosts.pop(msg[1], None)
@@ -143,6 +170,41 @@ def _worker_main(conn: Connection, threads: int, turn_seconds: float) -> None:
 
 # ------------------------------------------------------------- the web process
 _STOP = object()
+_MAIN_LOCK = threading.Lock()
+_ROOT = str(Path(__file__).resolve().parents[2])  # the folder that holds core/
+_OPEN: weakref.WeakSet = weakref.WeakSet()  # executors to close when the interpreter exits
+
+
+@atexit.register
+def _close_all() -> None:
+    """Close every executor before multiprocessing's own exit handler kills the
+    workers (which would otherwise look like deaths and start replacements)."""
+    for ex in list(_OPEN):
+        ex.close()
+
+
+@contextlib.contextmanager
+def _bare_main():
+    """While a worker starts, `__main__` is an empty module: "spawn" would
+    otherwise run the parent's main script again in the child (under Streamlit
+    that is the app itself, which the script runner installs as __main__). The
+    worker needs nothing from it: everything it runs is imported by name, from
+    the project's root, which is put on the path the child gets (a test
+    harness may have had it there only while a script ran)."""
+    with _MAIN_LOCK:
+        saved, bare = sys.modules.get("__main__"), types.ModuleType("__main__")
+        sys.modules["__main__"] = bare
+        added = _ROOT not in sys.path
+        if added:
+            sys.path.append(_ROOT)
+        try:
+            yield
+        finally:
+            if sys.modules.get("__main__") is bare:  # else a script run installed its own meanwhile
+                sys.modules["__main__"] = saved
+            if added:
+                with contextlib.suppress(ValueError):
+                    sys.path.remove(_ROOT)
 
 
 class _Worker:
@@ -156,11 +218,13 @@ class _Worker:
         ours, theirs = ctx.Pipe(duplex=True)
         self.process = ctx.Process(target=_worker_main, args=(theirs, threads, turn_seconds), daemon=True,
                                    name=f"playground-worker-{index}")
-        self.process.start()
+        with _bare_main():
+            self.process.start()
         theirs.close()  # only the child holds its end: its death closes our pipe
         self.conn = ours
         self.outbox: queue.SimpleQueue = queue.SimpleQueue()
         self.runs: set[str] = set()
+        self.shared = SharedCache()  # twin of the worker's: post open/adopt under the executor's lock only
         self.alive = True
         threading.Thread(target=self._sender, name=f"playground-send-{index}", daemon=True).start()
 
@@ -190,6 +254,7 @@ class _Run:
         self.busy = 0  # commands in flight: the handle is waiting for one, so its lease holds
         self.move_lock = threading.RLock()  # held by a command or a move: a command never goes to a run in transit
         self.moving = False
+        self.exported: dict | None = None  # while evicted: what its worker exported, adopted again on use
         self.gone = ""  # LOST or CLOSED
 
 
@@ -206,13 +271,17 @@ class LocalExecutor:
 
     def __init__(self, num_workers: int | None = None, *, capacity: int | None = None,
                  lease_seconds: float = LEASE_SECONDS, threads: int | None = None,
-                 turn_seconds: float = TURN_SECONDS, command_timeout: float = COMMAND_TIMEOUT):
+                 turn_seconds: float = TURN_SECONDS, command_timeout: float = COMMAND_TIMEOUT,
+                 evict_seconds: float | None = None):
         self.num_workers = int(num_workers or default_slots())
         if self.num_workers < 1:
             raise ValueError("num_workers must be at least 1")
         env = os.environ.get("PLAYGROUND_THREADS")
         self.threads = int(threads or (int(env) if env else max(1, (os.cpu_count() or 1) // self.num_workers)))
         self.lease_seconds, self.turn_seconds, self.command_timeout = lease_seconds, turn_seconds, command_timeout
+        env_evict = os.environ.get("PLAYGROUND_EVICT_SECONDS")
+        self.evict_seconds = float(evict_seconds if evict_seconds is not None else
+                                   env_evict if env_evict else EVICT_SECONDS)
         # the dispatcher asks the pool for every waiting run, so the pool's own lease never runs out
         self.slots = SlotPool(capacity or self.num_workers, lease_seconds=max(lease_seconds, 10 * DISPATCH_SECONDS))
         self._ctx = mp.get_context("spawn")
@@ -228,6 +297,7 @@ class LocalExecutor:
             self._add_worker(i)
         self._dispatcher = threading.Thread(target=self._dispatch, name="playground-dispatch", daemon=True)
         self._dispatcher.start()
+        _OPEN.add(self)
 
     # ------------------------------------------------------------ public API
     def open(self, spec: RunSpec, *, group: str | None = None) -> LocalHandle:
@@ -245,13 +315,15 @@ class LocalExecutor:
             rid = f"run-{next(self._rid)}"
             run = self._runs[rid] = _Run(rid, spec, group, worker, time.monotonic())
             worker.runs.add(rid)
-            worker.post(("open", rid, spec, group))
+            worker.post(("open", rid, worker.shared.outgoing(spec), group))
         return LocalHandle(self, run)
 
     def stats(self) -> dict[str, int]:
-        """Trainings holding a slot, waiting, the capacity, live workers."""
+        """Trainings holding a slot, waiting, the capacity, live workers, runs
+        open and runs evicted (kept here as exports, in no worker)."""
         with self._lock:
-            return {**self.slots.snapshot(), "workers": sum(w.alive for w in self._workers)}
+            return {**self.slots.snapshot(), "workers": sum(w.alive for w in self._workers),
+                    "runs": len(self._runs), "evicted": sum(r.exported is not None for r in self._runs.values())}
 
     def worker_pids(self) -> list[int]:
         with self._lock:
@@ -298,6 +370,8 @@ class LocalExecutor:
         or Step that gets a slot at once first moves the run to the worker
         with the fewest trainings when its own has more (see _move)."""
         with run.move_lock:
+            if run.exported is not None:
+                self._revive(run)
             if name in ("start", "step"):
                 with self._lock:
                     granted = not run.gone and not run.moving and not (run.wants and run.place_sent == 0) and \
@@ -388,12 +462,52 @@ class LocalExecutor:
                 target = run.worker if run.worker.alive else target
             target.runs.add(run.rid)
             run.worker = target
-            target.post(("adopt", run.rid, run.spec, run.group, exported))
+            target.post(("adopt", run.rid, target.shared.outgoing(run.spec), run.group, exported))
             if run.wants:  # its place, decided now, goes with it
                 run.seq += 1
                 run.place_sent = self.slots.poll(run.rid, run.group)
                 target.post(("do", run.rid, None, run.seq, "place", {"place": run.place_sent}))
         self._wake.set()
+
+    def _evict(self, run: _Run) -> None:
+        """Export a run left alone out of its worker (under run.move_lock, not
+        the executor's lock); it stays open here as its export."""
+        with run.move_lock:
+            with self._lock:
+                if not self._evictable(run, time.monotonic()):
+                    return
+                run.moving = True
+            try:
+                exported = self._do_here(run, "export")
+            except Exception:  # noqa: BLE001 - the worker died or the run cannot be exported: it stays
+                with self._lock:
+                    run.moving = False
+                return
+            with self._lock:
+                run.moving = False
+                if not run.gone:
+                    run.worker.runs.discard(run.rid)
+                    run.exported = exported
+
+    def _evictable(self, run: _Run, now: float) -> bool:
+        """Under the lock: open, in a worker, not training, nothing in flight, left alone long enough."""
+        return (not run.gone and run.exported is None and not run.wants and not run.busy and not run.moving
+                and run.worker.alive and now - run.seen > self.evict_seconds
+                and run.log.status.get("state") in ("idle", "finished"))
+
+    def _revive(self, run: _Run) -> None:
+        """Under run.move_lock: an evicted run back into the worker with the fewest runs."""
+        with self._lock:
+            if run.gone or run.exported is None:
+                return
+            alive = [w for w in self._workers if w.alive]
+            if not alive:
+                raise RunGone("no worker is alive (replacements are starting)")
+            worker = min(alive, key=lambda w: (len(w.runs), w.index))
+            worker.runs.add(run.rid)
+            run.worker = worker
+            worker.post(("adopt", run.rid, worker.shared.outgoing(run.spec), run.group, run.exported))
+            run.exported = None
 
     def _add_worker(self, index: int) -> None:
         worker = _Worker(index, self._ctx, self.threads, self.turn_seconds)
@@ -500,9 +614,12 @@ class LocalExecutor:
                     run.seq += 1
                     run.place_sent = place
                     run.worker.post(("do", run.rid, None, run.seq, "place", {"place": place}))
+                evict = [r for r in self._runs.values() if self._evictable(r, now)]
             for run, target in moves:  # each waits for its old worker's export: not in this thread
                 threading.Thread(target=self._move_and_release, args=(run, target), daemon=True,
                                  name="playground-move").start()
+            for run in evict:
+                threading.Thread(target=self._evict, args=(run,), daemon=True, name="playground-evict").start()
 
     def _move_and_release(self, run: _Run, target: _Worker) -> None:
         with run.move_lock:  # after a command in flight for this run, if any

@@ -30,6 +30,7 @@ actor classes by reference.
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
 import os
 import threading
@@ -39,7 +40,7 @@ from collections.abc import Mapping
 from contextlib import contextmanager, suppress
 from typing import Any
 
-from core.train.runs import BUILDING, CLOSED, LOST, Poll, RunGone, RunLog, RunSpec, Update, check_ref
+from core.train.runs import BUILDING, CLOSED, LOST, Poll, RunGone, RunLog, RunSpec, Shared, Update, check_ref
 from core.train.slots import LEASE_SECONDS, SlotPool
 
 NAMESPACE = "d2l-playground"
@@ -47,6 +48,7 @@ TURN_SECONDS = 0.05
 ASK_SECONDS = 0.25  # how often a run that wants to train asks the pool (and renews its lease there)
 POLL_WAIT = 0.5  # the most a poll waits for the actor's answer before returning what it has
 COMMAND_TIMEOUT = 60.0
+SHARED_KEPT = 4  # shared data sets kept in the object store
 
 
 def _ray():
@@ -88,6 +90,8 @@ class RunActor:
         from core.train.host import RunHost
 
         torch.set_num_threads(max(1, int(spec.num_cpus)))
+        if isinstance(spec.data, Shared) and isinstance(spec.data.value, _ray().ObjectRef):
+            spec = dataclasses.replace(spec, data=Shared(spec.data.key, _ray().get(spec.data.value)))
         self.rid, self.group, self.pool = rid, group, pool
         self.lease_seconds, self.turn_seconds = lease_seconds, turn_seconds
         self.host = RunHost(spec, owner=rid, group=group)
@@ -207,6 +211,7 @@ class RayExecutor:
         self.lease_seconds, self.turn_seconds, self.command_timeout = lease_seconds, turn_seconds, command_timeout
         self._run_cls = run_cls
         self._handles: list[RayHandle] = []
+        self._shared: dict[str, Any] = {}  # Shared key -> ObjectRef
         self._lock = threading.Lock()
 
     def open(self, spec: RunSpec, *, group: str | None = None) -> RayHandle:
@@ -214,6 +219,8 @@ class RayExecutor:
         if not isinstance(spec, RunSpec):
             raise TypeError("open() takes a RunSpec")
         rid = f"run-{uuid.uuid4().hex[:12]}"
+        if isinstance(spec.data, Shared) and spec.data.value is not None:
+            spec = dataclasses.replace(spec, data=Shared(spec.data.key, self._put(spec.data)))
         actor = self._run_cls.options(num_cpus=spec.num_cpus, num_gpus=spec.gpus, max_concurrency=4,
                                       max_restarts=0).remote(spec, rid, group, self.pool, self.lease_seconds,
                                                              self.turn_seconds)
@@ -221,6 +228,18 @@ class RayExecutor:
         with self._lock:
             self._handles = [h for h in self._handles if not h.gone] + [handle]
         return handle
+
+    def _put(self, shared: Shared):
+        """The object-store copy of shared data, put once per key (the last
+        SHARED_KEPT keys): every actor of a run on it reads that one copy."""
+        with self._lock:
+            ref = self._shared.pop(shared.key, None)
+            if ref is None:
+                ref = _ray().put(shared.value)
+            self._shared[shared.key] = ref
+            while len(self._shared) > SHARED_KEPT:
+                del self._shared[next(iter(self._shared))]
+            return ref
 
     def stats(self) -> dict[str, int]:
         return _ray().get(self.pool.snapshot.remote(), timeout=self.command_timeout)

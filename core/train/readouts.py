@@ -46,3 +46,17 @@ def outputs(trainers: Mapping[str, Trainer], *, n: int = 8, train: bool = False,
         with t.probe(train=train, seed=seed):
             out[name] = torch.as_tensor(t.net(X)).detach().cpu().numpy()
     return out
+
+
+def structure(trainers: Mapping[str, Trainer]) -> dict[str, list[dict]]:
+    """Each net's modules in order: path, class name, and the dropout
+    probability of those that have one."""
+    return {name: [{"path": path, "type": type(m).__name__,
+                    **({"p": float(m.p)} if isinstance(getattr(m, "p", None), (int, float)) else {})}
+                   for path, m in t.net.named_modules() if path]
+            for name, t in trainers.items()}
+
+
+def num_examples(trainers: Mapping[str, Trainer]) -> dict[str, int | None]:
+    """Each run's number of training examples per epoch (None when its data does not say)."""
+    return {name: getattr(t.train, "num_examples", None) for name, t in trainers.items()}

@@ -28,6 +28,7 @@ closed. `make_executor()` picks the executor from the environment
 from __future__ import annotations
 
 import ast
+import dataclasses
 import functools
 import importlib
 import inspect
@@ -127,6 +128,61 @@ def _load_data(fn: str, kwargs: tuple) -> Any:
     return resolve(fn)(**dict(kwargs))
 
 
+@dataclass(frozen=True, eq=False)
+class Shared:
+    """Data many runs share, named by its content (`key`, a checksum): an
+    executor sends the value to a worker once and later specs carry only the
+    key (`value` None), so the page's own copy of a data set (the real one, a
+    stand-in, an upload) trains where the run lives without crossing the pipe
+    with every run. Two Shared are equal when their keys are."""
+
+    key: str
+    value: Any = None
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Shared) and other.key == self.key
+
+    def __hash__(self) -> int:
+        return hash(self.key)
+
+    def bare(self) -> Shared:
+        return Shared(self.key)
+
+
+class SharedCache:
+    """The Shared data one worker holds, the last `size` keys used. The worker
+    keeps the values; the executor keeps a twin of the same size fed the same
+    specs in the same order, so it knows which keys it may send bare."""
+
+    def __init__(self, size: int = 4):
+        self.size = size
+        self._values: dict[str, Any] = {}
+
+    def _use(self, key: str, value: Any) -> Any:
+        self._values[key] = self._values.pop(key, value)
+        while len(self._values) > self.size:
+            del self._values[next(iter(self._values))]
+        return self._values[key]
+
+    def outgoing(self, spec: RunSpec) -> RunSpec:
+        """The executor's side: `spec` as it goes to the worker, its Shared data
+        bare when the worker has it already."""
+        if not isinstance(spec.data, Shared):
+            return spec
+        known = spec.data.key in self._values
+        self._use(spec.data.key, True)
+        return dataclasses.replace(spec, data=spec.data.bare()) if known else spec
+
+    def incoming(self, spec: RunSpec) -> RunSpec:
+        """The worker's side: `spec` with its Shared data's value filled in."""
+        if not isinstance(spec.data, Shared):
+            return spec
+        if spec.data.value is None and spec.data.key not in self._values:
+            return spec  # load_data says so: the run fails with that, the worker goes on
+        value = self._use(spec.data.key, spec.data.value)
+        return dataclasses.replace(spec, data=Shared(spec.data.key, value))
+
+
 @dataclass(frozen=True)
 class RunSpec:
     """What a worker builds: `core.experiments.<experiment>.build(cfg, data,
@@ -136,7 +192,7 @@ class RunSpec:
     CPU, and one GPU when the device is CUDA); the local executor ignores them."""
 
     experiment: str
-    cfg: Any
+    cfg: Any  # a Config, or {name: Config} for runs trained side by side (a preset)
     seed: int = 0
     device: str = "cpu"
     data: Any = None
@@ -155,14 +211,62 @@ class RunSpec:
         return 1.0 if self.device.startswith("cuda") else 0.0
 
 
-def build_trainers(spec: RunSpec) -> dict:
-    """The spec's trainers by name ("" for an experiment that builds one)."""
+def load_data(spec: RunSpec) -> Any:
+    """The spec's data, on the spec's device: a DataRef is loaded (once per
+    process), a Shared's value taken (a worker fills it in from its own cache
+    before building), anything else used as it is."""
+    data = spec.data
+    if isinstance(data, DataRef):
+        data = data.load()
+    elif isinstance(data, Shared):
+        if data.value is None:
+            raise ValueError(f"shared data {data.key} was never sent to this worker")
+        data = data.value
+    return on_device(data, spec.device)
+
+
+def on_device(data: Any, device: str) -> Any:
+    """`data` with every tensor in it on `device` (dataclasses, tuples, lists and
+    dicts rebuilt around them); the same object when nothing had to move."""
+    import dataclasses
+
+    import torch
+
+    if isinstance(data, torch.Tensor):
+        return data if data.device == torch.device(device) else data.to(device)
+    if dataclasses.is_dataclass(data) and not isinstance(data, type):
+        moved = {f.name: on_device(getattr(data, f.name), device) for f in dataclasses.fields(data) if f.init}
+        same = all(moved[n] is getattr(data, n) for n in moved)
+        return data if same else dataclasses.replace(data, **moved)
+    if isinstance(data, (tuple, list)):
+        moved_items = [on_device(v, device) for v in data]
+        if all(a is b for a, b in zip(moved_items, data)):
+            return data
+        return type(data)(moved_items) if not hasattr(data, "_fields") else type(data)(*moved_items)
+    if isinstance(data, dict):
+        moved_map = {k: on_device(v, device) for k, v in data.items()}
+        return data if all(moved_map[k] is data[k] for k in data) else moved_map
+    return data
+
+
+def build_trainers(spec: RunSpec, data: Any = None) -> dict:
+    """The spec's trainers by name ("" for an experiment that builds one; for a
+    preset's {name: Config}, its names, joined with " · " to the names of an
+    experiment that builds several). `data`: the spec's data already loaded."""
     from core.train.trainer import Trainer
 
     module = experiment_module(spec.experiment)
-    data = spec.data.load() if isinstance(spec.data, DataRef) else spec.data
-    built = module.build(spec.cfg, data, seed=spec.seed, device=spec.device)
-    return {"": built} if isinstance(built, Trainer) else dict(built)
+    if data is None:
+        data = load_data(spec)
+    configs = spec.cfg.items() if isinstance(spec.cfg, Mapping) else [("", spec.cfg)]
+    trainers: dict = {}
+    for name, cfg in configs:
+        built = module.build(cfg, data, seed=spec.seed, device=spec.device)
+        if isinstance(built, Trainer):
+            trainers[name] = built
+        else:
+            trainers.update({" · ".join(p for p in (name, sub) if p): t for sub, t in built.items()})
+    return trainers
 
 
 # ------------------------------------------------------------ what comes back
@@ -205,6 +309,7 @@ class Poll:
     epoch: int = 0
     num_epochs: int = 0
     progress: float = 0.0
+    names: tuple[str, ...] = ()  # the run's trainers, once built
     snapshot: dict[str, dict] | None = None
 
     @property
@@ -260,7 +365,8 @@ class RunLog:
         values = {**self.status, **status}
         return Poll(cursor=self.end, rewound=rewound, **lists,
                     **{k: values[k] for k in ("state", "place", "note", "error", "epoch", "num_epochs", "progress",
-                                              "snapshot") if k in values})
+                                              "snapshot") if k in values},
+                    names=tuple(values.get("names", ())))
 
     def last_snapshot(self) -> dict[str, dict] | None:
         """The last snapshot with the records up to it (from this log), so a
