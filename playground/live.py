@@ -102,7 +102,6 @@ def live_panel(
     """Draw the panel; returns the PageRun (records, archived runs, probes) for
     the page's own use. `data_key` names `data` by its content when the page
     knows it (else it is computed once per data object)."""
-    R: PageRun = page_state(f"live:{key}", lambda: PageRun(executor(), group=browser_id(), max_runs=MAX_RUNS))
     context = {**(context or {}), "seed": seed, "device": str(device)}
     label = label or _default_label
     blob = shared(data, data_key) if data is not None else None
@@ -110,7 +109,14 @@ def live_panel(
     def spec(c) -> RunSpec:
         return RunSpec(experiment, c, seed=seed, device=str(device), data=blob)
 
-    _sync(R, cfg, spec, context, label)
+    try:
+        R: PageRun = page_state(f"live:{key}", lambda: PageRun(executor(), group=browser_id(), max_runs=MAX_RUNS))
+        _sync(R, cfg, spec, context, label)
+    except Exception as err:  # noqa: BLE001 - no worker, a cluster that does not answer: say so, keep the page
+        st.error("Training is not available on this server right now: the workers that train runs could not "
+                 f"be reached ({literal(type(err).__name__)}: {literal(str(err)[:200])}). The rest of the page works; "
+                 "try again in a minute.", icon=":material/cloud_off:")
+        st.stop()
 
     for preset in presets:
         st.button(preset.label, key=f"{key}:preset:{preset.label}", icon=":material/compare_arrows:",

@@ -5,10 +5,11 @@ from __future__ import annotations
 import time
 
 import pytest
-from apptest_support import live_charts, open_page, series_points, tick_until, tick_until_stopped
+from apptest_support import find_widget, live_charts, open_page, series_points, tick_until, tick_until_stopped
 
 from core.train.live_run import State
 from core.train.local_executor import LocalExecutor
+from core.train.runs import RunGone
 from playground import live
 
 KEY = "weight_decay"
@@ -143,3 +144,36 @@ def test_compare_preset_trains_both_side_by_side_without_touching_the_widget(at)
     assert names["λ = 0 · test"] == names["λ = 3 · test"] == 100
     at.slider(key=LAMBDA).set_value(2.0).run()  # a page change: back to one run, the preset's kept for overlays
     assert R.names == [""] and [r.label for r in R.runs] == ["Compare λ = 0 and λ = 3"]
+
+
+def test_no_workers_is_said_on_the_page_and_the_rest_still_draws(monkeypatch):
+    def gone():
+        raise RunGone("no worker is alive (replacements are starting)")
+
+    monkeypatch.setattr(live, "executor", gone)
+    at = open_page("topics/weight_decay.py")
+    assert not at.exception, at.exception
+    assert any("Training is not available" in e.value and "no worker is alive" in e.value for e in at.error)
+    assert at.latex and find_widget(at, "weight_decay", KEY) is not None  # the maths and the controls are there
+
+
+def test_a_killed_worker_is_said_on_the_page_and_restart_goes_on_from_the_snapshot():
+    import os
+    import signal
+
+    at = open_page("topics/weight_decay.py", {"num_epochs": "1000"})
+    R = state(at)
+    press(at, "start", wait=False)
+    tick_until(at, lambda at: R.epoch >= 3)
+    os.kill(R.probe("core.train.readouts:process_id"), signal.SIGKILL)
+    tick_until(at, lambda at: R.state == "lost")
+    assert any("worker process training this run stopped" in w.value for w in at.warning)
+    assert at.button(key=f"{KEY}:restart").label == "Restart"
+    epoch, step = R.lost_epoch, R.lost_snapshot[""]["step"]  # taken at a step boundary at or after an epoch's end
+    assert epoch >= 1 and step >= 4 * epoch
+    press(at, "restart", wait=False)
+    tick_until(at, lambda at: R.state == "idle")
+    assert R.epoch == epoch and R.steps == step  # the curves up to the snapshot came back
+    press(at, "start", wait=False)
+    tick_until(at, lambda at: R.epoch >= epoch + 2)  # and it trains on in a new worker
+    R.close()

@@ -221,7 +221,9 @@ class RayExecutor:
         rid = f"run-{uuid.uuid4().hex[:12]}"
         if isinstance(spec.data, Shared) and spec.data.value is not None:
             spec = dataclasses.replace(spec, data=Shared(spec.data.key, self._put(spec.data)))
-        actor = self._run_cls.options(num_cpus=spec.num_cpus, num_gpus=spec.gpus, max_concurrency=4,
+        env_cpus = os.environ.get("PLAYGROUND_RAY_RUN_CPUS", "").strip()
+        num_cpus = float(env_cpus) if env_cpus else spec.num_cpus  # the deployment's say, over the spec's
+        actor = self._run_cls.options(num_cpus=num_cpus, num_gpus=spec.gpus, max_concurrency=4,
                                       max_restarts=0).remote(spec, rid, group, self.pool, self.lease_seconds,
                                                              self.turn_seconds)
         handle = RayHandle(self, actor, rid, group)
