@@ -56,7 +56,8 @@ RESULTS = ROOT / "benchmarks" / "classroom_load_results.md"
 HEADER = """# Classroom load (benchmarks/classroom_load.py)
 
 N students' browsers open one training page at once and press Start. Per tab: render s (navigation
-to Start enabled), press# (order of pressing Start), ack s (press to the page saying running or
+to Start enabled, in the browser), server s (the server's share of it: the tab's websocket opening to
+the server's first script_finished message), press# (order of pressing Start), ack s (press to the page saying running or
 queued), the first queue place shown, start# (order of beginning to train), Start->point s (press to
 the first point of the live minibatch chart), done at s (since the tabs opened), the page's last
 examples/sec and elapsed. Measured, not asserted; the browsers share the machine with the server."""
@@ -83,6 +84,7 @@ PROBE_JS = f"""(chart) => {{
 class Tab:
     n: int
     rendered: float | None = None  # seconds from navigation to Start visible and enabled
+    server_render: float | None = None  # seconds from the websocket opening to the first script_finished
     pressed: float | None = None  # when Start was pressed (seconds since the class began)
     ack: float | None = None  # seconds from pressing Start to the page first saying running or queued
     place: int | None = None  # first "Queued: place K" seen
@@ -176,11 +178,32 @@ def stop_server(server: Server) -> None:
     shutil.rmtree(server.models_dir, ignore_errors=True)
 
 
+def watch_server(ws, tab: Tab) -> None:
+    """The server's share of the first render: from the tab's websocket opening
+    (its script run requested) to the server's first script_finished message,
+    the browser's own loading and drawing left out."""
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+    opened = time.monotonic()
+
+    def frame(payload) -> None:
+        if tab.server_render is not None or not isinstance(payload, bytes):
+            return
+        msg = ForwardMsg()
+        with contextlib.suppress(Exception):
+            msg.ParseFromString(payload)
+            if msg.WhichOneof("type") == "script_finished":
+                tab.server_render = time.monotonic() - opened
+
+    ws.on("framereceived", frame)
+
+
 async def student(browser, tab: Tab, url: str, chart: str, t0: float, deadline: float, shots: Path | None):
     from playwright.async_api import Error
 
     ctx = await browser.new_context(viewport={"width": 1400, "height": 1400})
     page = await ctx.new_page()
+    page.on("websocket", lambda ws: watch_server(ws, tab))
     left = lambda: max(1.0, deadline - time.monotonic()) * 1000  # noqa: E731  ms, for Playwright
     try:
         nav = time.monotonic()
@@ -261,6 +284,12 @@ async def one_class(n: int, args) -> tuple[list[Tab], Server, float, float]:
             shots = Path(args.shots) / f"n{n}" if args.shots else None
             if shots:
                 shots.mkdir(parents=True, exist_ok=True)
+            if args.warm:  # the teacher opens the page before the class: the server's first-visit costs
+                teacher = await browser.new_context()  # (imports, the data set, starting the workers) are paid
+                page = await teacher.new_page()
+                await page.goto(f"{server.url}{path}?{settings.format(epochs=args.epochs)}&seed=0")
+                await page.get_by_role("button", name="Start", exact=True).wait_for(timeout=120_000)
+                await teacher.close()
             t0 = time.monotonic()
             deadline, done = t0 + args.deadline, asyncio.Event()
             sampler = asyncio.create_task(sample(server, tabs, t0, done))
@@ -298,7 +327,7 @@ def rank(tabs: list[Tab], when) -> dict[int, int]:
 
 def report(n: int, tabs: list[Tab], server: Server, idle_rss: float, took: float) -> list[str]:
     pressed, started = rank(tabs, lambda t: t.pressed), rank(tabs, lambda t: t.started)
-    lines = [f"N={n}  tab  render s  press#  ack s  queued at place  start#  Start->point s  done at s  "
+    lines = [f"N={n}  tab  render s  server s  press#  ack s  queued at place  start#  Start->point s  done at s  "
              "examples/sec  elapsed  note"]
     for t in tabs:
         note = t.error or ("never rendered" if t.rendered is None else
@@ -306,17 +335,20 @@ def report(n: int, tabs: list[Tab], server: Server, idle_rss: float, took: float
                            "not finished by the deadline" if t.finished_at is None else "")
         note += " (lost its slot/place)" if t.lost else ""
         note += " (stand-in data)" if t.stand_in else ""
-        lines.append(f"{'':5s}{t.n:4d} {fmt(t.rendered):>9s} {fmt(pressed.get(t.n), '{}'):>7s} {fmt(t.ack):>6s} "
+        lines.append(f"{'':5s}{t.n:4d} {fmt(t.rendered):>9s} {fmt(t.server_render, '{:.2f}'):>9s} "
+                     f"{fmt(pressed.get(t.n), '{}'):>7s} {fmt(t.ack):>6s} "
                      f"{fmt(t.place, '{}'):>16s} {fmt(started.get(t.n), '{}'):>7s} {fmt(t.first_point):>15s} "
                      f"{fmt(t.finished_at):>10s} {t.eps or '-':>13s} {t.elapsed or '-':>8s}  {note}".rstrip())
     s = server.samples
     rendered = [t.rendered for t in tabs if t.rendered is not None]
+    served = [t.server_render for t in tabs if t.server_render is not None]
     waits = [t.first_point for t in tabs if t.first_point is not None]
     busy = [x[1] for x in s if x[1]]
     inv, pairs = inversions(tabs)
     lines += [
         f"N={n} tabs: rendered {len(rendered)}/{n} (median {fmt(median(rendered))} s, "
-        f"max {fmt(max(rendered, default=None))} s); trained {len(waits)}/{n} (Start->first point median "
+        f"max {fmt(max(rendered, default=None))} s; the server's share: median {fmt(median(served), '{:.2f}')} s, "
+        f"max {fmt(max(served, default=None), '{:.2f}')} s); trained {len(waits)}/{n} (Start->first point median "
         f"{fmt(median(waits))} s, max {fmt(max(waits, default=None))} s); finished "
         f"{sum(t.finished_at is not None for t in tabs)}/{n}; ever queued {sum(t.place is not None for t in tabs)}; "
         f"lost slot/place {sum(t.lost for t in tabs)}; FCFS inversions {inv} of {pairs} pairs",
@@ -337,10 +369,13 @@ def main() -> None:
                                                 "dropout 1)")
     ap.add_argument("--deadline", type=float, default=300, help="seconds per N, from the tabs opening")
     ap.add_argument("--shots", default="", help="save each tab's last screenshot under this folder")
+    ap.add_argument("--cold", dest="warm", action="store_false",
+                    help="no teacher's visit first: the class pays the server's first-visit costs too")
     args = ap.parse_args()
     args.epochs = args.epochs or PAGES[args.page][3]
     head = (f"## {datetime.datetime.now():%Y-%m-%d %H:%M} page={args.page} epochs={args.epochs} slots={args.slots} "
-            f"deadline={args.deadline:g}s, {os.cpu_count()} cores, browsers on the same machine")
+            f"deadline={args.deadline:g}s, {'warm (the page visited once first)' if args.warm else 'cold'} server, "
+            f"{os.cpu_count()} cores, browsers on the same machine")
     out = [head, ""]
     print(head)
     for n in args.tabs:

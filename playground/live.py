@@ -19,12 +19,15 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import math
+import threading
 import time
+import weakref
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from core.experiments import schema
 from core.experiments.schema import Preset
@@ -40,7 +43,9 @@ from .state import browser_id, executor, page_state
 
 TICK_SECONDS = 0.5  # the fragment's run_every while training: two redraws a second
 QUEUED_TICK_SECONDS = 1.0  # a queued tab only asks for its turn: cheap for the server
+VIEW_TICK_SECONDS = 2.0  # how often the pictures drawn once an epoch look for a new epoch while training
 MAX_RUNS = 8  # finished runs kept for overlays
+KEEP_SECONDS = 1.0  # how often the runs of connected tabs are polled, whatever their redraws
 
 
 @dataclass(frozen=True)
@@ -112,6 +117,7 @@ def live_panel(
     try:
         R: PageRun = page_state(f"live:{key}", lambda: PageRun(executor(), group=browser_id(), max_runs=MAX_RUNS))
         _sync(R, cfg, spec, context, label)
+        _keep(R)
     except Exception as err:  # noqa: BLE001 - no worker, a cluster that does not answer: say so, keep the page
         st.error("Training is not available on this server right now: the workers that train runs could not "
                  f"be reached ({literal(type(err).__name__)}: {literal(str(err)[:200])}). The rest of the page works; "
@@ -136,20 +142,83 @@ def live_panel(
             st.rerun()
         _buttons(R, key)
         _draw(R, key, charts_, readouts)
-        for i, view in enumerate(views):
-            _view(R, view, cache, i)
 
     body()
+    if views:
+        @st.fragment(run_every=_view_cadence(R, views))
+        def pictures():  # their own, slower tick: a picture is redrawn when it may have changed, not twice a second
+            for i, view in enumerate(views):
+                _view(R, view, cache, i)
+
+        pictures()
     return R
 
 
 # ----------------------------------------------------------------------- state
+class _Keeper:
+    """Every KEEP_SECONDS, a poll for each training or queued run whose tab is
+    still connected (Streamlit's runtime knows which sessions have an open
+    websocket), so a run keeps its slot while its tab is open however long the
+    page takes to redraw (a busy server, a hidden tab whose timers the browser
+    slows). A closed tab's session is no longer active: its polls stop, and
+    the executor's lease (4 s) hands its slot on."""
+
+    def __init__(self):
+        self._runs: dict[int, tuple[weakref.ref, str]] = {}
+        self._lock = threading.Lock()
+        threading.Thread(target=self._loop, name="playground-keeper", daemon=True).start()
+
+    def add(self, R: PageRun, session: str) -> None:
+        with self._lock:
+            self._runs[id(R)] = (weakref.ref(R), session)
+
+    def _loop(self) -> None:
+        from streamlit.runtime import Runtime
+
+        while True:
+            time.sleep(KEEP_SECONDS)
+            with self._lock:
+                items = list(self._runs.items())
+            if not Runtime.exists():
+                continue
+            runtime = Runtime.instance()
+            for key, (ref, session) in items:
+                R = ref()
+                if R is None:
+                    with self._lock:
+                        self._runs.pop(key, None)
+                elif R.active and runtime.is_active_session(session):
+                    with contextlib.suppress(Exception):  # a lost worker: the page says so at its next redraw
+                        R.refresh()
+
+
+@st.cache_resource
+def _keeper() -> _Keeper:
+    return _Keeper()
+
+
+def _keep(R: PageRun) -> None:
+    ctx = get_script_run_ctx()
+    if ctx is not None:
+        _keeper().add(R, ctx.session_id)
+
+
 def _cadence(R: PageRun) -> float | None:
     if R.building:
         return TICK_SECONDS
     if not R.active:
         return None
     return QUEUED_TICK_SECONDS if R.state == State.QUEUED else TICK_SECONDS
+
+
+def _view_cadence(R: PageRun, views: Sequence[View]) -> float | None:
+    """How often the pictures' fragment looks again: while training, at the
+    quickest view's own pace (VIEW_TICK_SECONDS for those drawn each epoch);
+    otherwise never by itself (a pause, a step or the end reruns the page)."""
+    if R.state not in (State.RUNNING, State.STEPPING):
+        return None
+    return max(TICK_SECONDS, min(float(v.every) if not isinstance(v.every, str) else VIEW_TICK_SECONDS
+                                 for v in views))
 
 
 def _default_label(cfg) -> str:
