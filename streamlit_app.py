@@ -6,6 +6,7 @@ from core.train.device import set_threads_once
 from playground.catalog import by_chapter
 from playground.controls import PAGE, sidebar_seed_and_device
 from playground.data import data_folder_setting
+from playground.state import timed_run
 
 set_threads_once()
 st.set_page_config(page_title="d2l playground", page_icon=":material/school:", layout="wide")
@@ -18,4 +19,5 @@ page = st.navigation(sections)
 st.session_state[PAGE] = page.url_path or "home"  # namespaces each page's widget keys
 sidebar_seed_and_device()
 data_folder_setting()
-page.run()
+with timed_run(page.url_path or "home"):  # PLAYGROUND_RUN_LOG: each script run's duration (benchmarks)
+    page.run()

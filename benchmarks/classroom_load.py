@@ -33,6 +33,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from dataclasses import dataclass, field
@@ -57,10 +58,12 @@ HEADER = """# Classroom load (benchmarks/classroom_load.py)
 
 N students' browsers open one training page at once and press Start. Per tab: render s (navigation
 to Start enabled, in the browser), server s (the server's share of it: the tab's websocket opening to
-the server's first script_finished message), press# (order of pressing Start), ack s (press to the page saying running or
-queued), the first queue place shown, start# (order of beginning to train), Start->point s (press to
-the first point of the live minibatch chart), done at s (since the tabs opened), the page's last
-examples/sec and elapsed. Measured, not asserted; the browsers share the machine with the server."""
+the server's first script_finished message, as the browser receives it), press# (order of pressing
+Start), ack s (press to the page saying running or queued), the first queue place shown, start#
+(order of beginning to train), Start->point s (press to the first point of the live minibatch chart),
+done at s (since the tabs opened), the page's last examples/sec and elapsed; and the CPU seconds the
+server, its workers and the browsers used. Measured, not asserted; the browsers share the machine
+with the server."""
 # page -> (url path, title of its per-minibatch live chart, settings that keep a run short, default epochs)
 PAGES = {"gru_lstm": ("/gru_lstm", "Minibatch perplexity", "num_hiddens=32&num_epochs={epochs}", 10),
          "dropout": ("/dropout", "Minibatch loss", "num_epochs={epochs}", 1)}
@@ -106,7 +109,49 @@ class Server:
     proc: subprocess.Popen
     url: str
     models_dir: str
+    run_log: Path  # the app's PLAYGROUND_RUN_LOG: each full script run's seconds, in the server
     samples: list = field(default_factory=list)  # (t, running, queued, rss MB, processes)
+    cpu: dict = field(default_factory=dict)  # pid -> (what, CPU seconds when last seen): server, workers, browsers
+    cpu_before: dict = field(default_factory=dict)  # the same at the start of the class
+    class_began: float = 0.0  # wall clock
+
+
+def script_runs(server: Server) -> list[float]:
+    """Seconds of every full script run the server logged during the class (fragment ticks are not logged)."""
+    with contextlib.suppress(OSError):
+        lines = server.run_log.read_text().split("\n")
+        rows = [line.split() for line in lines]
+        return [float(r[3]) for r in rows if len(r) == 4 and float(r[0]) >= server.class_began]
+    return []
+
+
+def cpu_seconds(pid: int) -> float | None:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def account(server: Server, into: dict) -> None:
+    """CPU seconds so far of the server, its workers and every Chromium process (a closed tab's
+    renderer keeps the last figure it was seen with)."""
+    whats = {pid: "server" if pid == server.proc.pid else "workers" for pid in descendants(server.proc.pid)}
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit() and int(d.name) not in whats:
+            with contextlib.suppress(OSError):
+                if (d / "comm").read_text().strip().startswith("chromium"):
+                    whats[int(d.name)] = "browsers"
+    for pid, what in whats.items():
+        if (cpu := cpu_seconds(pid)) is not None:
+            into[pid] = (what, cpu)
+
+
+def cpu_used(server: Server) -> dict[str, float]:
+    out = {"server": 0.0, "workers": 0.0, "browsers": 0.0}
+    for pid, (what, cpu) in server.cpu.items():
+        out[what] += cpu - server.cpu_before.get(pid, (what, 0.0))[1]
+    return out
 
 
 def descendants(pid: int) -> list[int]:
@@ -140,14 +185,15 @@ def rss_mb(pids: list[int]) -> float:
 
 def start_server(slots: int, timeout: float = 60) -> Server:
     port = free_port()
-    env = {**os.environ, **app_env(), "PLAYGROUND_SLOTS": str(slots)}
+    env = {**os.environ, **app_env(), "PLAYGROUND_SLOTS": str(slots),
+           "PLAYGROUND_RUN_LOG": str(Path(tempfile.mkdtemp(prefix="runs-")) / "runs.log")}
     ARTIFACTS.mkdir(exist_ok=True)
     log = (ARTIFACTS / f"classroom-load-{port}.log").open("w")
     proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(ROOT / "streamlit_app.py"),
                              "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless",
                              "true", "--browser.gatherUsageStats", "false"], cwd=ROOT, env=env, stdout=log,
                             stderr=subprocess.STDOUT, start_new_session=True)  # its own process group
-    server = Server(proc, f"http://127.0.0.1:{port}", env["PLAYGROUND_MODELS_DIR"])
+    server = Server(proc, f"http://127.0.0.1:{port}", env["PLAYGROUND_MODELS_DIR"], Path(env["PLAYGROUND_RUN_LOG"]))
     end = time.monotonic() + timeout
     while time.monotonic() < end and proc.poll() is None:
         try:
@@ -176,6 +222,17 @@ def stop_server(server: Server) -> None:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.kill(p, signal.SIGKILL)
     shutil.rmtree(server.models_dir, ignore_errors=True)
+
+
+def chromium(nice: int) -> str:
+    """Chromium, or a wrapper that starts it at this niceness: the students' browsers run on their own
+    machines in a class, so here they get the CPU the server and its workers leave."""
+    if not nice:
+        return CHROMIUM
+    wrapper = Path(tempfile.gettempdir()) / f"chromium-nice{nice}"
+    wrapper.write_text(f'#!/bin/sh\nexec nice -n {nice} {CHROMIUM} "$@"\n')
+    wrapper.chmod(0o755)
+    return str(wrapper)
 
 
 def watch_server(ws, tab: Tab) -> None:
@@ -267,6 +324,7 @@ async def sample(server: Server, tabs: list[Tab], t0: float, done: asyncio.Event
         pids = descendants(server.proc.pid)
         server.samples.append((time.monotonic() - t0, sum(t.running for t in tabs), sum(t.waiting for t in tabs),
                                rss_mb(pids), len(pids)))
+        account(server, server.cpu)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(done.wait(), SAMPLE)
 
@@ -280,7 +338,7 @@ async def one_class(n: int, args) -> tuple[list[Tab], Server, float, float]:
     try:
         idle_rss = rss_mb(descendants(server.proc.pid))
         async with async_playwright() as p:
-            browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+            browser = await p.chromium.launch(executable_path=chromium(args.nice), args=CHROMIUM_ARGS, headless=True)
             shots = Path(args.shots) / f"n{n}" if args.shots else None
             if shots:
                 shots.mkdir(parents=True, exist_ok=True)
@@ -290,6 +348,8 @@ async def one_class(n: int, args) -> tuple[list[Tab], Server, float, float]:
                 await page.goto(f"{server.url}{path}?{settings.format(epochs=args.epochs)}&seed=0")
                 await page.get_by_role("button", name="Start", exact=True).wait_for(timeout=120_000)
                 await teacher.close()
+            account(server, server.cpu_before)
+            server.class_began = time.time()
             t0 = time.monotonic()
             deadline, done = t0 + args.deadline, asyncio.Event()
             sampler = asyncio.create_task(sample(server, tabs, t0, done))
@@ -299,6 +359,7 @@ async def one_class(n: int, args) -> tuple[list[Tab], Server, float, float]:
             took = time.monotonic() - t0
             done.set()
             await sampler
+            account(server, server.cpu)
             await browser.close()
     finally:
         stop_server(server)
@@ -342,6 +403,7 @@ def report(n: int, tabs: list[Tab], server: Server, idle_rss: float, took: float
     s = server.samples
     rendered = [t.rendered for t in tabs if t.rendered is not None]
     served = [t.server_render for t in tabs if t.server_render is not None]
+    runs = sorted(script_runs(server))
     waits = [t.first_point for t in tabs if t.first_point is not None]
     busy = [x[1] for x in s if x[1]]
     inv, pairs = inversions(tabs)
@@ -356,6 +418,12 @@ def report(n: int, tabs: list[Tab], server: Server, idle_rss: float, took: float
         f"{fmt(sum(busy) / len(busy) if busy else None, '{:.2f}')} while any trained), queued max "
         f"{max((x[2] for x in s), default=0)}; RSS idle {idle_rss:.0f} MB, peak {max((x[3] for x in s), default=0):.0f}"
         f" MB; processes max {max((x[4] for x in s), default=0)}; the class took {took:.1f} s",
+        f"N={n} the server's own script runs (whole page, in the server, browsers apart): {len(runs)} runs, "
+        f"median {fmt(median(runs), '{:.2f}')} s, 90th percentile "
+        f"{fmt(runs[int(0.9 * (len(runs) - 1))] if runs else None, '{:.2f}')} s, "
+        f"max {fmt(max(runs, default=None), '{:.2f}')} s",
+        f"N={n} CPU seconds during the class (of {took * (os.cpu_count() or 1):.0f} the machine had): "
+        + ", ".join(f"{what} {sec:.0f}" for what, sec in cpu_used(server).items()),
     ]
     return lines
 
@@ -369,12 +437,15 @@ def main() -> None:
                                                 "dropout 1)")
     ap.add_argument("--deadline", type=float, default=300, help="seconds per N, from the tabs opening")
     ap.add_argument("--shots", default="", help="save each tab's last screenshot under this folder")
+    ap.add_argument("--nice", type=int, default=19, help="the browsers' niceness (0: compete with the server as "
+                                                           "equals; default 19: they get what it leaves)")
     ap.add_argument("--cold", dest="warm", action="store_false",
                     help="no teacher's visit first: the class pays the server's first-visit costs too")
     args = ap.parse_args()
     args.epochs = args.epochs or PAGES[args.page][3]
     head = (f"## {datetime.datetime.now():%Y-%m-%d %H:%M} page={args.page} epochs={args.epochs} slots={args.slots} "
             f"deadline={args.deadline:g}s, {'warm (the page visited once first)' if args.warm else 'cold'} server, "
+            f"browsers at nice {args.nice}, "
             f"{os.cpu_count()} cores, browsers on the same machine")
     out = [head, ""]
     print(head)

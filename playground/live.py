@@ -187,9 +187,13 @@ class _Keeper:
                 if R is None:
                     with self._lock:
                         self._runs.pop(key, None)
-                elif R.active and runtime.is_active_session(session):
-                    with contextlib.suppress(Exception):  # a lost worker: the page says so at its next redraw
+                elif R.active and runtime.is_active_session(session) and R.lock.acquire(blocking=False):
+                    try:  # (a run busy with a command is alive by that command: never wait for it here)
                         R.refresh()
+                    except Exception:  # noqa: BLE001, S110 - a lost worker: the page says so at its next redraw
+                        pass
+                    finally:
+                        R.lock.release()
 
 
 @st.cache_resource

@@ -1,7 +1,11 @@
 """Per-session state helpers and the shared, read-only server resources."""
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import os
+import threading
+import time
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -10,6 +14,23 @@ import streamlit as st
 
 from core.train.device import default_slots, default_workers
 from core.train.runs import Executor, make_executor
+
+_LOG_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def timed_run(page: str):
+    """With PLAYGROUND_RUN_LOG set to a file, append one line per script run:
+    the wall-clock end, the session, the page and the run's seconds (a
+    benchmark reads how long the server itself takes per page, browsers apart)."""
+    path, started = os.environ.get("PLAYGROUND_RUN_LOG"), time.perf_counter()
+    try:
+        yield
+    finally:
+        if path:
+            line = f"{time.time():.3f} {session_id()} {page} {time.perf_counter() - started:.4f}\n"
+            with _LOG_LOCK, contextlib.suppress(OSError), open(path, "a", encoding="utf-8") as f:
+                f.write(line)
 
 
 def session_id() -> str:
@@ -58,8 +79,6 @@ def executor() -> Executor:
     PLAYGROUND_RAY_ADDRESS is set; else PLAYGROUND_WORKERS worker processes on
     this machine (default: the slots, at most the cores), with PLAYGROUND_SLOTS
     trainings at once (default: the cores)."""
-    import os
-
     if os.environ.get("PLAYGROUND_RAY_ADDRESS", "").strip():
         return make_executor()
     return make_executor(num_workers=default_workers(), capacity=default_slots())

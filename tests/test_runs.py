@@ -252,3 +252,24 @@ def test_a_ray_address_without_ray_says_what_to_install():
     assert result.returncode == 1
     assert result.stderr.strip().splitlines()[-1] == (
         "ImportError: RayExecutor needs ray: pip install -r requirements-ray.txt")
+
+
+def test_on_device_moves_every_tensor_and_leaves_the_rest_alone():
+    from dataclasses import dataclass
+
+    import torch
+
+    from core.train.runs import on_device
+
+    @dataclass
+    class Data:
+        X: torch.Tensor
+        labels: list
+
+    corpus = [3, 1, 4, 1, 5]
+    data = (Data(torch.ones(2, 3), ["a", "b"]), corpus, {"y": torch.zeros(2)})
+    assert on_device(data, "cpu") is data  # nothing to move: the same object
+    moved = on_device(data, "meta")
+    assert moved[0].X.device.type == "meta" and moved[0].X.shape == (2, 3) and moved[2]["y"].device.type == "meta"
+    assert moved[1] is corpus and moved[0].labels is data[0].labels  # token ids are not walked
+    assert data[0].X.device.type == "cpu"  # the original is untouched

@@ -239,6 +239,8 @@ def on_device(data: Any, device: str) -> Any:
         same = all(moved[n] is getattr(data, n) for n in moved)
         return data if same else dataclasses.replace(data, **moved)
     if isinstance(data, (tuple, list)):
+        if data and isinstance(data[0], (int, float, str, bool)):
+            return data  # a corpus of token ids, a list of labels: no tensors in there, and not worth a walk
         moved_items = [on_device(v, device) for v in data]
         if all(a is b for a, b in zip(moved_items, data)):
             return data
