@@ -102,6 +102,20 @@ def heatmap(z, *, x_title: str = "", y_title: str = "", title: str = "", colorsc
     return fig
 
 
+def contour(z, x, y, *, title: str = "", x_title: str = "", y_title: str = "", colorscale: str = "Viridis",
+            zmin=None, zmax=None, height: int = 380, colorbar_title: str = "", ncontours: int = 20) -> go.Figure:
+    """Filled contours of z (rows along y, columns along x) with the axes fixed
+    to the grid, so whatever is drawn on top beyond it leaves the picture."""
+    fig = figure(title, x_title=x_title, y_title=y_title, height=height)
+    fig.add_trace(dict(type="contour", z=z, x=x, y=y, colorscale=colorscale, zmin=zmin, zmax=zmax,
+                       ncontours=ncontours, showlegend=False, line=dict(width=0.5),
+                       colorbar=dict(title=dict(text=colorbar_title, side="right"), thickness=12)))
+    fig.update_layout(hovermode="closest", legend=dict(y=-0.12, yanchor="top", x=0, xanchor="left"))
+    fig.update_xaxes(range=[float(x[0]), float(x[-1])], autorange=False)
+    fig.update_yaxes(range=[float(y[0]), float(y[-1])], autorange=False)
+    return fig
+
+
 # ------------------------------------------------------------ live line charts
 DASH_ARRAYS = {"solid": [1, 0], "dot": [2, 3], "dash": [7, 4], "dashdot": [7, 3, 2, 3]}
 # powers of ten only, in plain decimals (0.001, 1, 100) or 1e-5 style when long
