@@ -59,7 +59,7 @@ def picture(seen: dict) -> None:
     left, right = st.columns(2)
     b_note = f"at b = {seen['b_surface']:.3g}" + ("" if seen["b_is_current"] else " (the true b)")
     fig = charts.contour(seen["log_loss"], seen["w1"], seen["w2"], title=f"log10 of the loss over (w1, w2), {b_note}",
-                         x_title="w1", y_title="w2", colorbar_title="log10 loss")
+                         x_title="w1", y_title="w2", colorbar_title="log10 loss", equal_aspect=True)
     for i, (name, run) in enumerate(seen["runs"].items()):
         path, color = run["path"], charts.PALETTE[(i + 1) % len(charts.PALETTE)]
         charts.add_line(fig, path["w1"], path["w2"], f"{name or 'SGD'} path ({run['step']} steps)",
@@ -74,7 +74,7 @@ def picture(seen: dict) -> None:
     if seen["plane"] is not None:
         data_fig = charts.contour(seen["plane"], seen["x1"], seen["x2"], zmin=lo, zmax=hi, colorscale="RdBu",
                                   title="The data, coloured by y, over the fitted plane ŷ", x_title="x1",
-                                  y_title="x2", colorbar_title="y and ŷ")
+                                  y_title="x2", colorbar_title="y and ŷ", equal_aspect=True)
     else:
         data_fig = charts.figure("The data, coloured by y (no finite plane to draw)", x_title="x1", y_title="x2",
                                  height=380)
@@ -96,7 +96,8 @@ def picture(seen: dict) -> None:
         book = [*linreg.BOOK_ERROR["w"], linreg.BOOK_ERROR["b"]]
         for label, true, got, err, printed in zip(("w1", "w2", "b"), (W1, W2, linreg.TRUE_B), learned, errors, book):
             rows.append({**({"run": name} if name else {}), "parameter": label, "true": true,
-                         "learned": f"{got:.4f}", "error (true − learned)": f"{err:+.4f}",
+                         "learned": f"{got:.4f}" if abs(got) < 1e4 else f"{got:.3g}",
+                         "error (true − learned)": f"{err:+.4f}" if abs(err) < 1e4 else f"{err:+.3g}",
                          "book's error, 3 epochs": f"{printed:+.4f}"})
     st.dataframe(rows, hide_index=True)
     st.caption(f"After step {run['step']} (epoch {run['epoch']}). The book prints `error in estimating w` and "
