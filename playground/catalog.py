@@ -35,6 +35,10 @@ CHAPTERS = [  # the book's chapters (d2l 1.0 numbering, as the sections below)
 ]
 
 TOPICS: list[Topic] = [
+    Topic("topics/linear_regression.py", "Linear regression", "Linear Neural Networks for Regression",
+          ":material/trending_up:",
+          "The book's synthetic data fitted by minibatch SGD, from scratch or concise; the path down the loss surface.",
+          section="3.1-3.5", training=True, main_control=("lr", 0.3)),
     Topic("topics/weight_decay.py", "Weight decay", "Linear Neural Networks for Regression", ":material/compress:",
           "Overfit 200 features with 20 examples, then watch the L2 penalty close the gap.",
           section="3.7", training=True, main_control=("weight_decay", 3.0)),

@@ -102,6 +102,32 @@ def heatmap(z, *, x_title: str = "", y_title: str = "", title: str = "", colorsc
     return fig
 
 
+def contour(z, x, y, *, title: str = "", x_title: str = "", y_title: str = "", colorscale: str = "Viridis",
+            zmin=None, zmax=None, height: int = 400, colorbar_title: str = "", ncontours: int = 20,
+            equal_aspect: bool = False) -> go.Figure:
+    """Filled contours of z (rows along y, columns along x): `ncontours` equal
+    steps from zmin to zmax (default: z's finite range), the axes fixed to the
+    grid so that whatever is drawn on top beyond it leaves the picture, the
+    legend below; with `equal_aspect` a unit on x is as long as one on y."""
+    finite = np.asarray(z, dtype=float)
+    finite = finite[np.isfinite(finite)]
+    lo = float(finite.min()) if zmin is None and finite.size else zmin
+    hi = float(finite.max()) if zmax is None and finite.size else zmax
+    levels = dict(start=lo, end=hi, size=(hi - lo) / ncontours) if lo is not None and hi is not None and hi > lo else {}
+    fig = figure(title, x_title=x_title, y_title=y_title, height=height)
+    fig.add_trace(dict(type="contour", z=z, x=x, y=y, colorscale=colorscale, zmin=lo, zmax=hi,
+                       autocontour=not levels, contours=levels, showlegend=False, line=dict(width=0.5),
+                       colorbar=dict(title=dict(text=colorbar_title, side="right"), thickness=12)))
+    fig.update_layout(hovermode="closest", margin=dict(b=50),
+                      legend=dict(orientation="h", y=-0.22, yanchor="top", x=0, xanchor="left"))
+    fig.update_xaxes(range=[float(x[0]), float(x[-1])], autorange=False)
+    fig.update_yaxes(range=[float(y[0]), float(y[-1])], autorange=False)
+    if equal_aspect:
+        fig.update_xaxes(constrain="domain")
+        fig.update_yaxes(scaleanchor="x", scaleratio=1, constrain="domain")
+    return fig
+
+
 # ------------------------------------------------------------ live line charts
 DASH_ARRAYS = {"solid": [1, 0], "dot": [2, 3], "dash": [7, 4], "dashdot": [7, 3, 2, 3]}
 # powers of ten only, in plain decimals (0.001, 1, 100) or 1e-5 style when long
