@@ -23,24 +23,25 @@ STYLE = {  # kind -> (legend name, marker symbol, size, fill, border)
 }
 NODE_TRACES = tuple(name for name, *_ in STYLE.values())
 CURRENT = "current step"
-COL_PX, ROW_PX = 120, 150
+ROW_PX = 140
 
 
-def fmt(v: float) -> str:
+def fmt(v: float, digits: int = 4) -> str:
     v = float(v)
     if v == 0:
         return "0"
-    return f"{v:.4g}" if 1e-3 <= abs(v) < 1e5 else f"{v:.2e}"
+    return f"{v:.{digits}g}" if 1e-3 <= abs(v) < 1e5 else f"{v:.2e}"
 
 
-def array_lines(value) -> list[str]:
-    """An array as text lines: a number, a vector as one row, a matrix row by row."""
+def array_lines(value, digits: int = 3) -> list[str]:
+    """An array as short text lines for the picture (the formulas and the
+    tooltips give 4 digits): a number, a vector as one row, a matrix row by row."""
     a = np.asarray(value, dtype=float)
     if a.ndim == 0:
-        return [fmt(a)]
+        return [fmt(a, digits)]
     if a.ndim == 1:
-        return ["[" + ", ".join(fmt(v) for v in a) + "]"]
-    return ["[" + ", ".join(fmt(v) for v in row) + "]" for row in a]
+        return ["[" + ", ".join(fmt(v, digits) for v in a) + "]"]
+    return ["[" + ", ".join(fmt(v, digits) for v in row) + "]" for row in a]
 
 
 def _label(node, shown: Shown, grad_symbol: str) -> str:
@@ -49,8 +50,9 @@ def _label(node, shown: Shown, grad_symbol: str) -> str:
         lines += array_lines(node.value)
     if node.name in shown.grads and node.grad is not None:
         g = array_lines(node.grad)
-        lines += [f"<span style='color:{GRAD_COLOR}'>{grad_symbol}: {g[0]}</span>"]
-        lines += [f"<span style='color:{GRAD_COLOR}'>{line}</span>" for line in g[1:]]
+        head = [f"{grad_symbol}{node.symbol} = {g[0]}"] if np.ndim(node.grad) == 0 else \
+            [f"{grad_symbol}{node.symbol} ="] + g
+        lines += [f"<span style='color:{GRAD_COLOR}'>{line}</span>" for line in head]
     if node.kind == "operation" and node.note:
         lines.append(f"<span style='color:#868e96'>{node.note}</span>")
     return "<br>".join(lines)
@@ -62,10 +64,11 @@ def _hover(node, shown: Shown, grad_symbol: str) -> str:
     if node.note:
         out.append(node.note)
     if node.kind != "operation":
-        out.append("value: " + ("<br>".join(array_lines(node.value)) if node.name in shown.values else "not yet"))
+        out.append("value: " + ("<br>".join(array_lines(node.value, 6)) if node.name in shown.values
+                                else "not yet"))
         if node.grad is not None:
-            out.append(f"{grad_symbol}: " + ("<br>".join(array_lines(node.grad)) if node.name in shown.grads
-                                              else "not yet"))
+            out.append(f"{grad_symbol}{node.symbol}: " + ("<br>".join(array_lines(node.grad, 6))
+                                                          if node.name in shown.grads else "not yet"))
     return "<br>".join(out)
 
 
@@ -79,7 +82,19 @@ def graph_figure(graph: Graph, shown: Shown, *, title: str = "", revision: str =
     rows = [r for _, r in pos.values()]
     out = graph.nodes[graph.output].symbol
     grad_symbol = f"∂{out}/∂"
-    fig = charts.figure(title, height=int(110 + ROW_PX * (max(rows) - min(rows) + 1)), revision=revision)
+    # where each node's values go: under a node on the spine, above an input (left-aligned on it), to the
+    # right of the others; the figure makes room for them all revealed, so it keeps its size from step to step
+    sources = {b for _, b in graph.edges} ^ set(graph.nodes)
+    place = {n: ("bottom center", 0.0, -0.2) if r == 0 else ("top right", -0.22, 0.2) if n in sources
+             else ("middle right", 0.3, 0.0) for n, (_, r) in pos.items()}
+    full = Shown(frozenset(graph.nodes), frozenset(), frozenset(graph.nodes), (), (), "backward")
+    line = 14 / ROW_PX  # one line of text, in rows
+    below = max((_label(n, full, grad_symbol).count("<br>") + 1 for n in graph.nodes.values() if pos[n.name][1] == 0
+                 and _label(n, full, grad_symbol)), default=0)
+    above = max((pos[n.name][1] + 0.2 + line * (_label(n, full, grad_symbol).count("<br>") + 1)
+                 for n in graph.nodes.values() if place[n.name][0] == "top right"), default=0)
+    y_range = [min(min(rows) - 0.5, -0.25 - line * below), max(max(rows) + 0.45, above + 0.1)]
+    fig = charts.figure(title, height=int(80 + ROW_PX * (y_range[1] - y_range[0])), revision=revision)
     fig.update_layout(hovermode="closest", showlegend=True, margin=dict(l=10, r=10, t=70 if title else 40, b=10),
                       legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="left", x=0))
     flow = set(shown.edges)
@@ -107,12 +122,11 @@ def graph_figure(graph: Graph, shown: Shown, *, title: str = "", revision: str =
                           color=[VALUE_COLOR if k else "#adb5bd" for k in known]),
             hovertext=[_hover(n, shown, grad_symbol) for n in group], hoverinfo="text"))
     labelled = [n for n in graph.nodes.values() if _label(n, shown, grad_symbol)]
-    fig.add_trace(go.Scatter(  # values and gradients: under a node on the spine, to the right of the others
-        x=[pos[n.name][0] + (0 if pos[n.name][1] == 0 else 0.3) for n in labelled],
-        y=[pos[n.name][1] - (0.2 if pos[n.name][1] == 0 else 0) for n in labelled],
-        mode="text", name="values", showlegend=False, hoverinfo="skip",
-        text=[_label(n, shown, grad_symbol) for n in labelled],
-        textposition=["bottom center" if pos[n.name][1] == 0 else "middle right" for n in labelled],
+    fig.add_trace(go.Scatter(
+        x=[pos[n.name][0] + place[n.name][1] for n in labelled],
+        y=[pos[n.name][1] + place[n.name][2] for n in labelled],
+        mode="text", name="values", showlegend=False, hoverinfo="skip", cliponaxis=False,
+        text=[_label(n, shown, grad_symbol) for n in labelled], textposition=[place[n.name][0] for n in labelled],
         textfont=dict(size=11, color=VALUE_COLOR)))
     current = [n for n in shown.current if n in pos]
     fig.add_trace(go.Scatter(
@@ -122,14 +136,9 @@ def graph_figure(graph: Graph, shown: Shown, *, title: str = "", revision: str =
                     size=[STYLE[graph.nodes[n].kind][2] + 12 for n in current],
                     color=GRAD_COLOR if shown.phase == "backward" else CURRENT_COLOR, line=dict(width=3))))
     fig.update_xaxes(range=[min(cols) - 0.5, max(cols) + 1.1], visible=False, showgrid=False)
-    fig.update_yaxes(range=[min(rows) - 0.95, max(rows) + 0.5], visible=False, showgrid=False)
+    fig.update_yaxes(range=y_range, visible=False, showgrid=False)
     fig.update_layout(plot_bgcolor="white")
     return fig
-
-
-def node_names(fig: go.Figure) -> dict[str, list]:
-    """{trace name: the node symbols drawn in it} (what the page tests read)."""
-    return {tr.name: list(tr.text) for tr in fig.data if tr.name in NODE_TRACES}
 
 
 # --------------------------------------------------------------- the maths

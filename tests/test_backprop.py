@@ -151,8 +151,8 @@ def test_layout_runs_left_to_right_with_the_main_path_on_one_row():
     assert all(pos[a][0] < pos[b][0] for a, b in graph.edges)
     spine = ["x", "op:z", "z", "op:h", "h", "op:o", "o", "op:L", "L", "op:J", "J"]
     assert [pos[n] for n in spine] == [(i, 0) for i in range(len(spine))]
-    assert pos["W1"][1] > 0 and pos["W2"][1] > 0 and pos["y"][1] > 0  # inputs above the spine
-    assert pos["s"][1] < 0 and pos["op:s"][1] < 0  # the penalty's branch below it
+    assert pos["W1"][1] == pos["W2"][1] == pos["y"][1] == 1  # inputs just above the spine
+    assert pos["op:s"] == (7, 2) and pos["s"] == (8, 2)  # the penalty's branch in a lane above them
     for key in bp.EXPRESSIONS:
         res = bp.expression(key, bp.check_leaves(key, {n: bp.LEAF_DEFAULTS[n][:3] for n in ("x", "w", "b")})[0])
         pos = bp.layout(res.graph)

@@ -70,7 +70,8 @@ def show_step(graph: bp.Graph, k: int) -> None:
         return
     out = graph.nodes[graph.output].tex
     st.latex(step.tex)
-    st.latex(f"{bp.d(out, node.tex)} = {terms_numbers(step.terms)} = {latex_array(node.grad)}")
+    if any(f.tex != "1" for t in step.terms for f in t.factors):  # not just the seed, 1
+        st.latex(f"{bp.d(out, node.tex)} = {terms_numbers(step.terms)} = {latex_array(node.grad)}")
 
 
 def steps(key: str, count: int, reset_on=None) -> int:

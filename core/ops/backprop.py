@@ -177,8 +177,10 @@ def _backward_step(graph_edges: Sequence[tuple[str, str]], name: str, tex: str, 
 def layout(graph: Graph) -> dict[str, tuple[int, int]]:
     """(column, row) of every node. Columns grow along every edge (left to right
     in forward order). The spine, the longest path from an input to the output,
-    is row 0; every other node sits as far right as its uses allow, inputs above
-    the spine (rows 1, 2, ...) and other nodes below it (rows -1, -2, ...)."""
+    is row 0; every other node sits as far right as its uses allow, inputs just
+    above the spine (rows 1, 2, ...) and the other nodes off the spine in a lane
+    above all of them (the penalty's branch of the network), so that its long
+    edges from the parameters pass over the inputs rather than through the spine."""
     names = list(graph.nodes)
     index = {n: i for i, n in enumerate(names)}
     preds: dict[str, list[str]] = defaultdict(list)
@@ -210,15 +212,14 @@ def layout(graph: Graph) -> dict[str, tuple[int, int]]:
         if n not in col:
             col[n] = min((col[s] for s in succs[n]), default=depth[n] + 1) - 1
     rows: dict[str, int] = {n: 0 for n in spine}
-    for c in sorted(set(col.values())):
-        up, down = 0, 0
-        for n in sorted((n for n in names if col[n] == c and n not in rows), key=index.get):
-            if preds[n]:
-                down -= 1
-                rows[n] = down
-            else:
-                up += 1
-                rows[n] = up
+    off = [n for n in names if n not in rows]
+    sources = [n for n in off if not preds[n]]
+    lane = 1 + max((sum(col[m] == col[n] for m in sources) for n in sources), default=0)
+    for group, first in ((sources, 1), ([n for n in off if preds[n]], lane)):
+        taken: dict[int, int] = defaultdict(int)
+        for n in group:  # in forward order
+            rows[n] = first + taken[col[n]]
+            taken[col[n]] += 1
     return {n: (col[n], rows[n]) for n in names}
 
 
