@@ -63,6 +63,11 @@ TOPICS: list[Topic] = [
     Topic("topics/gru_lstm.py", "GRU and LSTM gates", "Modern Recurrent Neural Networks", ":material/memory:",
           "Scratch GRU and LSTM cells learn The Time Machine live; watch their gates open and close on your text.",
           section="10.1-10.2", training=True, main_control=("cell", "lstm")),
+    Topic("topics/backprop.py", "Forward propagation, backward propagation and computational graphs",
+          "Multilayer Perceptrons", ":material/device_hub:",
+          "Step through the book's one-hidden-layer network forward, then backward by the chain rule; "
+          "and the graph autograd records.",
+          section="5.3", main_control=("phi", "sigmoid")),
     Topic("topics/dropout.py", "Dropout", "Multilayer Perceptrons", ":material/grain:",
           "The book's dropout MLP on Fashion-MNIST: units drop out per minibatch; "
           "compare p = 0 and the train-test gap.",

@@ -200,6 +200,12 @@ def slider(label: str, key: str, min_value, max_value, value, step=None, *, help
     return bound(key, control, value, parse=_parse_plain(control, value), container=container, **extra)
 
 
+def number_input(label: str, key: str, min_value, max_value, value, step=None, *, help=None, container=None):
+    """A number box; the widget refuses numbers outside [min, max], a link's are checked like any other."""
+    control = _control("number", label, min=min_value, max=max_value, step=step, help=help)
+    return bound(key, control, value, parse=_parse_plain(control, value), container=container)
+
+
 def select_slider(label: str, key: str, options, value, *, help=None, format_func=str, container=None):
     return _plain("select_slider", label, key, value, container, options=options, format_func=format_func, help=help)
 

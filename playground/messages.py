@@ -143,3 +143,43 @@ def fra_warning(path, notes) -> str:
     return (f"{code(path)} is not the expected fra.txt: " + "; ".join(fra_note(n) for n in notes)
             + ". It is used as it is, so the numbers here will differ from the book's, which come from its "
               "fra-eng.zip.")
+
+
+# What is wrong with a typed input of the backpropagation page, by
+# core.ops.backprop.InputProblem's code; {name} is the input's symbol.
+BACKPROP_INPUT = {
+    "empty": "{name} is empty: type its numbers, separated by commas (matrix rows by semicolons).",
+    "not_a_number": "{name} holds {token}, which is not a plain number (digits, a decimal point and an optional "
+                    "exponent such as 1e-2).",
+    "not_finite": "{name} holds {token}, which is not a finite number.",
+    "too_big": "{name} holds {token}: entries must lie between -{limit:g} and {limit:g}.",
+    "ragged": "{name} has rows of different lengths ({lengths}): every row needs the same number of entries.",
+    "not_a_vector": "{name} must be a vector (one row or one column of numbers), not a {shape} matrix.",
+    "too_many": "{name} is {shape}: at most {limit} entries along each axis here.",
+    "mismatch": "{name} has {got} {what}, but {other} has {expected} {other_what} ({dim} = {expected}).",
+    "not_a_distribution": "{name} must be a probability distribution for the cross-entropy loss (entries at least 0 "
+                          "that sum to 1); its entries sum to {sum:g}{negative}.",
+    "negative": "{name} must not be negative (got {value:g}).",
+}
+
+
+def _shape(shape) -> str:
+    shape = tuple(shape)
+    return f"{shape[0]} entries" if len(shape) == 1 else " × ".join(str(n) for n in shape)
+
+
+def input_problem(problem, labels) -> str:
+    """A core.ops.backprop.InputProblem in words (markdown); `labels` maps an
+    input's name ("W1") to how the page writes it ("W⁽¹⁾")."""
+    values = dict(problem.details)
+    if "token" in values:
+        values["token"] = code(values["token"])
+    if "shape" in values:
+        values["shape"] = _shape(values["shape"])
+    if "lengths" in values:
+        values["lengths"] = ", ".join(str(n) for n in values["lengths"])
+    if "other" in values:
+        values["other"] = f"**{labels.get(values['other'], values['other'])}**"
+    if "negative" in values:
+        values["negative"] = " and some are negative" if values["negative"] else ""
+    return BACKPROP_INPUT[problem.code].format(name=f"**{labels.get(problem.name, problem.name)}**", **values)
