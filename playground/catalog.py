@@ -39,6 +39,11 @@ TOPICS: list[Topic] = [
           ":material/trending_up:",
           "The book's synthetic data fitted by minibatch SGD, from scratch or concise; the path down the loss surface.",
           section="3.1-3.5", training=True, main_control=("lr", 0.3)),
+    Topic("topics/model_selection.py", "Model selection, underfitting and overfitting",
+          "Linear Neural Networks for Regression", ":material/stacked_line_chart:",
+          "Fit polynomials with 1 to 20 features to a noisy cubic: underfit, just right, overfit; "
+          "pick the degree by K-fold cross-validation.",
+          section="3.6", training=True, main_control=("num_features", 20)),
     Topic("topics/weight_decay.py", "Weight decay", "Linear Neural Networks for Regression", ":material/compress:",
           "Overfit 200 features with 20 examples, then watch the L2 penalty close the gap.",
           section="3.7", training=True, main_control=("weight_decay", 3.0)),
