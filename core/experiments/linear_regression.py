@@ -24,6 +24,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from core.data.synthetic import synthetic_data
 from core.experiments.schema import Preset, config, setting
 from core.train.protocols import StepOut
 from core.train.trainer import Batches, Supervised, Trainer
@@ -63,15 +64,6 @@ PRESETS = [Preset("Compare scratch and concise", {"scratch": {"impl": "scratch"}
 
 
 # ----------------------------------------------------------------------- data
-def synthetic_data(w: torch.Tensor, b: float, num_examples: int, generator: torch.Generator,
-                   noise: float = 0.01) -> tuple[torch.Tensor, torch.Tensor]:
-    """The book's synthetic_data: X ~ N(0, 1), y = Xw + b + N(0, noise^2), y as a column."""
-    X = torch.normal(0.0, 1.0, (num_examples, len(w)), generator=generator)
-    y = torch.matmul(X, w) + b
-    y += torch.normal(0.0, noise, y.shape, generator=generator)
-    return X, y.reshape((-1, 1))
-
-
 def make_data(seed: int = 0, num_examples: int = 1000, noise: float = 0.01, device="cpu"):
     """The run's data, drawn from its own generator (the seed + 1000, so the
     data and the initial weights are independent draws)."""

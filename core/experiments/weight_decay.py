@@ -11,6 +11,7 @@ from dataclasses import replace
 import torch
 from torch import nn
 
+from core.data.synthetic import synthetic_data
 from core.experiments.schema import Preset, config, setting
 from core.train.callbacks import WeightNorm
 from core.train.trainer import Batches, Trainer
@@ -32,14 +33,6 @@ class Config:
 
 BOOK = Config()
 PRESETS = [Preset("Compare λ = 0 and λ = 3", {"λ = 0": {"weight_decay": 0.0}, "λ = 3": {"weight_decay": 3.0}})]
-
-
-def synthetic_data(w: torch.Tensor, b: float, num_examples: int, generator: torch.Generator):
-    """The book's synthetic_data: X ~ N(0, 1), y = Xw + b + N(0, 0.01^2)."""
-    X = torch.normal(0.0, 1.0, (num_examples, len(w)), generator=generator)
-    y = X @ w + b
-    y += torch.normal(0.0, 0.01, y.shape, generator=generator)
-    return X, y.reshape(-1, 1)
 
 
 def make_data(seed: int = 0, n_train: int = 20, n_test: int = 100, num_inputs: int = 200, device="cpu"):
