@@ -45,6 +45,7 @@ TICK_SECONDS = 0.5  # the fragment's run_every while training: two redraws a sec
 QUEUED_TICK_SECONDS = 1.0  # a queued tab only asks for its turn: cheap for the server
 VIEW_TICK_SECONDS = 2.0  # how often the pictures drawn once an epoch look for a new epoch while training
 MAX_RUNS = 8  # finished runs kept for overlays
+BUILD_WAIT_SECONDS = 2.0  # a new run usually builds in well under this: the page then never ticks for it
 KEEP_SECONDS = 1.0  # how often the runs of connected tabs are polled, whatever their redraws
 
 
@@ -241,6 +242,7 @@ def _sync(R: PageRun, cfg, spec: Callable[[Any], RunSpec], context: dict, label)
     stale = (R.handle is None or R.key != page_key) if R.follows_page else R.key[1] != _identity(cfg, context)
     if stale:
         R.load(spec(cfg), label=label(cfg), key=page_key)
+        R.wait_built(BUILD_WAIT_SECONDS)
     if R.follows_page:
         R.set_live(schema.live_part(cfg))
         if not R.started:

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import time
 import weakref
 from collections.abc import Mapping
 from typing import Any
@@ -70,6 +71,16 @@ class PageRun:
         self.records, self.live, self.lost_snapshot, self._cursor = {}, {}, None, 0
         self.status = {"state": BUILDING}
         self.refresh()
+
+    def wait_built(self, timeout: float) -> bool:
+        """Refresh until the worker has built the run (or `timeout` seconds):
+        whether it is built. A page that waits a moment draws its buttons once,
+        instead of redrawing them while a click may be on its way."""
+        deadline = time.monotonic() + timeout
+        while self.building and time.monotonic() < deadline:
+            time.sleep(0.02)
+            self.refresh()
+        return not self.building
 
     def _drop_handle(self) -> None:
         if self._finalizer is not None:
