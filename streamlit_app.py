@@ -15,7 +15,7 @@ home = st.Page("topics/home.py", title="Home", icon=":material/home:", default=T
 sections = {"": [home]}
 for chapter, topics in by_chapter().items():
     sections[chapter] = [st.Page(t.path, title=t.title, icon=t.icon, url_path=t.url_path) for t in topics]
-page = st.navigation(sections)
+page = st.navigation(sections, expanded=True)  # every chapter in view, however many pages
 st.session_state[PAGE] = page.url_path or "home"  # namespaces each page's widget keys
 sidebar_seed_and_device()
 data_folder_setting()
