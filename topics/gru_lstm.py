@@ -161,9 +161,10 @@ def show(seen: dict) -> None:
 
 
 seed, device = controls.seed(), controls.device()
+text_id = gl.fingerprint(corpus, vocab)  # names the data for the workers and for the run's identity
 live_panel(
-    "gru_lstm", cfg, "gru_lstm", data=(corpus, vocab), data_key=f"gru_lstm:{gl.fingerprint(corpus, vocab)}",
-    seed=seed, device=device, context={"data": gl.fingerprint(corpus, vocab)},
+    "gru_lstm", cfg, "gru_lstm", data=(corpus, vocab), data_key=f"gru_lstm:{text_id}",
+    seed=seed, device=device, context={"data": text_id},
     charts_=[Chart("Perplexity", [("train_loss", "train")], log_y=log_y, y_title="perplexity", transform=perplexity,
                    reference=[(1.1, "book (0.x, 256 hidden, 500 epochs): training perplexity ≈ 1.1")]),
              Chart("Minibatch perplexity", [("loss", "train")], log_y=log_y, level="steps", y_title="perplexity",
