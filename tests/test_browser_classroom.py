@@ -58,7 +58,7 @@ def test_moving_view_controls_mid_run_never_disturbs_the_run(server):
     controls moved all through it. It must finish, with the same figures."""
     with browser() as b:
         page = b.new_page(viewport={"width": 1400, "height": 1400})
-        start_dropout(page, server, 1)
+        start_dropout(page, server, 3)
         finished(page)
         quiet = figures(page)
         assert None not in quiet and "Training stopped" not in page.inner_text("body")
