@@ -86,7 +86,9 @@ seed, device = controls.seed(), controls.device()
 R = live_panel("beam_seq2seq", form.config(), "seq2seq", data=corpus.data, seed=seed, device=device,
                context={"data": corpus.label},
                charts_=[Chart("Loss per target token", [("train_loss", "train")], log_y=True,
-                              reference=[(0.019, "book (0.17.5): 0.019 after 300 epochs")]), MINIBATCH],
+                              reference=[(s2s.BOOK_LOSS_PER_TOKEN,
+                                          f"book (0.17.5): {s2s.BOOK_PRINTED_LOSS} after 300 epochs, printed "
+                                          f"÷ num_steps; {s2s.BOOK_LOSS_PER_TOKEN:.2g} per token")]), MINIBATCH],
                readouts=[Readout("train_loss", "loss per token", "{:.3f}")],
                label=lambda cfg: f"{corpus.label}, seed {seed}")
 

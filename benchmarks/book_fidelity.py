@@ -1,0 +1,209 @@
+"""Every training page's experiment at the book's settings, against the book's
+printed figure: one table of page, the book's number (and its edition), this
+project's number, and whether it is within the band (±0.02 for an accuracy,
+±10% for a loss, a norm, a perplexity or a log RMSE).
+
+Each case builds its runs exactly as the page does (`core.train.runs.build_trainers`
+on the experiment's name and Config, seed 0) and trains them to the end with
+the engine, on the real data (`PLAYGROUND_DATA_DIR`, default ../shared/data;
+Fashion-MNIST from Debian's package). A case whose data is missing is listed as
+skipped with the reason. Results are kept per case in a JSON file beside the
+table, so `--only` re-measures some cases and the table still lists them all.
+
+    .venv/bin/python benchmarks/book_fidelity.py [--only dropout,gru] [--list]
+        [--threads 1] [--out benchmarks/book_fidelity_results.md]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from core.data import download as dl  # noqa: E402
+from core.train.device import device_label, pick_device  # noqa: E402
+from core.train.runs import RunSpec, build_trainers, experiment_module  # noqa: E402
+
+ACCURACY_BAND = 0.02
+RELATIVE_BAND = 0.10
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str  # for --only
+    page: str  # the page and what is measured
+    experiment: str  # core.experiments.<experiment>
+    settings: dict  # changes to the experiment's BOOK Config ({} = the book's settings)
+    data: str  # a key of DATA ("" for experiments that make their own)
+    measure: Callable[[dict], float]  # trainers -> the figure
+    book: tuple[float, ...]  # the figure each edition printed, the first shown; within the band of any counts
+    edition: str  # where the book's figures are printed
+    kind: str = "relative"  # "accuracy": ±ACCURACY_BAND; "relative": ±RELATIVE_BAND
+    fmt: str = "{:.3g}"
+    run: str = ""  # the run of a several-run experiment to train ("" = all)
+
+
+def last(key: str, run: str = "") -> Callable[[dict], float]:
+    def measure(trainers: dict) -> float:
+        t = trainers[run] if run else next(iter(trainers.values()))
+        return float(t.history.epochs[-1][key])
+
+    return measure
+
+
+def perplexity(trainers: dict) -> float:
+    import math
+
+    t = next(iter(trainers.values()))
+    return math.exp(float(t.history.epochs[-1]["train_loss"]))
+
+
+def _fashion():
+    from core.data.fashion_mnist import load_fashion_mnist
+
+    return load_fashion_mnist("cpu", allow_download=False)
+
+
+def _time_machine():
+    from core.data.text import load_corpus_time_machine
+
+    return load_corpus_time_machine(allow_download=False)
+
+
+def _fra():
+    from core.experiments.seq2seq import load_corpus
+
+    return load_corpus(allow_download=False).data
+
+
+DATA = {"fashion": _fashion, "time_machine": _time_machine, "fra": _fra}
+
+CASES = [
+    Case("linreg", "Linear regression (3.4): train loss after 3 epochs", "linear_regression", {}, "",
+         last("train_loss"), (0.00005,), "0.17.5 (scratch)", fmt="{:.3g}"),
+    Case("poly", "Model selection (3.6), 4 features: test loss after 400 epochs", "polynomial",
+         {"num_features": 4}, "", last("test_loss"), (0.048, 0.010), "0.17.5 / its 0.17.4 build, read off the plots"),
+    Case("wd0", "Weight decay (3.7), λ = 0: ‖w‖ after 100 epochs", "weight_decay", {"weight_decay": 0.0}, "",
+         last("w_norm"), (12.92, 13.41, 12.96), "0.17.5 scratch / concise / zh 2.0"),
+    Case("wd3", "Weight decay (3.7), λ = 3: ‖w‖ after 100 epochs", "weight_decay", {"weight_decay": 3.0}, "",
+         last("w_norm"), (0.384, 0.366, 0.356), "0.17.5 scratch / concise / zh 2.0"),
+    Case("dropout", "Dropout (5.6): test accuracy after 10 epochs", "dropout", {}, "fashion",
+         last("test_metric"), (0.84,), "0.17.5", kind="accuracy", fmt="{:.3f}"),
+    Case("lenet", "Batch normalization (8.5), LeNet: test accuracy after 10 epochs", "batch_norm", {}, "fashion",
+         last("test_metric", "LeNet"), (0.800, 0.779), "0.17.5 / zh 2.0", kind="accuracy", fmt="{:.3f}", run="LeNet"),
+    Case("bn", "Batch normalization (8.5), BN-LeNet (scratch BN): test accuracy after 10 epochs", "batch_norm", {},
+         "fashion", last("test_metric", "BN-LeNet"), (0.852, 0.807), "0.17.5 / zh 2.0", kind="accuracy",
+         fmt="{:.3f}", run="BN-LeNet"),
+    Case("gru", "GRU (10.1), scratch, 256 hidden: training perplexity after 500 epochs", "gru_lstm", {},
+         "time_machine", perplexity, (1.1, 1.0), "0.17.5 / zh 2.0 (training perplexity)", fmt="{:.2f}"),
+    Case("lstm", "LSTM (10.2), scratch, 256 hidden: training perplexity after 500 epochs", "gru_lstm",
+         {"cell": "lstm"}, "time_machine", perplexity, (1.1, 1.3), "0.17.5 / zh 2.0 (training perplexity)",
+         fmt="{:.2f}"),
+    Case("seq2seq", "Seq2seq (10.7): training loss per token after 300 epochs", "seq2seq", {}, "fra",
+         last("train_loss"), (0.19,), "0.17.5 prints 0.019: its loss per token ÷ num_steps (10)", fmt="{:.3f}"),
+]
+
+
+def within(case: Case, value: float) -> bool:
+    if case.kind == "accuracy":
+        return any(abs(value - b) <= ACCURACY_BAND for b in case.book)
+    return any(abs(value - b) <= RELATIVE_BAND * abs(b) for b in case.book)
+
+
+def book_text(case: Case) -> str:
+    return " / ".join(case.fmt.format(b) for b in case.book)
+
+
+def band(case: Case) -> str:
+    return f"±{ACCURACY_BAND:g}" if case.kind == "accuracy" else f"±{RELATIVE_BAND:.0%}"
+
+
+def measure(case: Case, data, device) -> dict:
+    module = experiment_module(case.experiment)
+    cfg = replace(module.BOOK, **case.settings)
+    trainers = build_trainers(RunSpec(case.experiment, cfg, seed=0, device=str(device)), data)
+    if case.run:
+        trainers = {case.run: trainers[case.run]}
+    start = time.perf_counter()
+    for t in trainers.values():
+        t.advance()
+    wall = time.perf_counter() - start
+    value = case.measure(trainers)
+    epochs = max(len(t.history.epochs) for t in trainers.values())
+    return {"value": value, "epochs": epochs, "seconds": round(wall, 1)}
+
+
+def table(results: dict) -> str:
+    rows = ["| page: what | book | edition | this project | band | within | epochs | seconds |",
+            "|---|---|---|---|---|---|---|---|"]
+    for case in CASES:
+        r = results.get(case.name)
+        if r is None:
+            rows.append(f"| {case.page} | {book_text(case)} | {case.edition} | not measured | "
+                        f"{band(case)} | | | |")
+        elif "skipped" in r:
+            rows.append(f"| {case.page} | {book_text(case)} | {case.edition} | skipped: {r['skipped']} | "
+                        f"{band(case)} | | | |")
+        else:
+            rows.append(f"| {case.page} | {book_text(case)} | {case.edition} | "
+                        f"{case.fmt.format(r['value'])} | {band(case)} | {'yes' if within(case, r['value']) else 'NO'} | "
+                        f"{r['epochs']} | {r['seconds']:.0f} |")
+    return "\n".join(rows)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--only", default="", help="comma-separated case names (see --list)")
+    parser.add_argument("--list", action="store_true", help="list the cases and exit")
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--out", default=str(ROOT / "benchmarks" / "book_fidelity_results.md"))
+    args = parser.parse_args()
+    if args.list:
+        for case in CASES:
+            print(f"{case.name:10} {case.page}")
+        return 0
+    chosen = [c for c in CASES if not args.only or c.name in args.only.split(",")]
+    unknown = set(filter(None, args.only.split(","))) - {c.name for c in CASES}
+    if unknown:
+        parser.error(f"unknown case(s): {', '.join(sorted(unknown))} (see --list)")
+    torch.set_num_threads(args.threads)
+    device = pick_device(args.device)
+    store = Path(args.out).with_suffix(".json")
+    results = json.loads(store.read_text()) if store.exists() else {}
+    folder = os.environ.get("PLAYGROUND_DATA_DIR") or str(ROOT.parent / "shared" / "data")
+    loaded: dict = {}
+    with dl.using_data_dir(folder if Path(folder).is_dir() else None):
+        for case in chosen:
+            print(f"{case.name}: {case.page} ...", flush=True)
+            try:
+                if case.data and case.data not in loaded:
+                    loaded[case.data] = DATA[case.data]()
+            except Exception as err:  # noqa: BLE001 - a missing file skips its cases, says why
+                results[case.name] = {"skipped": f"{type(err).__name__}: {str(err)[:80]}"}
+                continue
+            results[case.name] = measure(case, loaded.get(case.data), device)
+            print(f"  {results[case.name]}", flush=True)
+            store.write_text(json.dumps(results, indent=1, sort_keys=True))
+    header = (f"Seed 0, device {device_label(device)}, {torch.get_num_threads()} torch thread(s), "
+              f"{platform.processor() or 'cpu'} ({os.cpu_count()} cores), torch {torch.__version__}.")
+    text = table(results)
+    print("\n" + text)
+    Path(args.out).write_text("# The book's printed figures against this project's runs\n\n"
+                              f"Produced by `benchmarks/book_fidelity.py`. {header} The book's figures: "
+                              f"`../shared/book-results.md` and each experiment's module.\n\n{text}\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
