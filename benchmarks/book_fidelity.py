@@ -155,8 +155,9 @@ def table(results: dict) -> str:
             rows.append(f"| {case.page} | {book_text(case)} | {case.edition} | skipped: {r['skipped']} | "
                         f"{band(case)} | | | |")
         else:
+            ok = "yes" if within(case, r["value"]) else "NO"
             rows.append(f"| {case.page} | {book_text(case)} | {case.edition} | "
-                        f"{case.fmt.format(r['value'])} | {band(case)} | {'yes' if within(case, r['value']) else 'NO'} | "
+                        f"{case.fmt.format(r['value'])} | {band(case)} | {ok} | "
                         f"{r['epochs']} | {r['seconds']:.0f} |")
     return "\n".join(rows)
 
