@@ -134,6 +134,10 @@ DASH_ARRAYS = {"solid": [1, 0], "dot": [2, 3], "dash": [7, 4], "dashdot": [7, 3,
 POWER_OF_TEN = "abs(round(log(datum.value) / LN10) - log(datum.value) / LN10) < 1e-6"
 LOG_LABELS = (f"{POWER_OF_TEN} ? (abs(log(datum.value) / LN10) > 4 ? format(datum.value, '.0e') : "
               "format(datum.value, '~g')) : ''")
+# a linear axis: short labels also when a diverging run sends it to 1e+30
+# (vega's default would print every digit, "1,000,000,000,000,000")
+LINEAR_LABELS = ("datum.value != 0 && (abs(datum.value) >= 1e5 || abs(datum.value) < 1e-4) ? "
+                 "format(datum.value, '.2~e') : format(datum.value, '~g')")
 
 
 @dataclass(frozen=True)
@@ -170,7 +174,7 @@ def live_lines(title: str, series: Sequence[Series], *, x_title: str = "epoch", 
                       "encoding": {"text": {"value": EMPTY_TEXT}}}
     shown = [s for s in series if (data["series"] == s.name).any()]
     names = [s.name for s in shown]
-    y_axis: dict = {"title": y_title or None}
+    y_axis: dict = {"title": y_title or None, "labelExpr": LINEAR_LABELS}
     if log_y:  # labels and strong grid lines at powers of ten only
         y_axis.update(labelExpr=LOG_LABELS, gridOpacity={"condition": {"test": POWER_OF_TEN, "value": 1},
                                                          "value": 0.25})

@@ -7,6 +7,7 @@ import pytest
 from browser_support import (
     live_points,
     live_series,
+    live_ticks,
     metric,
     no_exceptions,
     open_page,
@@ -64,5 +65,7 @@ def test_a_large_lr_diverges_with_the_panels_message(app_url, page):
     page.wait_for_selector("text=The loss became NaN or infinite", timeout=90_000)
     page.wait_for_selector("text=path left the picture", timeout=60_000)
     assert path_points(page) > 1
+    ticks = live_ticks(page, "w and b per minibatch")  # w went to 1e+20 and beyond: short labels all the same
+    assert ticks and any("e+" in t for t in ticks) and all(len(t) <= 8 for t in ticks), ticks
     no_exceptions(page)
     shot(page, "browser-linear-regression-diverged")
