@@ -227,8 +227,10 @@ def layer_stats(net: DeepMLP, X: torch.Tensor, y: torch.Tensor, *, bins: int = 3
     and the loss. Reads the net only (no autograd, no .grad)."""
     fb = forward_backward(net, X, y)
     f = net.activation
-    out: dict = {"layers": len(fb["h"]), "loss": float(fb["loss"]), "act_std": [], "act_mean": [], "saturated": [],
-                 "act_hist": [], "grad_std": [], "grad_norm": [], "grad_hist": [], "grad_zero": [], "grad_nonfinite": []}
+    out: dict = {"layers": len(fb["h"]), "loss": float(fb["loss"])}
+    for key in ("act_std", "act_mean", "saturated", "act_hist", "grad_std", "grad_norm", "grad_hist", "grad_zero",
+                "grad_nonfinite"):
+        out[key] = []
     lo, hi = {"tanh": (-1.0, 1.0), "sigmoid": (0.0, 1.0)}.get(f, (None, None))
     for z, h in zip(fb["z"], fb["h"]):
         out["act_std"].append(_std(h))
