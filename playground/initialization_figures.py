@@ -41,16 +41,24 @@ def per_layer_figure(stats: Mapping[str, Mapping], key: str, title: str, *, y_ti
     non-finite values cannot sit on a log axis and are left out; a name
     with none left says so in its legend entry."""
     fig = charts.figure(title, x_title="layer", y_title=y_title, log_y=log_y, height=height)
+    missing = []
     for i, (name, s) in enumerate(stats.items()):
         ys = np.asarray(s[key], dtype=float)
         xs = np.arange(1, len(ys) + 1)
         ok = np.isfinite(ys) & ((ys > 0) if log_y else True)
-        label = name if ok.any() else f"{name} (all {'0' if np.all(ys[np.isfinite(ys)] == 0) else 'inf/NaN'})"
-        if not ok.all() and ok.any():
-            label += f" ({int((~ok).sum())} layer(s) at 0 or inf left out)"
+        if not ok.any():  # a line with no point gets no legend entry: say it in the figure
+            missing.append(f"{name}: all {'0' if np.all(ys[np.isfinite(ys)] == 0) else 'inf or NaN'}")
+            continue
+        label = name if ok.all() else f"{name} ({int((~ok).sum())} layer(s) at 0 or inf left out)"
         width = 3.5 if name == highlight else 2
         charts.add_line(fig, xs[ok].tolist(), ys[ok].tolist(), label, color=charts.PALETTE[i % len(charts.PALETTE)],
                         mode="lines+markers", width=width, max_points=1000)
+    if missing and len(missing) == len(stats):
+        charts.placeholder(fig, "; ".join(missing) + " (nothing to draw on a log axis)")
+    elif missing:
+        fig.add_annotation(dict(text="; ".join(missing) + " (not on a log axis)", xref="paper", yref="paper",
+                                x=0, y=0, xanchor="left", yanchor="bottom", showarrow=False,
+                                font=dict(size=11, color="#868e96")))
     fig.update_layout(hovermode="x unified", legend=dict(orientation="h", yanchor="top", y=-0.2, x=0,
                                                          xanchor="left"), margin=dict(b=60))
     return fig
@@ -75,8 +83,9 @@ def histogram_figure(hists: Mapping[str, Mapping], title: str, *, x_title: str =
 
 
 def symmetry_figure(runs: Mapping[str, Mapping], height: int = 320) -> go.Figure:
-    fig = charts.figure("‖w₁ − w₂‖: how far apart the two hidden units' weights are", x_title="SGD step",
+    fig = charts.figure("‖w₁ − w₂‖ between the two hidden units' input weights", x_title="SGD step",
                         y_title="distance", height=height)
+    fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.25, x=0, xanchor="left"), margin=dict(b=70))
     for i, (label, r) in enumerate(runs.items()):
         d = np.asarray(r["diff"], dtype=float)
         charts.add_line(fig, list(range(len(d))), d.tolist(), label, color=charts.PALETTE[i % len(charts.PALETTE)],

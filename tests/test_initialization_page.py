@@ -54,8 +54,8 @@ def test_before_training_the_five_schemes_are_drawn_per_layer_and_move_with_the_
     at = open_page(PAGE, {"num_layers": "20", "activation": "tanh"})
     assert not at.exception, at.exception
     act = plotly(at, "init:before:act")["data"]
-    names = [tr["name"] for tr in act]
-    assert any(n.startswith("zero (all 0") for n in names)  # zero init: nothing to draw on a log axis
+    notes = " ".join(a["text"] for a in plotly(at, "init:before:act")["layout"].get("annotations", []))
+    assert "zero: all 0" in notes  # zero init: nothing to draw on a log axis, said in the figure
     xavier = next(tr for tr in act if tr["name"] == "Xavier")
     std = array(xavier["y"])
     assert len(std) == 20 and std.max() / std.min() < 10
@@ -123,5 +123,6 @@ def test_the_preset_trains_the_five_schemes_and_zero_never_moves_its_first_layer
     assert zero and all(g == 0 for g in zero) and all(g > 0 for g in xavier)
     at.run()
     assert not at.exception, at.exception
-    live = plotly(at, "init:live:act")["data"]  # the live view: one line per run
-    assert {tr["name"].split(" (")[0] for tr in live} == {SHORT[k] for k in INITS}
+    live = plotly(at, "init:live:act")  # the live view: one line per run, zero's said in words
+    assert {tr["name"].split(" (")[0] for tr in live["data"]} == {SHORT[k] for k in INITS if k != "zero"}
+    assert "zero: all 0" in " ".join(a["text"] for a in live["layout"]["annotations"])

@@ -75,7 +75,8 @@ st.header("Vanishing gradients: the sigmoid")
 left, right = st.columns([3, 2])
 curve = sigmoid_curve()
 left.plotly_chart(figs.sigmoid_figure(curve), key="init:sigmoid", width="stretch")
-right.latex(r"\sigma(x) = \frac{1}{1 + e^{-x}}, \qquad \sigma'(x) = \sigma(x)\,(1 - \sigma(x)) \le \tfrac14")
+right.latex(r"\sigma(x) = \frac{1}{1 + e^{-x}}")
+right.latex(r"\sigma'(x) = \sigma(x)\,(1 - \sigma(x)) \le \tfrac14")
 right.markdown(
     f"The gradient (computed by autograd, as in the book) is at most {curve['grad'].max():.2f}, at x = 0, and "
     f"{float(np.interp(6, curve['x'], curve['grad'])):.4f} at x = 6: a unit whose input is large in either "
@@ -90,8 +91,8 @@ std, n = pform.draw("product_std", "num_factors", columns=2)
 prod = product(n, std, seed)
 left, right = st.columns([3, 2])
 left.plotly_chart(figs.product_figure(prod["norms"], std), key="init:product", width="stretch")
-right.latex(r"\mathbf{M} \leftarrow \mathbf{M}\,\mathbf{N}_k, \qquad (\mathbf{N}_k)_{ij} \sim \mathcal{N}(0, "
-            rf"{std:g}^2), \quad k = 1, \dots, {n}")
+right.latex(r"\mathbf{M} \leftarrow \mathbf{M}\,\mathbf{N}_k, \quad k = 1, \dots, " + str(n))
+right.latex(rf"(\mathbf{{N}}_k)_{{ij}} \sim \mathcal{{N}}(0, {std:g}^2)")
 right.markdown(f"A single 4 × 4 matrix (‖M‖ = {prod['norms'][0]:.3g}), then after multiplying {n} more "
                f"(seed {seed}), as the book prints it:")
 last = prod["last"]
