@@ -236,7 +236,7 @@ st.markdown(
     "layers' gradients tiny: σ' ≤ ¼ at every layer.\n"
     "- **Exploding / saturating**: with N(0, 1) a tanh net pins every unit at ±1 (the saturation curve at 1) and "
     "the gradients grow by orders of magnitude toward the input; with ReLU the activations grow by about "
-    "√(n/2) per layer, and a deep net overflows float32: the run diverges at its first step.\n"
+    "√(n/2) per layer, and a deep net overflows float32: the run diverges within its first steps.\n"
     "- **Xavier with tanh, He with ReLU** keep the activation std and the gradient norms within a small factor "
     "from the first layer to the fiftieth. Xavier with ReLU halves the variance at every layer.\n"
     "- **Zero** initialization is the symmetric case taken to the limit: every hidden unit of a layer is the same. "
