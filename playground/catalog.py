@@ -73,6 +73,11 @@ TOPICS: list[Topic] = [
           "Step through the book's one-hidden-layer network forward, then backward by the chain rule; "
           "and the graph autograd records.",
           section="5.3", main_control=("phi", "sigmoid")),
+    Topic("topics/initialization.py", "Numerical stability and initialization", "Multilayer Perceptrons",
+          ":material/tune:",
+          "Vanishing and exploding gradients: zero, N(0, 0.01²), N(0, 1), Xavier and He on a deep MLP, layer by "
+          "layer, before and while it trains; symmetry under SGD.",
+          section="5.4", training=True, main_control=("init", "normal_1")),
     Topic("topics/dropout.py", "Dropout", "Multilayer Perceptrons", ":material/grain:",
           "The book's dropout MLP on Fashion-MNIST: units drop out per minibatch; "
           "compare p = 0 and the train-test gap.",
