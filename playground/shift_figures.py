@@ -12,7 +12,7 @@ from . import charts
 
 SOURCE_COLORS = ("#1f6feb", "#e8590c")  # class 0, class 1
 TARGET_COLORS = ("#8aa4c8", "#d9a47f")
-MIN_SIZE, MAX_SIZE = 3.0, 22.0
+MIN_SIZE, MAX_SIZE = 4.0, 22.0
 
 
 def sizes(beta: np.ndarray) -> np.ndarray:
@@ -51,7 +51,7 @@ def scatter(seen: Mapping, *, weights: bool = True, height: int = 520) -> go.Fig
                            showlegend=True, hoverinfo="skip"))
     fig.update_xaxes(range=[float(seen["x1"][0]), float(seen["x1"][-1])], autorange=False)
     fig.update_yaxes(range=[float(seen["x2"][0]), float(seen["x2"][-1])], autorange=False)
-    fig.update_layout(hovermode="closest", legend=dict(orientation="h", yanchor="top", y=-0.12, xanchor="left", x=0),
+    fig.update_layout(hovermode="closest", legend=dict(orientation="h", yanchor="top", y=-0.16, xanchor="left", x=0),
                       margin=dict(b=10))
     return fig
 

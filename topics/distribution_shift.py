@@ -147,9 +147,11 @@ st.header("Label shift")
 st.markdown(
     "Now the classes change frequency while each class looks the same: p(x | y) is fixed and p(y) becomes q(y) "
     "(the book's example: a disease becomes more common, its symptoms are the same). Three classes, "
-    "x | y ~ N(m_y, I) with the class means on a triangle; the source has equal classes, the target leans "
+    "$\\mathbf{x} \\mid y \\sim \\mathcal{N}(\\mathbf{m}_y, \\mathbf{I})$ with the class means on a triangle; "
+    "the source has equal classes, the target leans "
     "towards class 2. The book's estimate of q(y) needs only the classifier's **confusion matrix** on source "
-    "validation data, C_ij = P(ŷ = i | y = j), and the mean of its predictions on the unlabeled target inputs, "
+    "validation data, $c_{ij} = P(\\hat{y} = i \\mid y = j)$, and the mean of its predictions on the unlabeled "
+    "target inputs, "
     "μ(ŷ): since p(ŷ | y) is the same in both domains,"
 )
 st.latex(r"\mu(\hat{y}_i) = \sum_{j} c_{ij}\, q(y_j) \quad\Longrightarrow\quad "
@@ -159,7 +161,7 @@ amount, label_n = label_form.draw("label_shift", "label_examples", columns=2)
 q_true = sd.target_prior(amount)
 st.caption(f"Target label distribution q(y) = ({', '.join(f'{v:.3f}' for v in q_true)}); source p(y) uniform. "
            f"Model: {ds.MODELS[model]} (the model chosen above), fitted to convergence; then refitted with the "
-           "weights β_i = q̂(y_i)/p(y_i) for the corrected accuracy. The estimate q̂ solves Cq = μ by least "
+           "weights βᵢ = q̂(yᵢ)/p(yᵢ) for the corrected accuracy. The estimate q̂ solves Cq = μ by least "
            "squares, negative entries clipped to 0 and renormalised.")
 
 
