@@ -113,8 +113,9 @@ with st.expander("What to look for", icon=":material/visibility:"):
         "- **Shift 0**: β ≈ 1 everywhere and both runs agree. The more shift, the fewer examples carry the "
         "weighted fit (the effective sample size under the picture) and the noisier the corrected run.\n"
         "- **Small MLP**: a model that can bend follows the parabola wherever it has data, so covariate shift "
-        "hurts it far less, and β helps less. Correction matters most for a model that cannot fit p(y | x) "
-        "everywhere at once.\n"
+        "hurts it far less, and β helps little or even hurts (at shift 3 the sweep below, seed 0: 0.93 without "
+        "weights, 0.88 with): the weighted fit rests on the few examples with large β. Correction matters most "
+        "for a model that cannot fit p(y | x) everywhere at once.\n"
         "- The weights only help where the source has data: at shift 3 the test inputs lie where few training "
         "inputs ever fall (the book's condition: p(x) > 0 wherever q(x) > 0)."
     )
