@@ -54,6 +54,11 @@ TOPICS: list[Topic] = [
           "Linear Neural Networks for Classification", ":material/checkroom:",
           "Fashion-MNIST up close: samples by class, mean images, pixel statistics, minibatch reading speed.",
           section="4.2", main_control=("per_class", 3)),
+    Topic("topics/distribution_shift.py", "Environment and distribution shift",
+          "Linear Neural Networks for Classification", ":material/moving:",
+          "Train here, test there: covariate shift corrected by importance weights from a domain classifier, "
+          "label shift estimated from a confusion matrix.",
+          section="4.7", training=True, main_control=("shift", 3.0)),
     Topic("topics/text_preprocessing.py", "Text preprocessing", "Recurrent Neural Networks", ":material/text_fields:",
           "Raw text to lines, tokens, a vocabulary with min_freq and <unk>, indices; Zipf's law for n-grams.",
           section="9.2", main_control=("text_source", "Your text")),
