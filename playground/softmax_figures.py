@@ -66,7 +66,8 @@ def confusion_figure(C: np.ndarray, labels: Sequence[str], title: str = "") -> g
                          text=[[str(v) for v in row] for row in C.tolist()])
     fig.update_traces(hovertemplate="true %{y}, predicted %{x}: %{text} (%{z:.1%} of the row)<extra></extra>",
                       colorbar=dict(thickness=10, title=dict(text="share of row", side="right")))
-    fig.update_yaxes(autorange="reversed")
+    fig.update_yaxes(type="category", autorange="reversed")  # (the playground's figures default to a linear y)
+    fig.update_xaxes(type="category", tickangle=-40)
     return fig
 
 
@@ -75,14 +76,14 @@ def images_figure(images: np.ndarray, titles: Sequence[str], cols: int = 6, titl
     n = len(images)
     rows = max(1, math.ceil(n / cols))
     fig = make_subplots(rows=rows, cols=cols, subplot_titles=list(titles) + [""] * (rows * cols - n),
-                        horizontal_spacing=0.02, vertical_spacing=0.1)
+                        horizontal_spacing=0.03, vertical_spacing=0.14)
     for i in range(n):
-        fig.add_trace(go.Heatmap(z=images[i], zmin=0, zmax=1, colorscale="gray_r", showscale=False,
+        fig.add_trace(go.Heatmap(z=images[i], zmin=0, zmax=1, colorscale="gray", showscale=False,
                                  hovertemplate="%{z:.2f}<extra></extra>"), row=i // cols + 1, col=i % cols + 1)
     fig.update_xaxes(visible=False, constrain="domain")
     fig.update_yaxes(visible=False, autorange="reversed", constrain="domain")
-    fig.update_layout(title=dict(text=title, x=0, xanchor="left", font=dict(size=14)), height=200 * rows + 50,
-                      margin=dict(l=10, r=10, t=60 if title else 30, b=10))
+    fig.update_layout(title=dict(text=title, x=0, xanchor="left", font=dict(size=14)), height=215 * rows + 60,
+                      margin=dict(l=10, r=10, t=75 if title else 45, b=10))
     fig.update_annotations(font_size=11)
     return fig
 

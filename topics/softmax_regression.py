@@ -113,7 +113,7 @@ def predictions_picture(seen: dict) -> None:
                                             f"{seen['accuracy']:.3f}"), key="softmax:confusion", width="stretch")
     left.caption(f"Row: the true class, column: the prediction, over all {n:,} test images; the diagonal is "
                  "right. Shirts, t-shirts, pullovers and coats are mistaken for one another most.")
-    titles = [f"#{i}: {labels[t]} → {labels[p]} ({q:.2f})"
+    titles = [f"#{i}: {labels[t]}<br>→ {labels[p]} ({q:.2f})"
               for i, t, p, q in zip(seen["wrong"], seen["true"], seen["predicted"], seen["prob"])]
     if titles:
         right.plotly_chart(figs.images_figure(seen["images"], titles, cols=4,
