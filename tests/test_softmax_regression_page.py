@@ -76,6 +76,7 @@ def test_the_maths_the_initial_weights_and_the_numerics():
     assert row["naive (as written)"] == "∞" and row["stable (max subtracted)"] == "1000"
     assert row["torch (logsumexp, softmax, log_softmax, cross_entropy)"] == "1000"
     assert table[table["quantity"] == "softmax(o)"].iloc[0]["naive (as written)"] == "[NaN, 0]"
+    assert table[table["quantity"] == "cross-entropy, y = 0"].iloc[0]["stable (max subtracted)"] == "0"  # not -0
     # typed text is parsed, never evaluated; bad text gives a message, not an exception
     at.text_input(key="softmax_regression.logits").set_value("1, __import__('os')").run()
     assert not at.exception and "which is not a number" in " ".join(e.value for e in at.error)
@@ -125,3 +126,19 @@ def test_a_large_lr_from_scratch_diverges_with_a_message_not_an_exception():
     assert "The loss became NaN or infinite" in warnings
     assert "−log 0 = ∞" in " ".join(i.value for i in at.info)
     assert not at.error
+
+
+def test_scratch_and_concise_lie_on_top_of_each_other():
+    at = open_page(PAGE, {"num_epochs": "1"})
+    S = built(at)
+    next(b for b in at.button if b.label == "Compare scratch and concise").click().run()
+    tick_until_stopped(at)
+    at.run()
+    assert not at.exception, at.exception
+    assert S.names == ["scratch", "concise"] and S.state == State.FINISHED
+    a, b = (S.history(n)["steps"] for n in S.names)
+    assert len(a) == len(b) == 235
+    assert [r["loss"] for r in a] == pytest.approx([r["loss"] for r in b], rel=1e-4)
+    ea, eb = (S.history(n)["epochs"][-1] for n in S.names)
+    assert ea["test_metric"] == pytest.approx(eb["test_metric"], abs=1e-3)
+    assert "The ten weight vectors (scratch)" in [h.value for h in at.subheader]  # the pictures name their run
