@@ -9,37 +9,58 @@ from collections.abc import Sequence
 
 import numpy as np
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
+from plotly.colors import get_colorscale
 
 from . import charts
 
 GREY = "#adb5bd"
+# colour scales spelled out: the grids below skip plotly's validation, which is what resolves names like "RdBu_r"
+DIVERGING = get_colorscale("RdBu_r")
+GRAY = [[0.0, "#000000"], [1.0, "#ffffff"]]
+
+
+def image_grid(panels: Sequence[dict], titles: Sequence[str], cols: int, *, title: str = "",
+               panel_px: int = 190, gap: float = 0.02, title_px: int = 34) -> go.Figure:
+    """Small images in a grid: one heatmap trace (a dict of plotly's heatmap
+    keys, z included) per panel on its own square-pixel axes, a title above
+    each. Built as one plain dict, without make_subplots and plotly's
+    validation: a page redraws it while a run trains."""
+    n = len(panels)
+    rows = max(1, math.ceil(n / cols))
+    top = 40 if title else 10
+    height = rows * (panel_px + title_px) + top + 10
+    w = (1 - gap * (cols - 1)) / cols
+    cell = (panel_px + title_px) / (height - top - 10)  # one row's share of the plotting height
+    layout: dict = {"title": dict(text=title, x=0, xanchor="left", font=dict(size=14)), "height": height,
+                    "margin": dict(l=10, r=10, t=top, b=10), "hovermode": "closest", "annotations": []}
+    data = []
+    for i, trace in enumerate(panels):
+        r, c = divmod(i, cols)
+        name = "" if i == 0 else str(i + 1)
+        x0 = c * (w + gap)
+        y1 = 1 - r * cell - title_px / (height - top - 10)
+        y0 = max(0.0, 1 - (r + 1) * cell)
+        layout[f"xaxis{name}"] = dict(domain=[x0, x0 + w], visible=False, constrain="domain", anchor=f"y{name}")
+        layout[f"yaxis{name}"] = dict(domain=[y0, y1], visible=False, autorange="reversed", constrain="domain",
+                                      constraintoward="top", scaleanchor=f"x{name}", anchor=f"x{name}")
+        data.append({"type": "heatmap", "xaxis": f"x{name}", "yaxis": f"y{name}", **trace})
+        layout["annotations"].append(dict(text=str(titles[i]), x=x0 + w / 2, y=y1, xref="paper", yref="paper",
+                                          xanchor="center", yanchor="bottom", showarrow=False,
+                                          font=dict(size=11, color="#495057")))
+    return go.Figure(dict(data=data, layout=layout), _validate=False)
 
 
 def weights_figure(W: np.ndarray, labels: Sequence[str], title: str = "") -> go.Figure:
     """The ten columns of W, each as a 28x28 image on one shared diverging scale
     (red: the pixel pushes that class's logit up, blue: down, white: 0)."""
-    n = len(W)
-    cols = 5
-    rows = math.ceil(n / cols)
-    fig = make_subplots(rows=rows, cols=cols, subplot_titles=[str(labels[c]) for c in range(n)],
-                        horizontal_spacing=0.02, vertical_spacing=0.08)
     finite = W[np.isfinite(W)]
     vmax = float(np.abs(finite).max()) if finite.size else 1.0
     vmax = vmax if vmax > 0 else 1.0
-    for c in range(n):
-        fig.add_trace(go.Heatmap(z=W[c], zmin=-vmax, zmax=vmax, zmid=0, colorscale="RdBu_r", showscale=c == 0,
-                                 colorbar=dict(thickness=10, title=dict(text="weight", side="right")),
-                                 hovertemplate=f"{labels[c]}: row %{{y}}, col %{{x}}: %{{z:.3g}}<extra></extra>"),
-                      row=c // cols + 1, col=c % cols + 1)
-    fig.update_xaxes(visible=False, constrain="domain")
-    fig.update_yaxes(visible=False, autorange="reversed", constrain="domain")
-    for i in range(1, n + 1):  # square pixels in every panel
-        fig.update_yaxes(scaleanchor=f"x{i if i > 1 else ''}", row=(i - 1) // cols + 1, col=(i - 1) % cols + 1)
-    fig.update_layout(title=dict(text=title, x=0, xanchor="left", font=dict(size=14)), height=190 * rows + 60,
-                      margin=dict(l=10, r=10, t=70 if title else 30, b=10))
-    fig.update_annotations(font_size=12)
-    return fig
+    panels = [dict(z=W[c].tolist(), zmin=-vmax, zmax=vmax, zmid=0, colorscale=DIVERGING, showscale=c == 0,
+                   colorbar=dict(thickness=10, title=dict(text="weight", side="right")),
+                   hovertemplate=f"{labels[c]}: row %{{y}}, col %{{x}}: %{{z:.3g}}<extra></extra>")
+              for c in range(len(W))]
+    return image_grid(panels, [str(labels[c]) for c in range(len(W))], 5, title=title, panel_px=170)
 
 
 def probs_figure(probs: Sequence[float], labels: Sequence[str], true: int, predicted: int,
@@ -72,20 +93,10 @@ def confusion_figure(C: np.ndarray, labels: Sequence[str], title: str = "") -> g
 
 
 def images_figure(images: np.ndarray, titles: Sequence[str], cols: int = 6, title: str = "") -> go.Figure:
-    """Grayscale 28x28 images in a grid, one title each."""
-    n = len(images)
-    rows = max(1, math.ceil(n / cols))
-    fig = make_subplots(rows=rows, cols=cols, subplot_titles=list(titles) + [""] * (rows * cols - n),
-                        horizontal_spacing=0.03, vertical_spacing=0.14)
-    for i in range(n):
-        fig.add_trace(go.Heatmap(z=images[i], zmin=0, zmax=1, colorscale="gray", showscale=False,
-                                 hovertemplate="%{z:.2f}<extra></extra>"), row=i // cols + 1, col=i % cols + 1)
-    fig.update_xaxes(visible=False, constrain="domain")
-    fig.update_yaxes(visible=False, autorange="reversed", constrain="domain")
-    fig.update_layout(title=dict(text=title, x=0, xanchor="left", font=dict(size=14)), height=215 * rows + 60,
-                      margin=dict(l=10, r=10, t=75 if title else 45, b=10))
-    fig.update_annotations(font_size=11)
-    return fig
+    """Grayscale 28x28 images in [0, 1] in a grid, one title each."""
+    panels = [dict(z=np.asarray(img).tolist(), zmin=0, zmax=1, colorscale=GRAY, showscale=False,
+                   hovertemplate="%{z:.2f}<extra></extra>") for img in images]
+    return image_grid(panels, titles, cols, title=title, panel_px=150, title_px=40, gap=0.03)
 
 
 def temperature_figure(labels: Sequence[str], naive: Sequence[float], stable: Sequence[float],
