@@ -54,6 +54,11 @@ TOPICS: list[Topic] = [
           "Linear Neural Networks for Classification", ":material/checkroom:",
           "Fashion-MNIST up close: samples by class, mean images, pixel statistics, minibatch reading speed.",
           section="4.2", main_control=("per_class", 3)),
+    Topic("topics/softmax_regression.py", "Softmax regression", "Linear Neural Networks for Classification",
+          ":material/bar_chart:",
+          "Fashion-MNIST by ten linear scores and a softmax: weights become class templates, a live confusion "
+          "matrix, the misclassified images; temperature and the log-sum-exp trick.",
+          section="4.1-4.5", training=True, main_control=("lr", 0.3)),
     Topic("topics/distribution_shift.py", "Environment and distribution shift",
           "Linear Neural Networks for Classification", ":material/moving:",
           "Train here, test there: covariate shift corrected by importance weights from a domain classifier, "
