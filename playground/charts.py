@@ -134,6 +134,9 @@ DASH_ARRAYS = {"solid": [1, 0], "dot": [2, 3], "dash": [7, 4], "dashdot": [7, 3,
 POWER_OF_TEN = "abs(round(log(datum.value) / LN10) - log(datum.value) / LN10) < 1e-6"
 LOG_LABELS = (f"{POWER_OF_TEN} ? (abs(log(datum.value) / LN10) > 4 ? format(datum.value, '.0e') : "
               "format(datum.value, '~g')) : ''")
+# (an axis "format" of "~g" would take its precision from the tick step: 100 as
+# "1e+2"; format() in a labelExpr keeps six digits: "100")
+PLAIN_LABELS = "format(datum.value, '~g')"
 # a linear axis: short labels also when a diverging run sends it to 1e+30
 # (vega's default would print every digit, "1,000,000,000,000,000")
 LINEAR_LABELS = ("datum.value != 0 && (abs(datum.value) >= 1e5 || abs(datum.value) < 1e-4) ? "
@@ -184,7 +187,8 @@ def live_lines(title: str, series: Sequence[Series], *, x_title: str = "epoch", 
     lines = {
         "mark": mark,
         "encoding": {
-            "x": {"field": "x", "type": "quantitative", "title": x_title, "axis": {"tickMinStep": 1, "format": "~g"}},
+            "x": {"field": "x", "type": "quantitative", "title": x_title,
+                  "axis": {"tickMinStep": 1, "labelExpr": PLAIN_LABELS}},
             "y": {"field": "y", "type": "quantitative", "axis": y_axis,
                   "scale": {"type": "log"} if log_y else {"zero": False}},
             "color": {"field": "series", "type": "nominal", "title": None,

@@ -13,6 +13,7 @@ import time
 import pytest
 from browser_support import (
     live_series,
+    live_ticks,
     no_exceptions,
     open_page,
     press_slider,
@@ -42,6 +43,8 @@ def test_features_slider_start_and_the_loss_chart_grows(app_url, page):
     time.sleep(1.5)
     drawn = live_series(page, "Loss")["Loss"]
     assert drawn == {"train": 400, "test": 400}, drawn
+    epochs = live_ticks(page, "Loss", "X")  # plain numbers, not "1e+2" (vega's tick-step precision)
+    assert "400" in epochs and all(t.isdigit() for t in epochs), epochs
     assert live_series(page, "Coefficients w₀ to w₃")["Coefficients w₀ to w₃"] == {f"w{i}".translate(SUB): 400
                                                                                   for i in range(4)}
     page.wait_for_selector(".js-plotly-plot", timeout=30_000)  # the fitted polynomial and the coefficients
