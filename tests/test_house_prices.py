@@ -134,8 +134,8 @@ def test_same_seed_replays_bit_for_bit(small):
 def test_the_folds_preset_trains_every_fold():
     preset = hp.folds_preset(4)
     configs = preset.configs(replace(hp.BOOK, k=4, lr=1.0))
-    assert list(configs) == ["fold 1", "fold 2", "fold 3", "fold 4"]
-    assert [c.fold for c in configs.values()] == [0, 1, 2, 3] and {c.lr for c in configs.values()} == {1.0}
+    assert list(configs) == ["fold 1", "fold 2", "fold 3", "fold 4", "all training data"]
+    assert [c.fold for c in configs.values()] == [0, 1, 2, 3, hp.ALL] and {c.lr for c in configs.values()} == {1.0}
 
 
 def test_summary_averages_the_folds(small):

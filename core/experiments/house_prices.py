@@ -18,8 +18,9 @@ K-fold cross-validation as the book's get_k_fold_data: the training set cut
 in order into k folds of n // k houses (a remainder is left out), fold i
 validates the model trained on the other k - 1. A Config's `fold` says which
 fold a run validates, or `ALL` (-1) for the book's train_and_pred: train on
-every training house and predict the test set. `folds_preset(k)` is the k
-folds as a preset: k runs side by side from one seed, one curve each.
+every training house and predict the test set (the page's own run).
+`folds_preset(k)` is the k folds and that final model as a preset: k + 1
+runs side by side from one seed, one curve each.
 
 Views (called in the run's worker between two steps, reading only the
 records and a forward pass under `Trainer.probe`): `summary`, the folds'
@@ -77,9 +78,15 @@ class Config:
 BOOK = Config()
 
 
+ALL_NAME = "all training data"
+
+
 def folds_preset(k: int) -> Preset:
-    """The k folds of k-fold cross-validation, trained side by side."""
-    return Preset(f"{k}-fold cross-validation", {fold_name(i): {"fold": i} for i in range(k)})
+    """The k folds of k-fold cross-validation and the model on all the
+    training data (the book's train_and_pred, whose predictions are the
+    submission), trained side by side from one seed."""
+    runs = {fold_name(i): {"fold": i} for i in range(k)}
+    return Preset(f"{k}-fold cross-validation and the final model", {**runs, ALL_NAME: {"fold": ALL}})
 
 
 def fold_name(i: int) -> str:
