@@ -68,7 +68,7 @@ def uploaded(label: str, key: str, parse, kind: str):
 @st.cache_resource(max_entries=8, show_spinner="Preprocessing the houses...")
 def prepared(key: tuple, _train, _test) -> tuple[hp.HouseData, dict]:
     """The run's data and the before/after table, once per pair of files (by `key`)."""
-    return hp.make_data(_train, _test), hp.preprocessing_table(_train, _test)
+    return hp.make_data(_train, _test), hp.preprocessing_table(_train, _test, rows=10)
 
 
 loaded = dataset("Kaggle house prices", lambda **kw: house.load_house(**kw), cache_key="house:kaggle")
@@ -97,7 +97,7 @@ st.markdown(
 )
 st.latex(r"x \leftarrow \frac{x - \mu}{\sigma}, \qquad \text{missing } x \leftarrow 0")
 before, after = st.columns([2, 3])
-before.markdown(f"**Before**: the first houses, {len(table['before'].columns)} of "
+before.markdown(f"**Before**: the first 10 houses (the 8th has no LotFrontage), {len(table['before'].columns)} of "
                 f"{table['shape_before'][1]} features")
 before.dataframe(table["before"], hide_index=True)
 after.markdown(f"**After**: the columns they became ({table['shape_after'][1]} in all)")
