@@ -101,7 +101,9 @@ before.markdown(f"**Before**: the first 10 houses (the 8th has no LotFrontage), 
                 f"{table['shape_before'][1]} features")
 before.dataframe(table["before"], hide_index=True)
 after.markdown(f"**After**: the columns they became ({table['shape_after'][1]} in all)")
-after.dataframe(table["after"].style.format("{:.3f}"), hide_index=True)
+numeric = [c for c in table["after"].columns if c in house.NUMERIC]
+after.dataframe(table["after"].style.format("{:.3f}", subset=numeric).format(
+    "{:.0f}", subset=[c for c in table["after"].columns if c not in numeric]), hide_index=True)
 st.caption(
     f"All {table['shape_before'][0]:,} houses: {table['shape_before'][1]} features before, "
     f"{table['shape_after'][1]} columns after. "
@@ -153,15 +155,17 @@ def fold_summary(seen: dict) -> None:
     first.metric(f"average train log RMSE ({n} folds)", f"{seen['avg_train']:.4f}",
                  help=f"The book (0.17.5, its settings): {hp.BOOK_TRAIN}")
     second.metric(f"average valid log RMSE ({n} folds)", f"{seen['avg_valid']:.4f}",
-                  delta=f"{seen['avg_valid'] - hp.BOOK_VALID['0.17.5']:+.4f} vs the book's 0.1705",
-                  delta_color="off")
+                  delta=f"{seen['avg_valid'] - hp.BOOK_VALID['0.17.5']:+.4f} vs the book's 0.1705" if at_book else None,
+                  delta_color="off", help="Compared with the book's figure only at the book's settings and data.")
     third.markdown(f"The book, at its settings: average train **{hp.BOOK_TRAIN}**, valid "
                    f"**{hp.BOOK_VALID['0.17.5']}** (0.17.5; zh edition {hp.BOOK_VALID['zh']}).")
-    rows = [{"run": name, "epoch": r["epoch"], "train log RMSE": r["train"], "valid log RMSE": r["valid"]}
+    def fmt(value, missing: str) -> str:
+        return missing if value is None else f"{value:.4f}"
+
+    rows = [{"run": name, "epoch": r["epoch"], "train log RMSE": fmt(r["train"], "not yet"),
+             "valid log RMSE": fmt(r["valid"], "not yet" if r["fold"] != hp.ALL else "no fold held out")}
             for name, r in seen["runs"].items()]
-    st.dataframe(rows, hide_index=True, column_config={
-        "train log RMSE": st.column_config.NumberColumn(format="%.4f"),
-        "valid log RMSE": st.column_config.NumberColumn(format="%.4f")})
+    st.dataframe(rows, hide_index=True)
 
 
 def submission_view(seen: dict) -> None:
