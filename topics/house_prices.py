@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import math
 from dataclasses import replace
 
 import streamlit as st
@@ -146,6 +147,8 @@ st.caption(
 
 def fold_summary(seen: dict) -> None:
     """The folds' final log RMSE and their average beside the book's."""
+    if not seen["folds"] and problem:
+        return  # no folds to train: the warning above says why
     if not seen["folds"]:
         st.info(f"Press **{k}-fold cross-validation and the final model** to train the folds; the average of "
                 "their valid log RMSE then shows here beside the book's.", icon=":material/info:")
@@ -179,6 +182,10 @@ def submission_view(seen: dict) -> None:
     if run["epoch"] == 0:
         st.info("The final model has not finished an epoch yet; its predictions show after the first.",
                 icon=":material/info:")
+        return
+    if not all(math.isfinite(p) for p in run["prices"]):
+        st.warning("The final model's predictions are not all finite numbers (its training diverged), so there is "
+                   "no submission: try a smaller lr.", icon=":material/warning:")
         return
     done = f"after epoch {run['epoch']}" + (f" (train log RMSE {run['train']:.4f})" if run["train"] else "")
     left, right = st.columns([3, 2])
