@@ -98,8 +98,8 @@ st.markdown(
 )
 st.latex(r"x \leftarrow \frac{x - \mu}{\sigma}, \qquad \text{missing } x \leftarrow 0")
 before, after = st.columns([2, 3])
-before.markdown(f"**Before**: the first 10 houses (the 8th has no LotFrontage), {len(table['before'].columns)} of "
-                f"{table['shape_before'][1]} features")
+before.markdown(f"**Before**: the first {len(table['before'])} houses, {len(table['before'].columns)} of "
+                f"{table['shape_before'][1]} features (*None*: missing)")
 before.dataframe(table["before"], hide_index=True)
 after.markdown(f"**After**: the columns they became ({table['shape_after'][1]} in all)")
 numeric = [c for c in table["after"].columns if c in house.NUMERIC]
