@@ -92,6 +92,11 @@ TOPICS: list[Topic] = [
           "The book's dropout MLP on Fashion-MNIST: units drop out per minibatch; "
           "compare p = 0 and the train-test gap.",
           section="5.6", training=True, main_control=("dropout2", 0.0)),
+    Topic("topics/house_prices.py", "Predicting house prices on Kaggle", "Multilayer Perceptrons",
+          ":material/home_work:",
+          "Kaggle's Ames house prices: the book's preprocessing, k folds trained side by side, log RMSE against "
+          "the book's, and a submission.csv to download.",
+          section="5.7", training=True, main_control=("model", "mlp")),
     Topic("topics/padding_stride.py", "Padding and stride", "Convolutional Neural Networks", ":material/grid_on:",
           "Which input cells each output reads, the output-shape formula with your numbers, real images, channels.",
           section="7.3-7.4", main_control=("s_h", 3)),

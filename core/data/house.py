@@ -88,3 +88,10 @@ def validate_house_csv(data: bytes, max_bytes: int = 5_000_000, *, kind: str = "
     if LABEL in df.columns and (df[LABEL].isna().any() or (df[LABEL] <= 0).any()):
         raise ValueError("SalePrice must be a positive number in every row.")
     return df
+
+
+def extra_columns(df: pd.DataFrame, kind: str = "train") -> list[str]:
+    """The columns of an uploaded CSV that the house data has not (they are
+    ignored by the preprocessing), in the file's order."""
+    known = set(COLUMNS if kind == "train" else COLUMNS[:-1])
+    return [str(c) for c in df.columns if c not in known]
