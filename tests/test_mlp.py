@@ -222,3 +222,13 @@ def test_the_boundary_view_shows_at_most_max_units():
     t = mlp_toy.build(mlp_toy.Config(num_hiddens=32, num_layers=1), seed=0)
     seen = mlp_toy.boundary({"": t}, grid=11, unit_grid=7, max_units=8)
     assert seen["units"][0].shape == (8, 7, 7) and seen["widths"] == [32]
+
+
+def test_a_huge_lr_kills_the_relus_and_a_small_one_does_not(small_fmnist):
+    cfg = dataclasses.replace(mlp.BOOK, num_hiddens=64, num_epochs=1)
+    for lr, dead in ((0.1, 0), (10.0, 58)):
+        t = mlp.build(dataclasses.replace(cfg, lr=lr), small_fmnist, seed=0)
+        assert mlp.picture({"": t}, small_fmnist, images=300)["dead"] == 0
+        t.advance(max_steps=8)
+        seen = mlp.picture({"": t}, small_fmnist, images=300)
+        assert (seen["dead"] >= dead) if lr > 1 else (seen["dead"] == 0), (lr, seen["dead"])

@@ -17,12 +17,12 @@ from torch import nn
 
 from core.data.fashion_mnist import FashionMNIST
 from core.experiments.classifier import classifier
-from core.experiments.schema import config, setting
+from core.experiments.schema import Preset, config, setting
 from core.ops import activations
 from core.train.trainer import Trainer
 
 WIDTHS = (16, 32, 64, 128, 256, 512, 1024)
-LRS = (0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0)
+LRS = (0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
 
 
 @config
@@ -42,6 +42,8 @@ class Config:
 
 BOOK = Config()
 BOOK_ACCURACY = (0.83, 0.85)  # test accuracy after 10 epochs, across the editions (shared/book-results.md)
+PRESETS = [Preset("Compare ReLU, sigmoid and tanh",
+                  {activations.NAMES[a]: {"activation": a} for a in ("relu", "sigmoid", "tanh")})]
 
 
 def init_linear(layer: nn.Linear, gen: torch.Generator, sigma: float | None) -> None:
