@@ -29,6 +29,9 @@ def activation_figures(curves: dict) -> tuple[go.Figure, go.Figure]:
                                line=dict(color=color, width=2.5)))
         d.add_trace(go.Scatter(x=c["x"][::8], y=c["grad_closed"][::8], name=f"{NAMES[name]}, closed form",
                                mode="markers", marker=dict(color="white", size=6, line=dict(color=color, width=1.5))))
+    for fig in (f, d):
+        fig.update_layout(legend=dict(orientation="h", y=-0.25, yanchor="top", x=0, xanchor="left"),
+                          margin=dict(b=40), hovermode="closest")
     return f, d
 
 
@@ -71,7 +74,10 @@ def boundary_figure(seen: dict, *, show_test: bool = True, height: int = 520) ->
 def units_figure(seen: dict) -> go.Figure:
     """Every shown hidden unit's output over the plane, one row per hidden
     layer (TensorFlow Playground's neurons): blue where the unit's output is
-    large, orange where it is negative, pale near 0; each unit on its own scale."""
+    positive, orange where it is negative, pale near 0; each unit on its own
+    scale, saturated beyond the 75th percentile of its |output| (a ReLU grows
+    without bound towards the corners: on a scale set by its largest value,
+    where it switches on would hardly show)."""
     layers = seen["units"]
     cols = max(u.shape[0] for u in layers)
     xs = seen["unit_xs"]
@@ -79,8 +85,9 @@ def units_figure(seen: dict) -> go.Figure:
                         row_titles=[f"layer {i + 1}" for i in range(len(layers))])
     for li, units in enumerate(layers):
         for ui, z in enumerate(units):
-            top = float(np.nanmax(np.abs(z))) if np.isfinite(z).any() else 1.0
-            top = top if top > 0 else 1.0
+            finite = np.abs(z[np.isfinite(z)])
+            top = float(np.percentile(finite, 75)) if finite.size else 1.0
+            top = top if top > 0 else float(finite.max()) if finite.size and finite.max() > 0 else 1.0
             fig.add_trace(go.Heatmap(z=z, x=xs, y=xs, colorscale=TWO_CLASSES, zmin=-top, zmax=top, showscale=False,
                                      hovertemplate=f"layer {li + 1}, unit {ui + 1}: %{{z:.3g}}<extra></extra>"),
                           row=li + 1, col=ui + 1)
@@ -88,7 +95,7 @@ def units_figure(seen: dict) -> go.Figure:
     fig.update_yaxes(showticklabels=False, showgrid=False, zeroline=False)
     for i in range(1, len(layers) * cols + 1):
         fig.update_yaxes(scaleanchor=f"x{i if i > 1 else ''}", row=(i - 1) // cols + 1, col=(i - 1) % cols + 1)
-    fig.update_layout(height=70 + 105 * len(layers), margin=dict(l=10, r=40, t=30, b=10),
+    fig.update_layout(height=50 + len(layers) * (min(160, 600 // cols) + 15), margin=dict(l=10, r=40, t=30, b=10),
                       title=dict(text="The hidden units' outputs over the same plane", font=dict(size=14)),
                       template="plotly_white")
     return fig

@@ -145,7 +145,7 @@ def toy_part() -> None:
             st.warning("The network's outputs are no longer finite numbers (the loss diverged): there is no boundary "
                        "to draw. Try a smaller lr.", icon=":material/warning:")
             return
-        left, right = st.columns([3, 2])
+        left, right = st.columns(2)
         left.plotly_chart(mlp_figures.boundary_figure(seen, show_test=show_test), key="mlp:boundary", width="stretch")
         with right:
             st.plotly_chart(mlp_figures.units_figure(seen), key="mlp:units", width="stretch")
