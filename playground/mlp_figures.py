@@ -49,7 +49,7 @@ def boundary_figure(seen: dict, *, show_test: bool = True, height: int = 520) ->
     """P(class 1) over the plane as a heatmap, the boundary P = 1/2 as a line,
     the training points (filled) and test points (rings)."""
     xs = seen["xs"]
-    title = (f"Decision boundary after epoch {seen['epoch']} (step {seen['step']}): "
+    title = (f"Decision boundary after epoch {seen['epoch']} (step {seen['step']})<br>"
              f"train accuracy {seen['train_acc']:.3f}, test {seen['test_acc']:.3f}")
     fig = charts.figure(title, x_title="x1", y_title="x2", height=height)
     fig.add_trace(go.Heatmap(z=seen["prob"], x=xs, y=xs, colorscale=TWO_CLASSES, zmin=0, zmax=1, opacity=0.85,
@@ -67,7 +67,7 @@ def boundary_figure(seen: dict, *, show_test: bool = True, height: int = 520) ->
     fig.update_xaxes(range=lim, autorange=False, constrain="domain")
     fig.update_yaxes(range=lim, autorange=False, scaleanchor="x", scaleratio=1, constrain="domain")
     fig.update_layout(legend=dict(orientation="h", y=-0.15, yanchor="top", x=0, xanchor="left"),
-                      hovermode="closest")
+                      hovermode="closest", margin=dict(t=60))
     return fig
 
 

@@ -27,7 +27,7 @@ PLOTS_JS = """() => Array.from(document.querySelectorAll('.js-plotly-plot')).map
     title: ((el.layout && el.layout.title && el.layout.title.text) || '').replace(/<[^>]+>/g, ''),
     traces: (el.data || []).map(tr => ({name: tr.name || '', type: tr.type || ''})),
 }))"""
-BOUNDARY = re.compile(r"Decision boundary after epoch (\d+) \(step (\d+)\): train accuracy ([\d.]+), test ([\d.]+)")
+BOUNDARY = re.compile(r"Decision boundary after epoch (\d+) \(step (\d+)\)\s*train accuracy ([\d.]+), test ([\d.]+)")
 
 
 def boundary(page) -> tuple[int, float, float] | None:

@@ -100,7 +100,9 @@ def fmnist_part() -> None:
         st.plotly_chart(mlp_figures.weights_figure(seen["weights"]), key="mlp:weights", width="stretch")
         st.caption("Each square is one hidden unit's 784 weights laid out as the image they multiply (red "
                    "positive, blue negative): the pattern of pixels that turns the unit on. At the start they are "
-                   "noise; after an epoch or two shapes of clothing appear.")
+                   "noise drawn from N(0, 0.01²); as training goes on, smooth blobs and outlines of clothing show "
+                   "through it (the initial noise never quite goes away: a pixel that is rarely bright gets "
+                   "little gradient).")
         c1, c2 = st.columns(2)
         c1.metric("units pass (almost) no gradient", f"{seen['blocked']:.1%}",
                   help=f"Share of (image, unit) pairs on the first {seen['images']} test images where the unit's "
