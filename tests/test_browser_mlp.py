@@ -66,5 +66,18 @@ def test_num_hiddens_moves_then_the_toy_trains_and_its_boundary_is_redrawn(app_u
     assert live_points(page, "Loss") >= 30
     units = [p for p in page.evaluate(PLOTS_JS) if p["title"].startswith("The hidden units")]
     assert units and sum(tr["type"] == "heatmap" for tr in units[0]["traces"]) == 3 * 8  # 3 layers, 8 of 16 shown
+    seen = []  # while it trains the picture is redrawn in place, never removed
+    for _ in range(12):
+        page.wait_for_timeout(250)
+        seen.append(boundary(page))
+    assert all(s is not None for s in seen), seen
+    assert len({s[0] for s in seen}) >= 2, seen  # and it moves on with the epochs
+    page.wait_for_selector("text=Epoch 300 of 300", timeout=180_000)
+    wait_idle(page, 60_000)
+    page.wait_for_function(f"() => ({PLOTS_JS})().some(p => p.title.startsWith('Decision boundary after epoch 300'))",
+                           timeout=60_000)
+    assert boundary(page)[1] > 0.9  # the spiral learned: train accuracy
+    page.wait_for_function(f"() => ({PLOTS_JS})().some(p => p.title.startsWith('Decision boundary'))",
+                           timeout=60_000)
     no_exceptions(page)
     shot(page, "browser-mlp-toy")

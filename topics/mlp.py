@@ -156,7 +156,8 @@ def toy_part() -> None:
             st.caption(f"Each small square is one hidden unit's output over the plane{more}: blue where it is "
                        "large, orange where it is negative, pale near 0. The first layer can only draw straight "
                        "edges (a ReLU is 0 on one side of a line); later layers combine them into the bends of the "
-                       "boundary.")
+                       "boundary. A square that is pale all over is a unit that outputs 0 everywhere on the plane: a "
+                       "dead ReLU, which no longer learns.")
 
     live_panel(
         KEYS["toy"], cfg, "mlp_toy", seed=seed, device=device,
