@@ -232,3 +232,17 @@ def test_a_huge_lr_kills_the_relus_and_a_small_one_does_not(small_fmnist):
         t.advance(max_steps=8)
         seen = mlp.picture({"": t}, small_fmnist, images=300)
         assert (seen["dead"] >= dead) if lr > 1 else (seen["dead"] == 0), (lr, seen["dead"])
+
+
+def test_the_boundary_view_says_when_the_net_is_not_finite():
+    t = mlp_toy.build(mlp_toy.Config(num_hiddens=4, num_layers=1), seed=0)
+    assert mlp_toy.boundary({"": t}, grid=5, unit_grid=5)["finite"]
+    with torch.no_grad():
+        t.net.output.bias[0] = float("nan")
+    assert not mlp_toy.boundary({"": t}, grid=5, unit_grid=5)["finite"]
+
+
+def test_a_huge_lr_stalls_the_toy_near_chance():
+    t = mlp_toy.build(mlp_toy.Config(lr=10.0, num_epochs=20), seed=0)
+    t.advance()
+    assert not t.diverged and t.history.epochs[-1]["train_metric"] < 0.65

@@ -192,5 +192,7 @@ with st.expander("What to look for", icon=":material/visibility:"):
         "- **The 2-D toy**: with one hidden layer of a few ReLU units the boundary is a handful of straight pieces; "
         "the spiral needs about three layers of 16 units, and several hundred epochs. tanh and sigmoid give "
         "smooth, rounded boundaries; ReLU gives polygons. A single hidden unit cannot draw anything but a line. "
-        "With noise 0.3 or more the training points overlap and the test accuracy falls below the train accuracy."
+        "With noise 0.3 or more the training points overlap and the test accuracy falls below the train accuracy.\n"
+        "- **The toy's lr**: 3 or 10 stalls near chance (accuracy about 0.5): the first steps overshoot, the ReLUs "
+        "die (pale squares) and the boundary stops moving."
     )
