@@ -78,6 +78,11 @@ TOPICS: list[Topic] = [
     Topic("topics/gru_lstm.py", "GRU and LSTM gates", "Modern Recurrent Neural Networks", ":material/memory:",
           "Scratch GRU and LSTM cells learn The Time Machine live; watch their gates open and close on your text.",
           section="10.1-10.2", training=True, main_control=("cell", "lstm")),
+    Topic("topics/mlp.py", "Multilayer perceptrons and activation functions", "Multilayer Perceptrons",
+          ":material/hub:",
+          "ReLU, sigmoid, tanh and their derivatives; the book's MLP on Fashion-MNIST; a 2-D toy whose "
+          "decision boundary and hidden units are drawn as it learns.",
+          section="5.1-5.2", training=True, main_control=("num_hiddens", 64)),
     Topic("topics/backprop.py", "Forward propagation, backward propagation and computational graphs",
           "Multilayer Perceptrons", ":material/device_hub:",
           "Step through the book's one-hidden-layer network forward, then backward by the chain rule; "
