@@ -31,6 +31,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from core.data import download as dl  # noqa: E402
+from core.experiments import house_prices as hp  # noqa: E402
+from core.experiments.schema import Preset  # noqa: E402
 from core.train.device import device_label, pick_device  # noqa: E402
 from core.train.runs import RunSpec, build_trainers, experiment_module  # noqa: E402
 
@@ -51,6 +53,7 @@ class Case:
     kind: str = "relative"  # "accuracy": ±ACCURACY_BAND; "relative": ±RELATIVE_BAND
     fmt: str = "{:.3g}"
     run: str = ""  # the run of a several-run experiment to train ("" = all)
+    preset: Callable[[], Preset] | None = None  # several runs side by side, as the page's button trains them
 
 
 def last(key: str, run: str = "") -> Callable[[dict], float]:
@@ -80,13 +83,21 @@ def _time_machine():
     return load_corpus_time_machine(allow_download=False)
 
 
+def _house():
+    return hp.load_data(allow_download=False)
+
+
+def house_valid(trainers: dict) -> float:
+    return float(hp.summary(trainers)["avg_valid"])
+
+
 def _fra():
     from core.experiments.seq2seq import load_corpus
 
     return load_corpus(allow_download=False).data
 
 
-DATA = {"fashion": _fashion, "time_machine": _time_machine, "fra": _fra}
+DATA = {"fashion": _fashion, "house": _house, "time_machine": _time_machine, "fra": _fra}
 
 CASES = [
     Case("linreg", "Linear regression (3.4): train loss after 3 epochs", "linear_regression", {}, "",
@@ -97,6 +108,13 @@ CASES = [
          last("w_norm"), (12.92, 13.41, 12.96), "0.17.5 scratch / concise / zh 2.0"),
     Case("wd3", "Weight decay (3.7), λ = 3: ‖w‖ after 100 epochs", "weight_decay", {"weight_decay": 3.0}, "",
          last("w_norm"), (0.384, 0.366, 0.356), "0.17.5 scratch / concise / zh 2.0"),
+    Case("softmax", "Softmax regression (4.4): test accuracy after 10 epochs", "softmax_regression", {},
+         "fashion", last("test_metric"), (0.83,), "0.17.5 (0.81-0.85 by edition)", kind="accuracy", fmt="{:.3f}"),
+    Case("mlp", "MLP (5.2), 256 ReLU units: test accuracy after 10 epochs", "mlp", {}, "fashion",
+         last("test_metric"), (0.84,), "0.17.5 / zh 2.0 print 0.83-0.85", kind="accuracy", fmt="{:.3f}"),
+    Case("house", "House prices (5.7): average valid log RMSE of 5 folds, 100 epochs", "house_prices", {},
+         "house", house_valid, (0.1705, 0.1703), "0.17.5 / zh 2.0", fmt="{:.4f}",
+         preset=lambda: hp.folds_preset(5)),
     Case("dropout", "Dropout (5.6): test accuracy after 10 epochs", "dropout", {}, "fashion",
          last("test_metric"), (0.84,), "0.17.5", kind="accuracy", fmt="{:.3f}"),
     Case("lenet", "Batch normalization (8.5), LeNet: test accuracy after 10 epochs", "batch_norm", {}, "fashion",
@@ -131,6 +149,8 @@ def band(case: Case) -> str:
 def measure(case: Case, data, device) -> dict:
     module = experiment_module(case.experiment)
     cfg = replace(module.BOOK, **case.settings)
+    if case.preset is not None:
+        cfg = case.preset().configs(cfg)
     trainers = build_trainers(RunSpec(case.experiment, cfg, seed=0, device=str(device)), data)
     if case.run:
         trainers = {case.run: trainers[case.run]}
