@@ -19,6 +19,7 @@ import argparse
 import json
 import os
 import platform
+import statistics
 import sys
 import time
 from collections.abc import Callable
@@ -54,6 +55,7 @@ class Case:
     fmt: str = "{:.3g}"
     run: str = ""  # the run of a several-run experiment to train ("" = all)
     preset: Callable[[], Preset] | None = None  # several runs side by side, as the page's button trains them
+    seeds: int = 1  # a cheap experiment whose figure varies with the draw runs seeds 0..seeds-1: their median
 
 
 def last(key: str, run: str = "") -> Callable[[dict], float]:
@@ -101,22 +103,23 @@ DATA = {"fashion": _fashion, "house": _house, "time_machine": _time_machine, "fr
 
 CASES = [
     Case("linreg", "Linear regression (3.4): train loss after 3 epochs", "linear_regression", {}, "",
-         last("train_loss"), (0.00005,), "0.17.5 (scratch)", fmt="{:.3g}"),
+         last("train_loss"), (0.00005,), "0.17.5 (scratch)", fmt="{:.3g}", seeds=10),
     Case("poly", "Model selection (3.6), 4 features: test loss after 400 epochs", "polynomial",
-         {"num_features": 4}, "", last("test_loss"), (0.048, 0.010), "0.17.5 / its 0.17.4 build, read off the plots"),
+         {"num_features": 4}, "", last("test_loss"), (0.048, 0.010), "0.17.5 / its 0.17.4 build, read off the plots",
+         seeds=10),
     Case("wd0", "Weight decay (3.7), λ = 0: ‖w‖ after 100 epochs", "weight_decay", {"weight_decay": 0.0}, "",
-         last("w_norm"), (12.92, 13.41, 12.96), "0.17.5 scratch / concise / zh 2.0"),
+         last("w_norm"), (12.92, 13.41, 12.96), "0.17.5 scratch / concise / zh 2.0", seeds=10),
     Case("wd3", "Weight decay (3.7), λ = 3: ‖w‖ after 100 epochs", "weight_decay", {"weight_decay": 3.0}, "",
-         last("w_norm"), (0.384, 0.366, 0.356), "0.17.5 scratch / concise / zh 2.0"),
+         last("w_norm"), (0.384, 0.366, 0.356), "0.17.5 scratch / concise / zh 2.0", seeds=10),
     Case("softmax", "Softmax regression (4.4): test accuracy after 10 epochs", "softmax_regression", {},
          "fashion", last("test_metric"), (0.83,), "0.17.5 (0.81-0.85 by edition)", kind="accuracy", fmt="{:.3f}"),
     Case("mlp", "MLP (5.2), 256 ReLU units: test accuracy after 10 epochs", "mlp", {}, "fashion",
          last("test_metric"), (0.84,), "0.17.5 / zh 2.0 print 0.83-0.85", kind="accuracy", fmt="{:.3f}"),
+    Case("dropout", "Dropout (5.6): test accuracy after 10 epochs", "dropout", {}, "fashion",
+         last("test_metric"), (0.84,), "0.17.5", kind="accuracy", fmt="{:.3f}"),
     Case("house", "House prices (5.7): average valid log RMSE of 5 folds, 100 epochs", "house_prices", {},
          "house", house_valid, (0.1705, 0.1703), "0.17.5 / zh 2.0", fmt="{:.4f}",
          preset=lambda: hp.folds_preset(5)),
-    Case("dropout", "Dropout (5.6): test accuracy after 10 epochs", "dropout", {}, "fashion",
-         last("test_metric"), (0.84,), "0.17.5", kind="accuracy", fmt="{:.3f}"),
     Case("lenet", "Batch normalization (8.5), LeNet: test accuracy after 10 epochs", "batch_norm", {}, "fashion",
          last("test_metric", "LeNet"), (0.800, 0.779), "0.17.5 / zh 2.0", kind="accuracy", fmt="{:.3f}", run="LeNet"),
     Case("bn", "Batch normalization (8.5), BN-LeNet (scratch BN): test accuracy after 10 epochs", "batch_norm", {},
@@ -147,20 +150,31 @@ def band(case: Case) -> str:
 
 
 def measure(case: Case, data, device) -> dict:
+    """The case's figure, the median over its seeds (0, 1, ...) with their range."""
     module = experiment_module(case.experiment)
     cfg = replace(module.BOOK, **case.settings)
     if case.preset is not None:
         cfg = case.preset().configs(cfg)
-    trainers = build_trainers(RunSpec(case.experiment, cfg, seed=0, device=str(device)), data)
-    if case.run:
-        trainers = {case.run: trainers[case.run]}
-    start = time.perf_counter()
-    for t in trainers.values():
-        t.advance()
-    wall = time.perf_counter() - start
-    value = case.measure(trainers)
-    epochs = max(len(t.history.epochs) for t in trainers.values())
-    return {"value": value, "epochs": epochs, "seconds": round(wall, 1)}
+    values, wall, epochs = [], 0.0, 0
+    for seed in range(case.seeds):
+        trainers = build_trainers(RunSpec(case.experiment, cfg, seed=seed, device=str(device)), data)
+        if case.run:
+            trainers = {case.run: trainers[case.run]}
+        start = time.perf_counter()
+        for t in trainers.values():
+            t.advance()
+        wall += time.perf_counter() - start
+        values.append(case.measure(trainers))
+        epochs = max(len(t.history.epochs) for t in trainers.values())
+    return {"value": statistics.median(values), "low": min(values), "high": max(values), "seeds": case.seeds,
+            "epochs": epochs, "seconds": round(wall, 1)}
+
+
+def shown(case: Case, r: dict) -> str:
+    text = case.fmt.format(r["value"])
+    if r.get("seeds", 1) > 1:
+        text += f" (median of {r['seeds']} seeds; {case.fmt.format(r['low'])} to {case.fmt.format(r['high'])})"
+    return text
 
 
 def table(results: dict) -> str:
@@ -177,7 +191,7 @@ def table(results: dict) -> str:
         else:
             ok = "yes" if within(case, r["value"]) else "NO"
             rows.append(f"| {case.page} | {book_text(case)} | {case.edition} | "
-                        f"{case.fmt.format(r['value'])} | {band(case)} | {ok} | "
+                        f"{shown(case, r)} | {band(case)} | {ok} | "
                         f"{r['epochs']} | {r['seconds']:.0f} |")
     return "\n".join(rows)
 
