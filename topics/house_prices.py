@@ -46,7 +46,7 @@ def read_test(raw: bytes):
 def uploaded(label: str, key: str, parse, kind: str):
     """(DataFrame, its content key) of a valid upload, else (None, None) after
     saying on the page why the file cannot be used."""
-    file = st.file_uploader(label, type=["csv"], key=key,
+    file = st.file_uploader(label, type=["csv"], key=key, max_upload_size=5,  # MB, as core's check
                             help="A CSV with the columns of Kaggle's file (Id, the 79 features"
                                  + (", SalePrice" if kind == "train" else "") + "), UTF-8, at most 5 MB.")
     if file is None:
