@@ -31,13 +31,25 @@ TITLE = "Model selection, underfitting and overfitting"
 SUB = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 
 
+def start_once_more_if_lost(page) -> None:
+    """Press Start; if after 15 s the page still offers Start at epoch 0, press it once more and say so.
+    A known defect (see README, "Known limits"): a click that lands while the
+    panel's fragment re-runs can be lost; a student then presses again, and so does this test."""
+    page.get_by_role("button", name="Start", exact=True).click()
+    try:
+        page.wait_for_function("() => !document.body.innerText.includes('Epoch 0 of')", timeout=15_000)
+    except Exception:  # noqa: BLE001 - playwright's TimeoutError: the click was lost
+        print("\nthe Start click was lost; pressing it once more")
+        page.get_by_role("button", name="Start", exact=True).click()
+
+
 def test_features_slider_start_and_the_loss_chart_grows(app_url, page):
     open_page(page, app_url + "/model_selection", TITLE)
     press_slider(page, "number of features (degree + 1)", "ArrowRight", 16)  # 4 -> 20
     wait_query(page, "num_features", "20")
     page.wait_for_selector("text=20 features: more than the cubic needs", timeout=30_000)
     page.wait_for_selector("text=Epoch 0 of 400", timeout=60_000)  # built (a fresh server starts its workers first)
-    page.get_by_role("button", name="Start", exact=True).click()
+    start_once_more_if_lost(page)
     wait_live_points_beyond(page, "Loss", 0)  # (the worker may finish all 400 epochs between two redraws)
     page.wait_for_selector("text=Epoch 400 of 400", timeout=120_000)
     time.sleep(1.5)
