@@ -3,9 +3,12 @@ settings from its URL, find widgets, read what the page shows, tick live
 panels. Test modules import these; none imports another test module."""
 from __future__ import annotations
 
+import base64
+import json
 import time
 from pathlib import Path
 
+import numpy as np
 from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1.element_tree import Widget
 
@@ -119,3 +122,20 @@ def series_points(chart: dict) -> dict[str, int]:
     if data is None or data.empty or "series" not in data:
         return {}
     return data.groupby("series").size().to_dict()
+
+
+def plotly_spec(at: AppTest, key: str) -> dict:
+    """The plotly figure (as JSON) of the chart drawn with this key."""
+    for el in at.get("plotly_chart"):
+        if el.proto.id.endswith("-" + key):
+            return json.loads(el.proto.spec)
+    raise AssertionError(f"no chart {key!r}")
+
+
+def plotly_array(values) -> np.ndarray:
+    """A plotly array: a list (of numbers or of rows; None is NaN), or typed-array JSON {'dtype', 'bdata', 'shape'}."""
+    if isinstance(values, dict):
+        flat = np.frombuffer(base64.b64decode(values["bdata"]), dtype=np.dtype(values["dtype"]))
+        return flat.reshape([int(n) for n in str(values.get("shape", len(flat))).split(",")])
+    return np.asarray([[np.nan if v is None else v for v in row] if isinstance(row, list) else row
+                       for row in values], dtype=float)

@@ -5,11 +5,10 @@ with a notice, and the preset trains the five schemes side by side with zero
 initialization's first-layer gradient stuck at 0."""
 from __future__ import annotations
 
-import base64
-import json
-
 import numpy as np
 from apptest_support import open_page, panel, tick_until
+from apptest_support import plotly_array as array
+from apptest_support import plotly_spec as plotly
 
 from core.ops.initialization import INITS, SHORT, matrix_product
 
@@ -17,18 +16,8 @@ PAGE, KEY = "topics/initialization.py", "initialization"
 SMALL = {"num_layers": "3", "num_hiddens": "16"}  # quick nets for the tests that train
 
 
-def plotly(at, key: str) -> dict:
-    for el in at.get("plotly_chart"):
-        if el.proto.id.endswith("-" + key):
-            return json.loads(el.proto.spec)
-    raise AssertionError(f"no chart {key!r}")
 
 
-def array(values) -> np.ndarray:
-    if isinstance(values, dict):
-        flat = np.frombuffer(base64.b64decode(values["bdata"]), dtype=np.dtype(values["dtype"]))
-        return flat.reshape([int(n) for n in str(values.get("shape", len(flat))).split(",")])
-    return np.asarray([np.nan if v is None else v for v in values], dtype=float)
 
 
 def captions(at) -> str:

@@ -4,12 +4,13 @@ read from its records, a large lr gives the divergence message, and the
 scratch and concise runs of the preset lie on top of each other."""
 from __future__ import annotations
 
-import base64
 import json
 
 import numpy as np
 import pytest
 from apptest_support import metric, open_page, panel, tick_until, tick_until_stopped
+from apptest_support import plotly_array as array
+from apptest_support import plotly_spec as plotly
 
 from core.experiments.linear_regression import TRUE_B, TRUE_W, window
 from core.train.live_run import State
@@ -17,19 +18,8 @@ from core.train.live_run import State
 PAGE, KEY = "topics/linear_regression.py", "linear_regression"
 
 
-def plotly(at, key: str) -> dict:
-    for el in at.get("plotly_chart"):
-        if el.proto.id.endswith("-" + key):
-            return json.loads(el.proto.spec)
-    raise AssertionError(f"no chart {key!r}")
 
 
-def array(values) -> np.ndarray:
-    """A plotly array: a list, or typed-array JSON {'dtype', 'bdata', 'shape'}."""
-    if isinstance(values, dict):
-        flat = np.frombuffer(base64.b64decode(values["bdata"]), dtype=np.dtype(values["dtype"]))
-        return flat.reshape([int(n) for n in str(values.get("shape", len(flat))).split(",")])
-    return np.asarray([np.nan if v is None else v for v in values], dtype=float)
 
 
 def paths(at) -> dict[str, tuple[np.ndarray, np.ndarray]]:

@@ -4,12 +4,13 @@ the toy trains and its boundary and hidden units are the network's, switching
 between the two keeps each one's settings apart, and bad links give notices."""
 from __future__ import annotations
 
-import base64
 import json
 
 import numpy as np
 import pytest
 from apptest_support import find_widget, open_page, panel, tick_until, tick_until_stopped
+from apptest_support import plotly_array as array
+from apptest_support import plotly_spec as plotly
 
 from core.experiments import mlp_toy
 from core.ops import activations
@@ -18,23 +19,12 @@ from core.train.live_run import State
 PAGE = "topics/mlp.py"
 
 
-def plotly(at, key: str) -> dict:
-    for el in at.get("plotly_chart"):
-        if el.proto.id.endswith("-" + key):
-            return json.loads(el.proto.spec)
-    raise AssertionError(f"no chart {key!r}")
 
 
 def has_plotly(at, key: str) -> bool:
     return any(el.proto.id.endswith("-" + key) for el in at.get("plotly_chart"))
 
 
-def array(values) -> np.ndarray:
-    """A plotly array: a list, or typed-array JSON {'dtype', 'bdata', 'shape'}."""
-    if isinstance(values, dict):
-        flat = np.frombuffer(base64.b64decode(values["bdata"]), dtype=np.dtype(values["dtype"]))
-        return flat.reshape([int(n) for n in str(values.get("shape", len(flat))).split(",")])
-    return np.asarray([np.nan if v is None else v for v in values], dtype=float)
 
 
 def maths(at) -> str:

@@ -4,12 +4,13 @@ with its test accuracy, a large lr from scratch gives the divergence messages,
 and the temperature and log-sum-exp sections show naive vs stable values."""
 from __future__ import annotations
 
-import base64
 import json
 
 import numpy as np
 import pytest
 from apptest_support import metric, open_page, panel, tick_until, tick_until_stopped
+from apptest_support import plotly_array as array
+from apptest_support import plotly_spec as plotly
 
 from core.data.fashion_mnist import TEXT_LABELS, load_fashion_mnist
 from core.experiments import softmax_regression as sr
@@ -18,20 +19,8 @@ from core.train.live_run import State
 PAGE, KEY = "topics/softmax_regression.py", "softmax_regression"
 
 
-def plotly(at, key: str) -> dict:
-    for el in at.get("plotly_chart"):
-        if el.proto.id.endswith("-" + key):
-            return json.loads(el.proto.spec)
-    raise AssertionError(f"no chart {key!r}")
 
 
-def array(values) -> np.ndarray:
-    """A plotly array: a list, or typed-array JSON {'dtype', 'bdata', 'shape'}."""
-    if isinstance(values, dict):
-        flat = np.frombuffer(base64.b64decode(values["bdata"]), dtype=np.dtype(values["dtype"]))
-        return flat.reshape([int(n) for n in str(values.get("shape", len(flat))).split(",")])
-    return np.asarray([[np.nan if v is None else v for v in row] if isinstance(row, list) else row
-                       for row in values], dtype=float)
 
 
 def built(at):
