@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import statistics
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -103,3 +104,19 @@ def test_fingerprint(stand_in):
     corpus, vocab = stand_in
     assert fingerprint(corpus, vocab) == fingerprint(list(corpus), vocab)
     assert fingerprint(corpus[:-1], vocab) != fingerprint(corpus, vocab)
+
+
+def test_validation_perplexity_is_on_the_held_out_end_and_falls(stand_in):
+    from core.experiments.gru_lstm import text_of, valid_of
+    from core.train.lm import perplexity
+
+    corpus, vocab = stand_in
+    cfg = replace(BOOK, max_tokens=0)
+    train, valid = text_of(corpus, cfg), valid_of(corpus)
+    assert len(train) + len(valid) == len(corpus) and len(valid) == len(corpus) // 5
+    t = make_trainer(corpus, len(vocab), num_hiddens=32, num_epochs=30, seed=1)
+    assert t.train.corpus.tolist() == list(train) and t.test.corpus.tolist() == list(valid)
+    t.advance()
+    valid_ppl = [perplexity(r["test_loss"]) for r in t.history.epochs]
+    assert len(valid_ppl) == 30 and all(np.isfinite(valid_ppl))
+    assert valid_ppl[-1] < 0.75 * valid_ppl[0]  # the stand-in repeats itself: what is learned carries over

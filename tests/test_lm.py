@@ -148,3 +148,25 @@ def test_concise_lstm_with_random_partitioning_learns_too():
     t, vocab = _train(kind="lstm", impl="concise", random=True)
     assert perplexity(t.history.epochs[-1]["train_loss"]) < 1.5
     assert predict("the t", 10, t.net, vocab) == "the time machin"
+
+
+def test_holdout_keeps_the_end_of_the_text_for_validation():
+    from core.train.lm import VALID_TOKENS, holdout
+
+    corpus = list(range(100_000))
+    train, valid = holdout(corpus)
+    assert len(valid) == VALID_TOKENS == 5_000
+    assert train + valid == corpus  # disjoint, nothing lost, validation is the end
+    short = list(range(1_000))
+    train, valid = holdout(short)
+    assert len(valid) == 200 and train[-1] + 1 == valid[0]  # at most a fifth
+
+
+def test_valid_batches_fit_a_short_part_and_give_up_on_a_tiny_one():
+    from core.train.lm import valid_batches
+
+    data = valid_batches(list(range(200)), batch_size=32, num_steps=35)
+    assert data.batch_size == 4  # (200 - 35 - 1) // 35 rows of 35 steps
+    X, Y = next(iter(data.epoch(None)))
+    assert X.shape == (4, 35) and torch.equal(Y, X + 1)
+    assert valid_batches(list(range(60)), batch_size=32, num_steps=35) is None

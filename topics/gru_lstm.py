@@ -4,10 +4,10 @@ import streamlit as st
 
 from core.data.text import load_corpus_time_machine
 from core.experiments import gru_lstm as gl
-from core.train.lm import perplexity
 from playground import charts, controls
 from playground.data import dataset
-from playground.live import Chart, View, live_panel
+from playground.live import View, live_panel
+from playground.lm_charts import minibatch_perplexity_chart, perplexity_chart
 
 SHOWN = 32  # hidden units per heatmap
 NUM_PREDS = 50
@@ -79,8 +79,9 @@ hidden, _, _, _ = form.draw("num_hiddens", "max_tokens", "num_epochs", "lr", col
 cfg = form.config()
 text = gl.text_of(corpus, cfg)
 steps_per_epoch = (len(text) - cfg.num_steps - 1) // cfg.batch_size // cfg.num_steps
-st.caption(f"{len(text):,} characters, a vocabulary of {len(vocab)} tokens: about {steps_per_epoch} minibatches "
-           "per epoch (sequential partitioning, the state carried between minibatches). "
+st.caption(f"{len(text):,} characters trained on, a vocabulary of {len(vocab)} tokens: about {steps_per_epoch} "
+           "minibatches per epoch (sequential partitioning, the state carried between minibatches); the last "
+           f"{len(gl.valid_of(corpus)):,} characters are held out for validation. "
            "*examples/sec* below counts predicted characters.")
 
 st.subheader("Generation and gates")
@@ -129,12 +130,18 @@ def _token_axis(fig, tokens):
     return fig
 
 
+def _ppl(value) -> str:
+    return f"{value:.2f}" if value is not None else "–"
+
+
 def show(seen: dict) -> None:
     c1, c2 = st.columns([1, 4])
-    c1.metric("perplexity" + (f" ({seen['name']})" if seen["name"] else ""),
-              f"{seen['perplexity']:.2f}" if seen["perplexity"] is not None else "–",
-              help="exp(mean cross-entropy per character) over the last epoch; 1 is perfect, "
+    c1.metric("training perplexity" + (f" ({seen['name']})" if seen["name"] else ""), _ppl(seen["perplexity"]),
+              help="exp(mean cross-entropy per character) over the last epoch's minibatches; 1 is perfect, "
                    f"{len(vocab)} is uniform guessing.")
+    c1.metric("validation perplexity", _ppl(seen["valid_perplexity"]),
+              help="The same on the held-out end of the text, which the run never trains on. "
+                   "Training perplexity near 1 with a high validation perplexity is memorisation.")
     with c2:
         if prefix:
             st.caption(f"Greedy generation, {NUM_PREDS} characters after the prefix (epoch {seen['epoch']}):")
@@ -165,10 +172,11 @@ text_id = gl.fingerprint(corpus, vocab)  # names the data for the workers and fo
 live_panel(
     "gru_lstm", cfg, "gru_lstm", data=(corpus, vocab), data_key=f"gru_lstm:{text_id}",
     seed=seed, device=device, context={"data": text_id},
-    charts_=[Chart("Perplexity", [("train_loss", "train")], log_y=log_y, y_title="perplexity", transform=perplexity,
-                   reference=[(1.1, "book (0.x, 256 hidden, 500 epochs): training perplexity ≈ 1.1")]),
-             Chart("Minibatch perplexity", [("loss", "train")], log_y=log_y, level="steps", y_title="perplexity",
-                   transform=perplexity)],
+    charts_=[perplexity_chart(log_y, book_train=gl.BOOK_TRAIN_PERPLEXITY[kind],
+                              book_train_note="0.x editions, 256 hidden units, 500 epochs",
+                              book_valid=gl.BOOK_VALID_PERPLEXITY[kind],
+                              book_valid_note="1.0 edition, 32 hidden units, batch 1024, 50 epochs"),
+             minibatch_perplexity_chart(log_y)],
     label=lambda c: f"{c.cell.upper()} {c.impl}, h={c.num_hiddens}, lr={c.lr:g}",
     views=[View("core.experiments.gru_lstm:look", show, every=5.0,
                 params={"prefix": prefix, "gate_text": gate_text, "compare": compare, "num_preds": NUM_PREDS})],

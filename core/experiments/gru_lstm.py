@@ -18,7 +18,7 @@ import torch
 from core.data.text import corpus_from_lines, lines_from_text, validate_text_upload
 from core.experiments.schema import Preset, config, setting
 from core.models.rnn import RNNLM, gate_trace, predict, rnn_lm
-from core.train.lm import LMObjective, SeqBatches, perplexity
+from core.train.lm import LMObjective, SeqBatches, holdout, perplexity, valid_batches
 from core.train.trainer import Trainer
 
 TEXTS = {10_000: "the first 10k", 50_000: "the first 50k", 0: "all"}  # characters trained on (0: all)
@@ -50,6 +50,11 @@ BOOK = Config()
 # minute on a laptop CPU (benchmarks/lm_perplexity.py measures them).
 PAGE = replace(BOOK, num_hiddens=128, num_epochs=300)
 PRESETS = [Preset("Compare GRU and LSTM", {"GRU": {"cell": "gru"}, "LSTM": {"cell": "lstm"}})]
+# The book's printed perplexities of the scratch cells (../shared/book-results.md): the 0.x
+# editions print training perplexity (256 hidden units, 500 epochs), the 1.0 edition
+# validation perplexity (32 hidden units, batch 1024, 32 steps, lr 4, 50 epochs).
+BOOK_TRAIN_PERPLEXITY = {"gru": 1.1, "lstm": 1.1}
+BOOK_VALID_PERPLEXITY = {"gru": 6.74, "lstm": 7.42}
 GATES = {"gru": ("R", "Z"), "lstm": ("I", "F", "O", "C")}  # what gate_trace returns per cell
 
 # The stand-in: a few sentences written for the playground, repeated so that a
@@ -73,9 +78,10 @@ def corpus_from_upload(data: bytes):
     """(corpus, vocab) of an uploaded text; ValueError with a message for a person."""
     corpus, vocab = corpus_from_lines(lines_from_text(validate_text_upload(data)))
     need = BOOK.batch_size * BOOK.num_steps + BOOK.num_steps + 1  # SeqBatches at every offset
-    if len(corpus) < need:
-        raise ValueError(f"The text has {len(corpus):,} characters after preprocessing; "
-                         f"one minibatch of {BOOK.batch_size} x {BOOK.num_steps} needs at least {need:,}.")
+    if len(holdout(corpus)[0]) < need:
+        raise ValueError(f"The text has {len(corpus):,} characters after preprocessing; one minibatch of "
+                         f"{BOOK.batch_size} x {BOOK.num_steps} needs at least {need:,}, besides the end held "
+                         "out for validation (a fifth of the text, at most 5,000 characters).")
     return corpus, vocab
 
 
@@ -93,8 +99,15 @@ def clean_text(text: str) -> str:
 
 
 def text_of(corpus, cfg: Config):
-    """The part of the corpus the run trains on."""
-    return corpus[:cfg.max_tokens] if cfg.max_tokens else corpus
+    """The part of the corpus the run trains on: the first max_tokens (0: all)
+    of what is left after the validation part is held out."""
+    train, _ = holdout(corpus)
+    return train[:cfg.max_tokens] if cfg.max_tokens else train
+
+
+def valid_of(corpus):
+    """The held-out end of the corpus the run is validated on (never trained on)."""
+    return holdout(corpus)[1]
 
 
 def build(cfg: Config, data, *, seed: int = 0, device="cpu", random: bool = False) -> Trainer:
@@ -103,14 +116,15 @@ def build(cfg: Config, data, *, seed: int = 0, device="cpu", random: bool = Fals
     corpus, vocab = data
     vocab_size = vocab if isinstance(vocab, int) else len(vocab)
     data = SeqBatches(text_of(corpus, cfg), cfg.batch_size, cfg.num_steps, random=random, device=device)
-    return Trainer(rnn_lm(vocab_size, cfg.num_hiddens, kind=cfg.cell, impl=cfg.impl), data,
+    valid = valid_batches(valid_of(corpus), cfg.batch_size, cfg.num_steps, device=device)
+    return Trainer(rnn_lm(vocab_size, cfg.num_hiddens, kind=cfg.cell, impl=cfg.impl), data, test=valid,
                    objective=LMObjective(random=random), optimizer="sgd", lr=cfg.lr, num_epochs=cfg.num_epochs,
                    seed=seed, device=device, grad_clip=cfg.grad_clip)
 
 
 def make_trainer(corpus, vocab_size: int, *, kind: str = "gru", seed: int = 0, device="cpu", random: bool = False,
                  **settings) -> Trainer:
-    """build() on the whole corpus with settings as keywords (tests, benchmarks)."""
+    """build() on the whole corpus (less its validation part) with settings as keywords (tests, benchmarks)."""
     cfg = replace(BOOK, cell=kind, max_tokens=0, **settings)
     return build(cfg, (corpus, vocab_size), seed=seed, device=device, random=random)
 
@@ -124,13 +138,15 @@ def untrained_net(trainer: Trainer) -> RNNLM:
 def look(trainers, data, *, prefix: str = "", gate_text: str = "", compare: bool = True,
          num_preds: int = 50) -> dict:
     """The page's view (called in the run's worker between two steps): the
-    first run's greedy generation after `prefix`, its perplexity over the last
-    epoch, and its gates on `gate_text`, beside those of its untrained twin
-    with `compare`. `data` is the run's (corpus, vocab)."""
+    first run's greedy generation after `prefix`, its training perplexity over
+    the last epoch and its validation perplexity after it, and its gates on
+    `gate_text`, beside those of its untrained twin with `compare`. `data` is the run's (corpus, vocab)."""
     _, vocab = data
     name, t = next(iter(trainers.items()))
-    last = t.history.epochs[-1]["train_loss"] if t.history.epochs else None
-    seen = {"name": name, "epoch": t.epoch, "kind": t.net.kind, "perplexity": perplexity(last) if last else None,
+    last = t.history.epochs[-1] if t.history.epochs else {}
+    seen = {"name": name, "epoch": t.epoch, "kind": t.net.kind,
+            "perplexity": perplexity(last["train_loss"]) if last else None,
+            "valid_perplexity": perplexity(last["test_loss"]) if last.get("test_loss") is not None else None,
             "text": predict(prefix, num_preds, t.net, vocab, t.device) if prefix else "", "traces": {}}
     if gate_text:
         seen["traces"][f"trained (epoch {t.epoch})"] = gate_trace(t.net, gate_text, vocab, t.device)

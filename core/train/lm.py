@@ -88,6 +88,28 @@ class SeqBatches:
             yield self.corpus[idx], self.corpus[idx + 1]
 
 
+VALID_TOKENS = 5_000  # the 1.0 edition's num_val: validation tokens held out of The Time Machine
+
+
+def holdout(corpus, num_valid: int = VALID_TOKENS):
+    """(train, valid): the last `num_valid` tokens of the corpus (at most a
+    fifth of it) are held out for validation and never trained on; the rest,
+    from the start, is what training may read. Both are slices of `corpus`."""
+    n = len(corpus)
+    k = min(num_valid, n // 5)
+    return corpus[:n - k], corpus[n - k:]
+
+
+def valid_batches(valid, batch_size: int, num_steps: int, device: torch.device | str = "cpu") -> SeqBatches | None:
+    """The held-out tokens as sequential minibatches for evaluation (fewer rows
+    than `batch_size` when the part is short), or None when not even one row
+    of `num_steps` fits: the page then shows training perplexity only."""
+    rows = min(batch_size, (len(valid) - num_steps - 1) // num_steps)  # SeqBatches checks every offset
+    if rows < 1:
+        return None
+    return SeqBatches(valid, rows, num_steps, device=device)
+
+
 def _detach(state):
     if isinstance(state, (tuple, list)):
         return type(state)(s.detach() for s in state)

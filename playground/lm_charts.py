@@ -1,0 +1,26 @@
+"""Charts every language-model page shares: training and validation perplexity
+on one chart, with the book's printed figures named by edition, because the
+editions print different perplexities (the 0.x editions training perplexity
+after 500 epochs, the 1.0 edition validation perplexity)."""
+from __future__ import annotations
+
+from core.train.lm import perplexity
+from playground.live import Chart
+
+
+def perplexity_chart(log_y: bool, *, book_train: float | None = None, book_train_note: str = "",
+                     book_valid: float | None = None, book_valid_note: str = "") -> Chart:
+    """Training perplexity (over each epoch's minibatches) and validation
+    perplexity (the held-out end of the text, after each epoch)."""
+    reference = []
+    if book_train is not None:
+        reference.append((book_train, f"book, training perplexity ≈ {book_train:g} ({book_train_note})"))
+    if book_valid is not None:
+        reference.append((book_valid, f"book, validation perplexity ≈ {book_valid:g} ({book_valid_note})"))
+    return Chart("Perplexity", [("train_loss", "training"), ("test_loss", "validation (held out)")], log_y=log_y,
+                 y_title="perplexity", transform=perplexity, reference=reference)
+
+
+def minibatch_perplexity_chart(log_y: bool) -> Chart:
+    return Chart("Minibatch perplexity", [("loss", "train")], log_y=log_y, level="steps", y_title="perplexity",
+                 transform=perplexity)
