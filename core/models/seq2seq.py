@@ -241,6 +241,39 @@ def translate(net: EncoderDecoder, src_sentence, src_vocab, tgt_vocab, num_steps
     return Translation(candidates, result.tree, src, unknown)
 
 
+@torch.no_grad()
+def greedy_translate(net: EncoderDecoder, sentences, src_vocab, tgt_vocab, num_steps: int, device=None) -> list[str]:
+    """The book's predict_seq2seq (greedy) for several sentences at once: one
+    encoder pass and at most num_steps decoder passes for all of them, each
+    sentence ending at its own <eos>. The same words as translate(k=1), a
+    sentence at a time (tests check), at a fraction of the cost."""
+    device = device or next(net.parameters()).device
+    srcs = [s.lower().split() if isinstance(s, str) else list(s) for s in sentences]
+    eos, pad, bos = src_vocab["<eos>"], src_vocab["<pad>"], tgt_vocab["<bos>"]
+    X = torch.tensor([truncate_pad(src_vocab[s] + [eos], num_steps, pad) for s in srcs], dtype=torch.int64,
+                     device=device)
+    X_len = torch.tensor([min(len(s) + 1, num_steps) for s in srcs], device=device)
+    was_training = net.training
+    net.eval()
+    state = net.decoder.init_state(net.encoder(X, X_len), X_len)
+    dec_X = torch.full((len(srcs), 1), bos, dtype=torch.int64, device=device)
+    words: list[list[int]] = [[] for _ in srcs]
+    done = [False] * len(srcs)
+    tgt_eos = tgt_vocab["<eos>"]
+    for _ in range(num_steps):
+        Y, state = net.decoder(dec_X, state)
+        dec_X = Y.argmax(dim=2)
+        for i, token in enumerate(dec_X[:, 0].tolist()):
+            if not done[i]:
+                done[i] = token == tgt_eos
+                if not done[i]:
+                    words[i].append(token)
+        if all(done):
+            break
+    net.train(was_training)
+    return [" ".join(tgt_vocab.to_tokens(w)) for w in words]
+
+
 # ---------------------------------------------------------------------- BLEU
 
 
