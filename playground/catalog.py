@@ -71,6 +71,11 @@ TOPICS: list[Topic] = [
           ":material/translate:",
           "English-French pairs: preprocessing, sentence lengths, vocabularies, truncation and padding to num_steps.",
           section="10.5", main_control=("pairs_source", "Your pairs")),
+    Topic("topics/seq2seq.py", "Encoder-decoder and seq2seq training", "Modern Recurrent Neural Networks",
+          ":material/swap_horiz:",
+          "The book's GRU encoder-decoder learns English-French live: shapes, teacher forcing, the masked loss "
+          "per token, and BLEU of the book's four sentences after every epoch.",
+          section="10.6-10.7", training=True, main_control=("num_layers", 1)),
     Topic("topics/beam_search.py", "Beam search, step by step", "Modern Recurrent Neural Networks",
           ":material/account_tree:",
           "Greedy, beam and exhaustive search on the book's toy example, then beam search over a trained seq2seq.",

@@ -171,9 +171,17 @@ class Form:
     def __getitem__(self, name: str):
         return self.values[name] if name in self.values else getattr(self.base, name)
 
-    def config(self):
-        """The settings as a checked Config: drawn values over the base."""
-        return dataclasses.replace(self.base, **self.values)
+    def config(self, *, remembered: bool = False):
+        """The settings as a checked Config: drawn values over the base. With
+        `remembered`, a setting not drawn here takes the value this session
+        last drew in the form's namespace (checked when it was drawn): a page
+        that shares another page's settings (the beam-search page uses the
+        seq2seq page's model) gets that page's values."""
+        values = dict(self.values)
+        if remembered:
+            stored = st.session_state.get(_VALUES.format(self.ns or namespace()), {})
+            values = {**{n: v for n, v in stored.items() if n in self.controls}, **values}
+        return dataclasses.replace(self.base, **values)
 
 
 # ------------------------------------------------- widgets without a Config

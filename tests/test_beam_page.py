@@ -65,14 +65,14 @@ def model_page():
     stand_in = [t for t in at.toggle if t.label.startswith("Continue with a stand-in")]
     if stand_in:
         stand_in[0].set_value(True).run()
-    at.button(key="beam_seq2seq:start").click().run()
+    at.button(key="seq2seq:start").click().run()
     assert not at.exception, at.exception
     return at
 
 
 def test_model_mode_trains_and_the_loss_falls(model_page):
     at = model_page
-    S = at.session_state["live:beam_seq2seq"]
+    S = at.session_state["live:seq2seq"]
     tick_until(at, lambda at: S.steps >= 60 or not (S.active or S.building))
     losses = [r["loss"] for r in S.history()["steps"]]
     assert len(losses) >= 10
@@ -90,9 +90,9 @@ def test_unknown_words_are_flagged(model_page):
 
 def pause(at):
     """Freeze the model: while it trains, every rerun is a tick that changes it."""
-    if at.session_state["live:beam_seq2seq"].active:
-        at.button(key="beam_seq2seq:pause").click().run()
-    assert not at.session_state["live:beam_seq2seq"].active
+    if at.session_state["live:seq2seq"].active:
+        at.button(key="seq2seq:pause").click().run()
+    assert not at.session_state["live:seq2seq"].active
 
 
 def test_bleu_of_an_exact_reference_is_one(model_page):

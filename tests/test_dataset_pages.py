@@ -131,7 +131,7 @@ def test_beam_page_says_a_cut_fra_is_not_the_expected_file(no_data):
     assert not at.exception, at.exception
     said = warnings_of(at)
     assert f"`{no_data / 'fra.txt'}` is not the expected fra.txt" in said and "cut short" in said
-    assert at.button(key="beam_seq2seq:start")  # usable: the panel is there
+    assert at.button(key="seq2seq:start")  # usable: the panel is there
 
 
 def test_a_file_with_the_wrong_checksum_is_called_that_not_missing(no_data):

@@ -1,5 +1,6 @@
 """Beam search, step by step (book section 10.8): the book's toy example, then a trained seq2seq."""
 import html
+from dataclasses import replace
 
 import pandas as pd
 import streamlit as st
@@ -79,11 +80,18 @@ st.markdown(
     f"{BOOK.num_layers} layers, dropout {BOOK.dropout}) on the first {len(corpus.data.src_array)} pairs, "
     f"num_steps {NUM_STEPS}, Adam (lr {BOOK.lr}), gradient clipping at 1, batch {BOOK.batch_size}. "
     "The book trains 300 epochs; on a small CPU server that takes several minutes (see *elapsed*), "
-    "and the search below works with the model as it is at any moment.")
-form = controls.Form(s2s.Config)
+    "and the search below works with the model as it is at any moment. It is the same run as on the seq2seq page, "
+    "where its shapes, teacher forcing and loss per token are drawn.")
+st.page_link("topics/seq2seq.py", label="The model's training: encoder-decoder and seq2seq (10.6-10.7)",
+             icon=":material/swap_horiz:")
+form = controls.Form(s2s.Config, s2s.RUN_KEY)  # the seq2seq page's settings: one model for both pages
 form.draw("num_epochs")
+cfg = form.config(remembered=True)
+if replace(cfg, num_epochs=BOOK.num_epochs) != BOOK:
+    st.caption(f"The model as set on the seq2seq page: embedding {cfg.embed_size}, {cfg.num_hiddens} hidden units, "
+               f"{cfg.num_layers} layer(s), dropout {cfg.dropout:g}, lr {cfg.lr:g}.")
 seed, device = controls.seed(), controls.device()
-R = live_panel("beam_seq2seq", form.config(), "seq2seq", data=corpus.data, seed=seed, device=device,
+R = live_panel(s2s.RUN_KEY, cfg, "seq2seq", data=corpus.data, seed=seed, device=device,
                context={"data": corpus.label},
                charts_=[Chart("Loss per target token", [("train_loss", "train")], log_y=True,
                               reference=[(s2s.BOOK_LOSS_PER_TOKEN,
