@@ -158,7 +158,7 @@ def test_constant_normal_and_zeros_are_the_books():
     net = lp.initialize(_linear(), "constant", gen)
     assert torch.equal(net.weight, torch.ones(20, 256)) and torch.equal(net.bias, torch.zeros(20))
     net = lp.initialize(_linear(), "normal", gen)
-    assert float(net.weight.std()) == pytest.approx(0.01, rel=0.05) and abs(float(net.weight.mean())) < 1e-3
+    assert float(net.weight.detach().std()) == pytest.approx(0.01, rel=0.05) and abs(float(net.weight.detach().mean())) < 1e-3
     assert torch.equal(net.bias, torch.zeros(20))
     net = lp.initialize(_linear(), "zeros", gen)
     assert not net.weight.any() and not net.bias.any()
@@ -186,7 +186,7 @@ def test_initializers_reach_every_weight_matrix_of_a_net_and_the_histograms_coun
     net, _ = lp.build_net("my_linear", "xavier", seed=0)  # MyLinear's own (in, out) weight too
     for h, (_, m) in zip(lp.weight_histograms(net, bins=10), lp.weights(net)):
         assert int(h["counts"].sum()) == m.weight.numel() and len(h["edges"]) == 11
-        assert float(m.weight.abs().max()) <= h["xavier_bound"]
+        assert float(m.weight.detach().abs().max()) <= h["xavier_bound"]
 
 
 # ---------------------------------------------------- deferred initialization
