@@ -74,7 +74,7 @@ def test_lazy_shapes_tied_gradient_and_custom_layers_from_a_link():
     assert metric(at, "after net[2].weight[0, 0] = 100, rows 0 equal") == "8 of 8"
     ok = " ".join(s.value for s in at.success)
     assert "256 × 7, 256, 10 × 256, 10" in ok and "nn.Linear(7, 256)" in ok
-    d = lp.shared_demo(seed=0)
+    d = lp.shared_demo(seed=0, batch_size=32)
     z = [plotly_array(plotly_spec(at, f"lp:tied:{name}")["data"][0]["z"]) for name in
          ("through the use at 2", "through the use at 4", "autograd's .grad of the shared weight")]
     assert np.allclose(z[0], d["use1"].numpy()) and np.allclose(z[2], z[0] + z[1], atol=1e-6)

@@ -76,8 +76,8 @@ st.markdown("With `nn.LazyLinear` the book leaves out every input width: the net
 lazy = lp.lazy_demo(num_inputs, seed=seed)
 left, right = st.columns(2)
 left.markdown("**`nn.Sequential(nn.LazyLinear(256), nn.ReLU(), nn.LazyLinear(10))` before any data**")
-left.dataframe(inspector.parameter_frame(lazy["before"])[["name", "shape", "count"]], hide_index=True,
-               width="stretch")
+left.dataframe(inspector.parameter_frame(lazy["before"])[["name", "shape", "count"]].astype({"count": object})
+               .fillna("unknown"), hide_index=True, width="stretch")
 right.markdown(f"**after one batch X of shape {tuple(lazy['X'].shape)}**")
 right.dataframe(inspector.parameter_frame(lazy["after"])[["name", "shape", "count"]], hide_index=True,
                 width="stretch")
@@ -99,14 +99,15 @@ st.latex(r"\frac{\partial L}{\partial \mathbf{W}_\mathrm{shared}} = "
          r"\underbrace{\frac{\partial L}{\partial \mathbf{W}^{(2)}}}_{\text{use at 2}} + "
          r"\underbrace{\frac{\partial L}{\partial \mathbf{W}^{(4)}}}_{\text{use at 4}},"
          r"\qquad L = \textstyle\sum \mathrm{net}(\mathbf{X})")
-tied = lp.shared_demo(seed=seed)
+tied = lp.shared_demo(seed=seed, batch_size=32)
 c = st.columns(3)
 c[0].metric("net[2].weight is net[4].weight", str(tied["same_object"]))
 c[1].metric("after net[2].weight[0, 0] = 100, rows 0 equal", f"{sum(tied['book_check'])} of {len(tied['book_check'])}")
 c[2].metric("max |grad − (use 2 + use 4)|", f"{tied['max_diff']:.2g}")
 st.caption("The book prints `tensor([True, True, True, True, True, True, True, True])` twice: the rows stay equal "
-           "even after one position is changed. Each use's contribution is computed by untying the net into two "
-           "layers with the same values and reading each one's .grad.")
+           "even after one position is changed. The gradients below are for a batch X of shape (32, 4) (two rows, "
+           "as the book's X, leave most units of a ReLU net silent); each use's contribution is computed by "
+           "untying the net into two layers with the same values and reading each one's .grad.")
 lim = float(max(tied["grad"].abs().max(), tied["use1"].abs().max(), tied["use2"].abs().max(), 1e-12))
 for col, (name, g) in zip(st.columns(3), (("through the use at 2", tied["use1"]), ("through the use at 4",
                                                                                   tied["use2"]),

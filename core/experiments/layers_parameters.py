@@ -315,9 +315,9 @@ def lazy_demo(num_inputs: int = 20, *, seed: int = 0, batch_size: int = 2) -> di
 
 
 # ------------------------------------------------------------- 6.2 tied parameters
-def shared_demo(*, seed: int = 0) -> dict:
-    """The book's tied net (one Linear(8, 8) `shared` at positions 2 and 4) on X of shape (2, 4),
-    loss = net(X).sum().
+def shared_demo(*, seed: int = 0, batch_size: int = 2) -> dict:
+    """The book's tied net (one Linear(8, 8) `shared` at positions 2 and 4) on X of shape
+    (batch_size, 4) (the book's is (2, 4)), loss = net(X).sum().
 
     Returns {"same_object": net[2].weight is net[4].weight, "same_storage": their data pointers
     agree, "book_check": the book's `net[2].weight.data[0] == net[4].weight.data[0]` after
@@ -327,7 +327,7 @@ def shared_demo(*, seed: int = 0) -> dict:
     "max_diff": max |grad - (use1 + use2)| over weight and bias, "loss", "untied_loss"}."""
     gen = torch.Generator().manual_seed(int(seed))
     net = builders.tied_net(gen)
-    X = sample_input((2, 4), seed)
+    X = sample_input((batch_size, 4), seed)
     same_object = net[2].weight is net[4].weight
     same_storage = net[2].weight.data_ptr() == net[4].weight.data_ptr()
     probe = copy.deepcopy(net)  # deepcopy keeps the tie
