@@ -49,7 +49,7 @@ elif net_key in ("fixed_hidden", "chimera"):
                "parameters) and holds `rand_weight`, a constant that is not a parameter; its output is a scalar.")
 
 st.header("Initialization")
-st.latex(FORMULAS[init])
+st.latex(FORMULAS["xavier" if init == "default" and net_key == "lenet" else init])  # the book's init_cnn
 hists = lp.weight_histograms(net)
 st.markdown(f"**{lp.INITS[init]}** on every weight matrix of the net (the book applies its `init_...` functions "
             "with `net.apply`). Each histogram is one layer's weights; the table above shows the same numbers.")
