@@ -107,6 +107,11 @@ TOPICS: list[Topic] = [
           "Kaggle's Ames house prices: the book's preprocessing, k folds trained side by side, log RMSE against "
           "the book's, and a submission.csv to download.",
           section="5.7", training=True, main_control=("model", "mlp")),
+    Topic("topics/layers_parameters.py", "Layers, modules and parameters", "Builders' Guide",
+          ":material/widgets:",
+          "Open up the book's nets: the module tree with output shapes, every parameter's shape and statistics, "
+          "initializers as histograms, lazy layers, tied parameters and custom layers.",
+          section="6.1-6.5", main_control=("init", "xavier")),
     Topic("topics/padding_stride.py", "Padding and stride", "Convolutional Neural Networks", ":material/grid_on:",
           "Which input cells each output reads, the output-shape formula with your numbers, real images, channels.",
           section="7.3-7.4", main_control=("s_h", 3)),
