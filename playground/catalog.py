@@ -102,6 +102,11 @@ TOPICS: list[Topic] = [
           "Kaggle's Ames house prices: the book's preprocessing, k folds trained side by side, log RMSE against "
           "the book's, and a submission.csv to download.",
           section="5.7", training=True, main_control=("model", "mlp")),
+    Topic("topics/convolutions.py", "From fully connected layers to convolutions", "Convolutional Neural Networks",
+          ":material/blur_on:",
+          "Translation invariance and locality; the book's edge detector, a kernel learned live from one image, "
+          "and a 3x3 kernel editor on Fashion-MNIST or your own image.",
+          section="7.1-7.2", training=True, main_control=("kernel", "sharpen")),
     Topic("topics/padding_stride.py", "Padding and stride", "Convolutional Neural Networks", ":material/grid_on:",
           "Which input cells each output reads, the output-shape formula with your numbers, real images, channels.",
           section="7.3-7.4", main_control=("s_h", 3)),
