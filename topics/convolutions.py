@@ -171,8 +171,9 @@ if image is not None:
                     key="conv:input", width="stretch")
     c2.plotly_chart(kernel_figure(K3, f"kernel: {KERNEL_NAMES[choice]}", cell_px=48), key="conv:kernel3",
                     width="stretch")
-    c3.plotly_chart(map_figure(out, f"output, {out.shape[0]}×{out.shape[1]} (padding 1)"), key="conv:output",
-                    width="stretch")
+    signed = abs(float(K3.sum())) < 1e-6  # an edge detector's answer is signed: red-blue about zero; else gray
+    c3.plotly_chart(map_figure(out, f"output, {out.shape[0]}×{out.shape[1]} (padding 1)", signed=signed),
+                    key="conv:output", width="stretch")
     st.caption(f"Kernel sum {float(K3.sum()):g}: a kernel summing to 1 keeps the brightness of flat regions "
                "(identity, blurs, sharpen); one summing to 0 answers 0 on flat regions and shows only changes "
                f"(edges, Laplacian). Output range {float(out.min()):.3g} to {float(out.max()):.3g}.")
