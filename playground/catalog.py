@@ -112,6 +112,11 @@ TOPICS: list[Topic] = [
           "Open up the book's nets: the module tree with output shapes, every parameter's shape and statistics, "
           "initializers as histograms, lazy layers, tied parameters and custom layers.",
           section="6.1-6.5", main_control=("init", "xavier")),
+    Topic("topics/convolutions.py", "From fully connected layers to convolutions", "Convolutional Neural Networks",
+          ":material/blur_on:",
+          "Translation invariance and locality; the book's edge detector, a kernel learned live from one image, "
+          "and a 3x3 kernel editor on Fashion-MNIST or your own image.",
+          section="7.1-7.2", training=True, main_control=("kernel", "sharpen")),
     Topic("topics/padding_stride.py", "Padding and stride", "Convolutional Neural Networks", ":material/grid_on:",
           "Which input cells each output reads, the output-shape formula with your numbers, real images, channels.",
           section="7.3-7.4", main_control=("s_h", 3)),

@@ -48,11 +48,13 @@ def fewest_steps(R) -> int:
     return min((len(r["steps"]) for r in R.records.values()), default=0)
 
 
-def losses(at, disturb: bool, topic) -> tuple[dict[str, list[float]], int]:
+def losses(at, disturb: bool, topic) -> tuple[dict[str, list[float]], int, bool]:
     """Train until STEPS minibatches (and, when `disturb`, MOVES moves of a
     view control, one before every rerun: each makes the view probe the run in
-    its worker) or the run's end, then pause; the losses by trainer and the
-    number of moves."""
+    its worker) or the run's end, then pause; the losses by trainer, the number
+    of moves, and whether the run finished (a tiny experiment, such as the ten
+    updates of the learned 1x2 kernel, ends before the page reruns: its
+    picture's own core test calls it between every two steps instead)."""
     key = next(str(k) for k in at.session_state if str(k).startswith("live:"))[5:]
     R = panel(at)
     tick_until(at, lambda at: not R.building)
@@ -70,18 +72,19 @@ def losses(at, disturb: bool, topic) -> tuple[dict[str, list[float]], int]:
     if R.active:
         at.button(key=f"{key}:pause").click().run()
     assert "Training stopped" not in str(R.error) and R.state != "failed", R.error
-    return {name: [r["loss"] for r in R.history(name)["steps"]] for name in R.names}, moves
+    return {name: [r["loss"] for r in R.history(name)["steps"]] for name in R.names}, moves, R.state == "finished"
 
 
 @pytest.mark.parametrize("topic", [t for t in TOPICS if t.training], ids=lambda t: t.url_path)
 def test_view_controls_moved_mid_run_leave_the_losses_alone(topic):
     at = open_page(topic.path)
     controls_ = view_controls(at, topic)  # a page whose pictures have no controls of their own is checked too
-    quiet, _ = losses(at, False, topic)
-    moved, moves = losses(open_page(topic.path), True, topic)
+    quiet, _, quiet_done = losses(at, False, topic)
+    moved, moves, moved_done = losses(open_page(topic.path), True, topic)
+    finished = quiet_done and moved_done  # the whole run compared: no time to move anything mid-run
     assert quiet.keys() == moved.keys()
-    assert moves >= MOVES or not controls_
+    assert moves >= MOVES or not controls_ or finished
     for name in quiet:
         n = min(len(quiet[name]), len(moved[name]))
-        assert n >= STEPS, (name, n)
+        assert n >= STEPS or (finished and len(quiet[name]) == len(moved[name])), (name, n)
         assert moved[name][:n] == quiet[name][:n], name
