@@ -102,6 +102,14 @@ TOPICS: list[Topic] = [
           "Kaggle's Ames house prices: the book's preprocessing, k folds trained side by side, log RMSE against "
           "the book's, and a submission.csv to download.",
           section="5.7", training=True, main_control=("model", "mlp")),
+    Topic("topics/file_io.py", "File I/O", "Builders' Guide", ":material/save:",
+          "Tensors saved and loaded; the book's MLP's parameters downloaded mid-training, uploaded back, checked "
+          "(Y_clone == Y) and trained on; unsafe files refused.",
+          section="6.6", training=True, main_control=("num_hiddens", 64)),
+    Topic("topics/gpus.py", "GPUs", "Builders' Guide", ":material/developer_board:",
+          "The devices this server has, and the same matrix product and MLP epoch timed on the CPU and on each GPU: "
+          "GFLOP/s and examples/sec.",
+          section="6.7", main_control=("n", 2048)),
     Topic("topics/padding_stride.py", "Padding and stride", "Convolutional Neural Networks", ":material/grid_on:",
           "Which input cells each output reads, the output-shape formula with your numbers, real images, channels.",
           section="7.3-7.4", main_control=("s_h", 3)),
