@@ -18,9 +18,15 @@ from playground.live import ACCURACY, LOSS, MINIBATCH, Readout, live_panel
 from playground.messages import literal
 
 KEY = "file_io"
-START = f"{KEY}:start"  # session: the upload the current run starts from
-SAVED = f"{KEY}:saved"  # session: the last bytes made by "Save parameters"
+START = "file_io/from_upload"  # session: the upload the current run starts from
+SAVED = "file_io/saved_params"  # session: the last bytes made by "Save parameters"
 MAX_MB = fio.MAX_BYTES // 2**20
+
+
+def span(text) -> str:
+    """`text` as inline code (nothing inside is markdown; a backtick cannot close it)."""
+    return "`" + str(text).replace("`", "'")[:120] + "`"
+
 
 st.title("File I/O")
 st.markdown(
@@ -93,7 +99,7 @@ R = live_panel(
 )
 if start is not None:
     c1, c2 = st.columns([3, 1], vertical_alignment="center")
-    c1.info(f"This run starts from the parameters uploaded in `{literal(start['name'])}`"
+    c1.info(f"This run starts from the parameters uploaded in {span(start['name'])}"
             + (f" (saved at epoch {start['epoch']})" if start.get("epoch") is not None else "")
             + ": its first epoch goes on from there, and *Reset* comes back to them.", icon=":material/upload_file:")
     c2.button("Back to the seed's weights", key=f"{KEY}:from_seed", icon=":material/restart_alt:",
@@ -141,16 +147,16 @@ def words(err: fio.ParamsError) -> str:
         "damaged": f"The file is damaged ({literal(str(d.get('reason', '')))}): a part of it does not match its "
                    "checksum or cannot be read. Nothing in it was used.",
         "unsafe": "The file asks to run code while it is loaded"
-                  + (f" (it names `{literal(str(d['name']))}`)" if d.get("name") else "")
+                  + (f" (it names {span(d['name'])})" if d.get("name") else "")
                   + ": a pickle can call any function. It was read with `torch.load(weights_only=True)`, which "
                     "refuses that, so nothing in it ran. Only tensors and plain values are accepted.",
         "not_params": f"The file loads, but it is not a model's parameters: {literal(str(d.get('missing', '')))} "
                       "is missing or not what it should be.",
-        "missing_key": f"The file has no `{literal(str(d.get('key')))}`, which this page's net has (shape "
+        "missing_key": f"The file has no {span(d.get('key'))}, which this page's net has (shape "
                        f"{tuple(d.get('expected', ()))}).",
-        "unexpected_key": f"The file has `{literal(str(d.get('key')))}` (shape {tuple(d.get('shape', ()))}), which "
+        "unexpected_key": f"The file has {span(d.get('key'))} (shape {tuple(d.get('shape', ()))}), which "
                           "this page's net does not have: another architecture.",
-        "shape": f"`{literal(str(d.get('key')))}` has shape {tuple(d.get('found', ()))} in the file but "
+        "shape": f"{span(d.get('key'))} has shape {tuple(d.get('found', ()))} in the file but "
                  f"{tuple(d.get('expected', ()))} in this page's net: another architecture.",
     }[err.code]
 
@@ -158,7 +164,7 @@ def words(err: fio.ParamsError) -> str:
 def read_upload(raw: bytes) -> tuple[dict | None, fio.ParamsError | None]:
     """The parsed file, once per file content in this session."""
     sha = hashlib.sha1(raw).hexdigest()
-    cache = st.session_state.setdefault(f"{KEY}:parsed", {})
+    cache = st.session_state.setdefault("file_io/parsed", {})
     if sha not in cache:
         cache.clear()
         try:
@@ -188,14 +194,14 @@ else:
     else:
         sha = hashlib.sha1(raw).hexdigest()[:16]
         file_cfg = fio.file_config(obj) if obj.get("config") is not None else None
-        said = [f"`{literal(file.name)}`, {len(raw):,} bytes"]
+        said = [f"{span(file.name)}, {len(raw):,} bytes"]
         if obj.get("epoch") is not None:
             said.append(f"saved at epoch {obj['epoch']}")
         if file_cfg is not None:
             said.append(f"{file_cfg.num_hiddens} {activations.NAMES.get(file_cfg.activation, '?')} hidden units, "
                         f"lr {file_cfg.lr:g}")
         st.markdown("**The file:** " + "; ".join(said) + ". Keys: "
-                    + ", ".join(f"`{literal(k)}` {tuple(v.shape)}" for k, v in list(obj["state_dict"].items())[:8]))
+                    + ", ".join(f"{span(k)} {tuple(v.shape)}" for k, v in list(obj["state_dict"].items())[:8]))
         try:
             fio.check_architecture(obj["state_dict"], cfg)
         except fio.ParamsError as arch:
@@ -208,7 +214,7 @@ else:
                 st.warning(f"The file was trained with {activations.NAMES.get(file_cfg.activation, '?')}; the page's "
                            f"net uses {activations.NAMES[activation]}. The shapes fit, but the same weights compute "
                            "another function.", icon=":material/warning:")
-            clones = st.session_state.setdefault(f"{KEY}:clones", {})
+            clones = st.session_state.setdefault("file_io/clones", {})
             if (sha, cfg) not in clones:
                 clones.clear()
                 clones[(sha, cfg)] = fio.evaluate(obj["state_dict"], cfg, data)
