@@ -51,7 +51,7 @@ BOOK_CODE = {
 trips = fio.round_trip()
 for col, (name, trip) in zip(st.columns(3), trips.items()):
     col.code(BOOK_CODE[name], language="python")
-    col.code(repr(trip["loaded"]), language="text")
+    col.code(repr(trip["loaded"]), language="text", wrap_lines=True)
     col.caption(f"{trip['bytes']:,} bytes on disk (a zip file); loaded back as a {trip['type']}: "
                 f"{'equal to' if trip['equal'] else 'NOT equal to'} what was saved, values and dtypes.")
 

@@ -1,0 +1,72 @@
+"""The File I/O page in a real browser: move num_hiddens, Start, watch the
+accuracy chart fill in, save the parameters and download mlp.params, upload
+the downloaded file back (the reloaded net predicts as the saved one on all
+10,000 test images), continue training from it. Then the GPUs page on this
+CPU-only server. Screenshots go to test-artifacts/."""
+from __future__ import annotations
+
+import pytest
+from browser_support import (
+    live_points,
+    no_exceptions,
+    open_page,
+    press_slider,
+    query,
+    require_browser,
+    shot,
+    wait_idle,
+    wait_metric,
+    wait_query,
+)
+
+from core.experiments import file_io as fio
+
+pytestmark = pytest.mark.browser
+require_browser()
+VIEWPORT = (1400, 3000)
+
+
+def test_train_save_download_upload_and_continue(app_url, page, tmp_path):
+    open_page(page, app_url + "/file_io?num_hiddens=32&num_epochs=1", "File I/O")
+    press_slider(page, "num_hiddens (hidden units)", "ArrowLeft", 1)  # 32 -> 16
+    wait_query(page, "num_hiddens", "16")
+    no_exceptions(page)
+    page.wait_for_selector("button:has-text('Start')", timeout=120_000)  # a fresh server reads the data first
+    assert live_points(page, "Accuracy") == 0
+    page.get_by_role("button", name="Start", exact=True).click()
+    page.wait_for_selector("text=Epoch 1 of 1", timeout=120_000)
+    page.wait_for_function("() => !document.body.innerText.includes('(running)')", timeout=60_000)
+    wait_idle(page)
+    assert live_points(page, "Accuracy") == 1  # the test accuracy after the epoch is drawn
+
+    page.get_by_role("button", name="Save parameters").click()
+    button = page.get_by_role("button", name="Download mlp.params")
+    button.wait_for(timeout=30_000)
+    with page.expect_download() as info:
+        button.click()
+    download = info.value
+    assert download.suggested_filename == "mlp.params"
+    path = tmp_path / "mlp.params"
+    download.save_as(path)
+    obj = fio.load_params(path.read_bytes())
+    assert obj["epoch"] == 1 and obj["config"]["num_hiddens"] == 16 and obj["config"]["num_epochs"] == 1
+
+    page.locator("[data-testid='stFileUploader'] input[type=file]").set_input_files(str(path))
+    wait_metric(page, "Y_clone == Y", "10,000 of 10,000", timeout=60_000)
+    wait_metric(page, "test acc of the reloaded net", f"{obj['test_accuracy']:.4f}")
+    page.wait_for_selector("text=The reloaded net is the saved one")
+    no_exceptions(page)
+    page.get_by_role("button", name="Continue training from the upload").click()
+    page.wait_for_selector("text=This run starts from the parameters uploaded", timeout=30_000)
+    wait_idle(page)
+    assert query(page) == {"num_hiddens": "16", "num_epochs": "1"}
+    no_exceptions(page)
+    shot(page, "browser-file-io")
+
+
+def test_gpus_page_on_this_cpu_server(app_url, page):
+    open_page(page, app_url + "/gpus?n=512", "GPUs")
+    page.wait_for_selector("text=has no GPU that torch can use", timeout=60_000)
+    page.wait_for_selector("[data-testid='stDataFrame']", timeout=60_000)
+    no_exceptions(page)
+    shot(page, "browser-gpus")
