@@ -58,6 +58,7 @@ def test_train_save_download_upload_and_continue(app_url, page, tmp_path):
     wait_metric(page, "test acc of the reloaded net", f"{obj['test_accuracy']:.4f}")
     page.wait_for_selector("text=The reloaded net is the saved one")
     no_exceptions(page)
+    shot(page, "browser-file-io-reloaded")
     page.get_by_role("button", name="Continue training from the upload").click()
     page.wait_for_selector("text=This run starts from the parameters uploaded", timeout=30_000)
     wait_idle(page)

@@ -100,7 +100,7 @@ R = live_panel(
 if start is not None:
     c1, c2 = st.columns([3, 1], vertical_alignment="center")
     c1.info(f"This run starts from the parameters uploaded in {span(start['name'])}"
-            + (f" (saved at epoch {start['epoch']})" if start.get("epoch") is not None else "")
+            + (f" (saved after {start['epoch']} epoch(s))" if start.get("epoch") is not None else "")
             + ": its first epoch goes on from there, and *Reset* comes back to them.", icon=":material/upload_file:")
     c2.button("Back to the seed's weights", key=f"{KEY}:from_seed", icon=":material/restart_alt:",
               on_click=lambda: st.session_state.pop(START, None))
@@ -123,9 +123,10 @@ if saved:
     st.download_button(f"Download {fio.FILE_NAME}", saved["bytes"], file_name=fio.FILE_NAME,
                        mime="application/octet-stream", key=f"{KEY}:download", icon=":material/download:",
                        on_click="ignore", type="primary")
-    st.caption(f"Saved at epoch {saved['epoch']} (minibatch {saved['step']}): {len(saved['bytes']):,} bytes. The "
-               f"saved weights' test accuracy, computed when they were saved: **{saved['test_accuracy']:.4f}**. The "
-               "file is `torch.save` of one dict: `state_dict`, `epoch`, `step`, `seed`, `config` (the settings), "
+    st.caption(f"Saved after {saved['epoch']} epoch(s), at minibatch {saved['step']}: {len(saved['bytes']):,} "
+               f"bytes. The saved weights' test accuracy, computed when they were saved: "
+               f"**{saved['test_accuracy']:.4f}**. The file is `torch.save` of one dict: `state_dict`, `epoch`, "
+               "`step`, `seed`, `config` (the settings), "
                "`test_accuracy` and `predictions` (the saved net's class for each test image: the book's `Y`).")
 elif SAVED in st.session_state:
     st.warning("The parameters could not be saved: the run's worker did not answer. Try again.",
@@ -196,7 +197,8 @@ else:
         file_cfg = fio.file_config(obj) if obj.get("config") is not None else None
         said = [f"{span(file.name)}, {len(raw):,} bytes"]
         if obj.get("epoch") is not None:
-            said.append(f"saved at epoch {obj['epoch']}")
+            said.append(f"saved after {obj['epoch']} epoch(s)"
+                        + (f", minibatch {obj['step']}" if isinstance(obj.get("step"), int) else ""))
         if file_cfg is not None:
             said.append(f"{file_cfg.num_hiddens} {activations.NAMES.get(file_cfg.activation, '?')} hidden units, "
                         f"lr {file_cfg.lr:g}")
