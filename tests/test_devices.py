@@ -75,3 +75,13 @@ def test_device_listing_on_this_cpu_machine():
     assert seen["threads"] == torch.get_num_threads() and seen["cores"] >= 1
     assert seen["torch"] == torch.__version__
     assert devices.try_gpu() == torch.device("cpu") and devices.try_all_gpus() == [torch.device("cpu")]
+
+
+def test_capped_n_keeps_the_estimated_time_under_the_limit():
+    sizes = (256, 512, 1024, 2048, 4096)
+    # 512 took 0.01 s: 4096 would take 0.01 * 8^3 = 5.12 s, 2048 0.64 s
+    assert devices.capped_n(4096, sizes, measured_n=512, measured_seconds=0.01) == (2048, pytest.approx(0.64))
+    assert devices.capped_n(1024, sizes, measured_n=512, measured_seconds=0.01) == (1024, pytest.approx(0.08))
+    assert devices.capped_n(4096, sizes, measured_n=512, measured_seconds=0.01, limit=10)[0] == 4096
+    # a very slow device: the smallest size, whatever its estimate
+    assert devices.capped_n(4096, sizes, measured_n=512, measured_seconds=30.0)[0] == 256

@@ -128,3 +128,17 @@ def time_mlp_epoch(X: torch.Tensor, y: torch.Tensor, device: torch.device | str 
     return {"device": str(device), "batches": len(timed), "examples": examples, "seconds": seconds,
             "examples_per_sec": rate, "epoch_seconds": len(X) / rate, "loss": float(last.detach()),
             "threads": torch.get_num_threads()}
+
+
+def capped_n(n: int, options, *, measured_n: int, measured_seconds: float, limit: float = 2.0) -> tuple[int, float]:
+    """(the largest size among `options` up to `n` whose product is expected
+    to take at most `limit` seconds, that estimate), from one measured product
+    of size `measured_n` and the n^3 growth of the work; the smallest option
+    when none fits. So a page times a size it can afford instead of holding a
+    slow server for tens of seconds."""
+    def estimate(m: int) -> float:
+        return measured_seconds * (m / measured_n) ** 3
+
+    fitting = [m for m in sorted(options) if m <= n and estimate(m) <= limit]
+    chosen = fitting[-1] if fitting else min(options)
+    return chosen, estimate(chosen)
