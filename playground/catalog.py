@@ -117,6 +117,14 @@ TOPICS: list[Topic] = [
           "Translation invariance and locality; the book's edge detector, a kernel learned live from one image, "
           "and a 3x3 kernel editor on Fashion-MNIST or your own image.",
           section="7.1-7.2", training=True, main_control=("kernel", "sharpen")),
+    Topic("topics/file_io.py", "File I/O", "Builders' Guide", ":material/save:",
+          "Tensors saved and loaded; the book's MLP's parameters downloaded mid-training, uploaded back, checked "
+          "(Y_clone == Y) and trained on; unsafe files refused.",
+          section="6.6", training=True, main_control=("num_hiddens", 64)),
+    Topic("topics/gpus.py", "GPUs", "Builders' Guide", ":material/developer_board:",
+          "The devices this server has, and the same matrix product and MLP epoch timed on the CPU and on each GPU: "
+          "GFLOP/s and examples/sec.",
+          section="6.7", main_control=("n", 2048)),
     Topic("topics/padding_stride.py", "Padding and stride", "Convolutional Neural Networks", ":material/grid_on:",
           "Which input cells each output reads, the output-shape formula with your numbers, real images, channels.",
           section="7.3-7.4", main_control=("s_h", 3)),

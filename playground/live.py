@@ -104,16 +104,19 @@ def live_panel(
     label: Callable[[Any], str] | None = None,
     views: Sequence[View] = (),
     presets: Sequence[Preset] = (),
+    init: Mapping[str, Any] | None = None,
 ) -> PageRun:
     """Draw the panel; returns the PageRun (records, archived runs, probes) for
     the page's own use. `data_key` names `data` by its content when the page
-    knows it (else it is computed once per data object)."""
+    knows it (else it is computed once per data object). `init`: a state_dict
+    the runs start from instead of the seed's weights (RunSpec.init); name it
+    in `context` too, so another one builds a new run (and is saved apart)."""
     context = {**(context or {}), "seed": seed, "device": str(device)}
     label = label or _default_label
     blob = shared(data, data_key) if data is not None else None
 
     def spec(c) -> RunSpec:
-        return RunSpec(experiment, c, seed=seed, device=str(device), data=blob)
+        return RunSpec(experiment, c, seed=seed, device=str(device), data=blob, init=init)
 
     try:
         R: PageRun = page_state(f"live:{key}", lambda: PageRun(executor(), group=browser_id(), max_runs=MAX_RUNS))

@@ -74,3 +74,22 @@ def restore(trainers: Mapping[str, Trainer], snaps: Mapping[str, Snapshot]) -> N
         raise CheckpointError("trainers")
     for name, t in trainers.items():
         t.restore(snaps[name])
+
+
+def start_from(trainer: Trainer, state_dict: Mapping[str, torch.Tensor]) -> None:
+    """Make `trainer` start from the weights `state_dict` (e.g. an uploaded
+    model) instead of its seed's: its net_fn draws the seed's weights as
+    before (so the generators' streams are those of a fresh run) and then
+    loads these over them; the trainer is reset, and every later `reset()`
+    comes back to the same weights. Raises like `load_state_dict` when the keys
+    or shapes are not the net's (check them first to say which)."""
+    weights = {str(k): v.detach().to("cpu", copy=True) for k, v in state_dict.items()}
+    net_fn = trainer.net_fn
+
+    def from_weights(gen: torch.Generator):
+        net = net_fn(gen)
+        net.load_state_dict(weights)
+        return net
+
+    trainer.net_fn = from_weights
+    trainer.reset()

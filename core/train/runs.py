@@ -189,7 +189,10 @@ class RunSpec:
     seed=seed, device=device)`. `data` is the data itself (pickled to the
     worker with every run), a DataRef, or None for experiments that draw their
     own. num_cpus / num_gpus are what the run asks of a Ray node (default one
-    CPU, and one GPU when the device is CUDA); the local executor ignores them."""
+    CPU, and one GPU when the device is CUDA); the local executor ignores them.
+    `init`: a state_dict every trainer starts from instead of the seed's
+    initial weights (an uploaded model; see checkpoints.start_from), None for
+    the seed's own."""
 
     experiment: str
     cfg: Any  # a Config, or {name: Config} for runs trained side by side (a preset)
@@ -198,6 +201,7 @@ class RunSpec:
     data: Any = None
     num_cpus: float = 1.0
     num_gpus: float | None = None
+    init: Mapping[str, Any] | None = field(default=None, compare=False)
 
     def __post_init__(self):
         if not isinstance(self.experiment, str) or self.experiment not in experiment_names():
@@ -268,6 +272,11 @@ def build_trainers(spec: RunSpec, data: Any = None) -> dict:
             trainers[name] = built
         else:
             trainers.update({" · ".join(p for p in (name, sub) if p): t for sub, t in built.items()})
+    if spec.init is not None:
+        from core.train.checkpoints import start_from
+
+        for t in trainers.values():
+            start_from(t, spec.init)
     return trainers
 
 
