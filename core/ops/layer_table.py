@@ -65,7 +65,6 @@ def layer_table(net: nn.Module, input_shape: tuple = (1, 1, 224, 224), depth: in
     flops = [0] * len(rows)
     shapes: dict[int, tuple] = {}
     order: list[int] = []
-    batch = input_shape[0]
 
     def leaf_hook(module, inputs, output):
         flops[owner[module]] += conv_linear_flops(module, inputs[0], output)
@@ -94,7 +93,7 @@ def layer_table(net: nn.Module, input_shape: tuple = (1, 1, 224, 224), depth: in
             h.remove()
         net.train(was_training)
     return [Row(rows[i][0], type(rows[i][1]).__name__, shapes[i], sum(p.numel() for p in rows[i][1].parameters()),
-                flops[i] // batch) for i in order]
+                flops[i]) for i in order]
 
 
 def totals(rows: list[Row]) -> dict[str, int]:
