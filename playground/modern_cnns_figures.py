@@ -11,10 +11,14 @@ from core.models.cnn_zoo import DenseBlock, Inception, Residual, make
 
 from . import charts
 
-HEAD = ('digraph {\n rankdir=TB; bgcolor="transparent"; node [shape=box, style="rounded,filled", '
-        'fillcolor="#f1f3f5", color="#868e96", fontname="Helvetica", fontsize=11]; '
+HEAD = ('digraph {\n rankdir=TB; nodesep=0.25; ranksep=0.3; bgcolor="transparent"; '
+        'node [shape=box, style="rounded,filled", fillcolor="#f1f3f5", color="#868e96", fontname="Helvetica", '
+        'fontsize=11]; '
         'edge [color="#495057", arrowsize=0.7];\n')
 CONV, POOL, JOIN = "#d0ebff", "#fff3bf", "#d3f9d8"
+
+
+
 
 
 def _node(name: str, label: str, fill: str | None = None, shape: str | None = None) -> str:

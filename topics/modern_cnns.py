@@ -68,7 +68,8 @@ on_cuda = device.type == "cuda"
 base = mc.FULL if on_cuda else mc.BOOK  # a GPU trains the book's full size; a CPU starts small
 form = controls.Form(mc.Config, base=base)
 net, width, resize = form.draw("net", "width", "resize", columns=3)
-num_train, _, book_lr, _ = form.draw("num_train", "num_epochs", "book_lr", "lr", columns=4)
+num_train, _, _ = form.draw("num_train", "num_test", "num_epochs", columns=3)
+book_lr, _ = form.draw("book_lr", "lr", columns=2)
 cfg = form.config()
 size, w = mc.input_size(cfg), mc.width(cfg)
 name = NETS[net].split(" (")[0]
@@ -86,29 +87,26 @@ st.caption(f"{name} trains at {size}x{size} px, width factor {w}, on the first {
            f"{BOOK_BATCH[net]}, 10 epochs.")
 
 # ------------------------------------------------------------------ the layers
-left, right = st.columns([3, 2])
-with left:
-    st.subheader(f"{name}, layer by layer")
-    deeper = st.toggle("one level deeper (inside the blocks)", key="modern_cnns:deeper")
-    rows = layer_rows(net, w, size, 2 if deeper else 1)
-    table = pd.DataFrame([{"layer": n, "kind": k, "output shape": " x ".join(map(str, s)), "parameters": p,
-                           "FLOPs": f} for n, k, s, p, f in rows])
-    tot = {"params": sum(r[3] for r in rows), "flops": sum(r[4] for r in rows)}
-    st.dataframe(table, hide_index=True, width="stretch", height=min(36 * (len(table) + 1) + 4, 460),
-                 key="modern_cnns:table",
-                 column_config={"parameters": st.column_config.NumberColumn(format="localized"),
-                                "FLOPs": st.column_config.NumberColumn(format="localized")})
-    c1, c2, c3 = st.columns(3)
-    c1.metric("parameters", f"{tot['params']:,}")
-    c2.metric("FLOPs per image (forward)", human(tot["flops"]))
-    c3.metric("input", f"1 x {size} x {size}")
-    st.caption("Computed with forward hooks on one image of zeros, on torch's meta device (no weights are "
-               "allocated). FLOPs count 2 x the multiply-adds of the convolutions and dense layers (bias adds, "
-               "activations, pooling and batch norm are left out: a few per cent); a training step costs about "
-               f"{TRAIN_FLOPS_PER_FORWARD} x that (forward and backward).")
-with right:
-    st.subheader("Its block")
-    st.graphviz_chart(diagram(net, w), width="stretch")
+st.subheader(f"{name}, layer by layer")
+deeper = st.toggle("one level deeper (inside the blocks)", key="modern_cnns:deeper")
+rows = layer_rows(net, w, size, 2 if deeper else 1)
+table = pd.DataFrame([{"layer": n, "kind": k, "output shape": " x ".join(map(str, s)), "parameters": p,
+                       "FLOPs": f} for n, k, s, p, f in rows])
+tot = {"params": sum(r[3] for r in rows), "flops": sum(r[4] for r in rows)}
+left, right = st.columns([3, 1])
+left.dataframe(table, hide_index=True, width="stretch", height=min(35 * (len(table) + 1) + 3, 460),
+               key="modern_cnns:table",
+               column_config={"parameters": st.column_config.NumberColumn(format="localized"),
+                              "FLOPs": st.column_config.NumberColumn(format="localized")})
+right.metric("parameters", f"{tot['params']:,}")
+right.metric("FLOPs per image (forward)", human(tot["flops"]))
+right.metric("input", f"1 x {size} x {size}")
+st.caption("Computed with forward hooks on one image of zeros, on torch's meta device (no weights are "
+           "allocated). FLOPs count 2 x the multiply-adds of the convolutions and dense layers (bias adds, "
+           "activations, pooling and batch norm are left out: a few per cent); a training step costs about "
+           f"{TRAIN_FLOPS_PER_FORWARD} x that (forward and backward).")
+st.subheader("Its block")
+st.graphviz_chart(diagram(net, w))  # its natural size (at most the page's width): readable text
 
 # ------------------------------------------------------------- what full size costs
 full = mc.cost(cfg)
@@ -163,7 +161,7 @@ live_panel(
     context={"data": "stand-in" if is_stand_in(data) else "Fashion-MNIST"},
     charts_=[replace(ACCURACY, reference=[book_band(net)]), LOSS],
     readouts=[Readout("train_loss", "train loss"), Readout("test_metric", "test acc", "{:.3f}"),
-              Readout("examples_per_sec", "images/s", "{:,.0f}")],
+],
     label=lambda c: f"{NETS[c.net].split(' (')[0]} w{mc.width(c)} {mc.input_size(c)}px",
     views=[View("core.experiments.modern_cnns:timeline", timing, every="epoch")],
     presets=mc.PRESETS,

@@ -55,12 +55,14 @@ class Config:
                                "NiN, 96 for GoogLeNet, ResNet and DenseNet. LeNet always takes 28.")
     num_train: int = setting(10000, "training images per epoch", options=EXAMPLES,
                              help="The first N of Fashion-MNIST's 60,000 training images (the book uses all).")
+    num_test: int = setting(10000, "test images evaluated per epoch", options=(1000, 2000, 5000, 10000),
+                            help="The first N of the 10,000 test images (the book uses all). Fewer: a faster "
+                                 "epoch on a CPU, a noisier accuracy.")
     num_epochs: int = setting(5, "epochs", min=1, max=20, live=True)
     book_lr: bool = setting(True, "the book's learning rate for each net",
                             help="AlexNet 0.01, VGG 0.05, NiN 0.1, GoogLeNet 0.1, ResNet 0.05, DenseNet 0.1, "
                                  "LeNet 0.9. Off: the lr below for every net.")
     lr: float = setting(0.05, "learning rate η (when not the book's)", options=LRS)
-    num_test: int = 10000  # test images evaluated each epoch
     batch_size: int = 0  # 0: the book's batch size for the net (128 or 256)
 
 
