@@ -180,6 +180,10 @@ st.markdown(
     "- **In a race**, compare accuracy against epochs (which learns most per pass) with accuracy against seconds "
     "(which learns most per unit of compute): LeNet is fastest per epoch, the batch-normalised ResNet and "
     "DenseNet learn more per epoch.\n"
+    "- **LeNet's plateau.** The book's LeNet has sigmoid activations and xavier weights: its loss sits near "
+    "ln 10 = 2.30 and its accuracy at 0.10 for the first few hundred minibatches before it suddenly learns, so "
+    "with few images per epoch it may not leave the plateau within a race. The ReLU and batch-norm nets do not "
+    "wait like that.\n"
     "- **Width trades accuracy for time** roughly quadratically: halving the channels cuts a convolution's FLOPs "
     "by about four."
 )
