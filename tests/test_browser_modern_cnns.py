@@ -16,6 +16,7 @@ from browser_support import (
     wait_idle,
     wait_metric,
     wait_query,
+    wait_settled,
     widget,
 )
 
@@ -24,7 +25,7 @@ from core.ops.layer_table import totals
 
 pytestmark = pytest.mark.browser
 require_browser()
-VIEWPORT = (1400, 3400)  # tall: the table, the diagram and the live charts
+VIEWPORT = (1400, 4200)  # tall: the table, the diagram and the live charts
 
 DIAGRAM_JS = """() => Array.from(document.querySelectorAll('[data-testid="stGraphVizChart"] svg text'))
     .map(t => t.textContent).join(' | ')"""
@@ -36,17 +37,18 @@ def params(net: str) -> str:
 
 def test_pick_densenet_see_its_block_start_and_the_accuracy_grows(app_url, page):
     open_page(page, app_url + "/modern_cnns?width=16&num_train=1000&num_test=1000&num_epochs=2", "Modern CNNs")
-    page.wait_for_function(f"() => ({DIAGRAM_JS})().includes('shortcut')", timeout=60_000)  # ResNet's block
+    page.wait_for_function(f"() => ({DIAGRAM_JS})().includes('shortcut')", timeout=120_000)  # ResNet's block
     assert metric(page, "parameters") == params("resnet")  # the table's total, drawn on a canvas grid
 
     widget(page, "stSelectbox", "net").click()
     page.get_by_role("option", name="DenseNet (8.7)").click()
     wait_query(page, "net", "densenet")
-    page.wait_for_function(f"() => ({DIAGRAM_JS})().includes('transition')", timeout=60_000)
+    page.wait_for_function(f"() => ({DIAGRAM_JS})().includes('transition')", timeout=120_000)
     diagram = page.evaluate(DIAGRAM_JS)
     assert "concatenate: 4 + 2 = 6" in diagram and "shortcut" not in diagram  # width 16: 64/16 in, 32/16 growth
-    wait_metric(page, "parameters", params("densenet"))
-    wait_idle(page, 60_000)
+    wait_metric(page, "parameters", params("densenet"), timeout=60_000)
+    wait_idle(page, 120_000)
+    wait_settled(page, 120_000)  # every element redrawn for DenseNet before the picture
     no_exceptions(page)
     shot(page, "browser-modern-cnns-densenet")
 
