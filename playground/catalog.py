@@ -134,6 +134,11 @@ TOPICS: list[Topic] = [
     Topic("topics/batch_norm.py", "Batch normalization", "Modern Convolutional Neural Networks", ":material/equalizer:",
           "LeNet with and without batch norm side by side: sigmoid inputs, gamma, beta and running statistics.",
           section="8.5", training=True, main_control=("lr", 3.0)),
+    Topic("topics/modern_cnns.py", "Modern CNNs: AlexNet to DenseNet, trained and compared",
+          "Modern Convolutional Neural Networks", ":material/account_tree:",
+          "AlexNet, VGG, NiN, GoogLeNet, ResNet and DenseNet at a chosen width and input size: layer tables with "
+          "FLOPs, their blocks drawn, a live run and races against LeNet.",
+          section="8.1-8.7", training=True, main_control=("net", "densenet")),
 ]
 
 
