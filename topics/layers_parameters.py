@@ -53,9 +53,15 @@ st.latex(FORMULAS["xavier" if init == "default" and net_key == "lenet" else init
 hists = lp.weight_histograms(net)
 st.markdown(f"**{lp.INITS[init]}** on every weight matrix of the net (the book applies its `init_...` functions "
             "with `net.apply`). Each histogram is one layer's weights; the table above shows the same numbers.")
-for start in range(0, len(hists), 3):
+MAX_HISTOGRAMS = 12  # a deep CNN has dozens of weight tensors: the first, the last and evenly between
+shown = (hists if len(hists) <= MAX_HISTOGRAMS else
+         [hists[round(i * (len(hists) - 1) / (MAX_HISTOGRAMS - 1))] for i in range(MAX_HISTOGRAMS)])
+if len(shown) < len(hists):
+    st.caption(f"{len(shown)} of the net's {len(hists)} weight tensors, from the first to the last; "
+               "the parameter table above lists them all.")
+for start in range(0, len(shown), 3):
     cols = st.columns(3)
-    for i, h in enumerate(hists[start:start + 3]):
+    for i, h in enumerate(shown[start:start + 3]):
         cols[i].plotly_chart(histogram_figure(h, init, color=charts.PALETTE[(start + i) % len(charts.PALETTE)]),
                              key=f"lp:hist{start + i}", width="stretch")
 if init == "my_init":

@@ -18,6 +18,7 @@ The page does not train; `Config` holds its controls so a link keeps them."""
 from __future__ import annotations
 
 import copy
+import functools
 import math
 from collections.abc import Callable
 from typing import NamedTuple
@@ -28,7 +29,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from core.experiments.schema import config, setting
-from core.models import builders
+from core.models import builders, cnn_zoo
 from core.models.builders import MyLinear, quiet_global_rng
 from core.models.lenet import lenet
 
@@ -39,6 +40,11 @@ class NetEntry(NamedTuple):
     label: str
     factory: Callable[[torch.Generator], nn.Module]  # the net, its parameters drawn from the generator
     input_shape: tuple[int, ...]  # the sample input X's shape (the book's)
+
+
+def _zoo_net(key: str, gen: torch.Generator) -> nn.Module:
+    with quiet_global_rng():
+        return cnn_zoo.make(key, width=4, gen=gen)
 
 
 def _lenet(gen: torch.Generator) -> nn.Module:
@@ -58,6 +64,13 @@ NETS: dict[str, NetEntry] = {
     "centered": NetEntry("Linear(8, 128) + CenteredLayer (6.5)", builders.centered_net, (4, 8)),
     "my_linear": NetEntry("MyLinear(64, 8), MyLinear(8, 1) (6.5)", builders.my_linear_net, (2, 64)),
     "lenet": NetEntry("LeNet (7.6)", _lenet, (2, 1, 28, 28)),
+    # the modern CNNs (core.models.cnn_zoo) at the book's input sizes with a quarter of the
+    # channels, so one forward pass stays well under a second on a CPU (full size: the Modern CNNs page)
+    **{key: NetEntry(f"{label}, channels ÷ 4, {cnn_zoo.BOOK_SIZE[key]}×{cnn_zoo.BOOK_SIZE[key]} input",
+                     functools.partial(_zoo_net, key), (1, 1, cnn_zoo.BOOK_SIZE[key], cnn_zoo.BOOK_SIZE[key]))
+       for key, label in (("alexnet", "AlexNet (8.1)"), ("vgg", "VGG-11 (8.2)"), ("nin", "NiN (8.3)"),
+                          ("googlenet", "GoogLeNet (8.4)"), ("resnet", "ResNet-18 (8.6)"),
+                          ("densenet", "DenseNet (8.7)"))},
 }
 
 INITS = {
