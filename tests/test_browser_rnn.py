@@ -40,23 +40,23 @@ def norms_curve(page) -> list[float]:
 def test_bptt_radius_slider_moves_the_curve(app_url, page):
     open_page(page, app_url + "/bptt?activation=identity", "Backpropagation through time")
     use_stand_in_if_missing(page)
-    page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length >= 3", timeout=60_000)
+    page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length >= 3", timeout=180_000)
     no_exceptions(page)
     before = norms_curve(page)
     assert len(before) == 35 and before[0] < before[-1]  # ρ = 0.9: vanishing towards the first step
     shot(page, "bptt-radius-0.9")
-    press_slider(page, "spectral radius ρ of W_hh", "ArrowRight", 10)  # 0.9 -> 1.4
-    wait_query(page, "radius", "1.4")
-    wait_idle(page, 30_000)
-    page.wait_for_function("() => document.body.innerText.includes('1.400')", timeout=30_000)
+    press_slider(page, "spectral radius ρ of W_hh", "End", 1)  # 0.9 -> 1.5, one rerun
+    wait_query(page, "radius", "1.5")
+    page.wait_for_function("() => document.body.innerText.includes('1.500')", timeout=180_000)
+    wait_idle(page, 180_000)
     after = norms_curve(page)
-    assert len(after) == 35 and after[0] > after[-1] * 100, (after[0], after[-1])  # 1.4^34: exploding
+    assert len(after) == 35 and after[0] > after[-1] * 1e4, (after[0], after[-1])  # 1.5^34: exploding
     no_exceptions(page)
-    shot(page, "bptt-radius-1.4")
+    shot(page, "bptt-radius-1.5")
 
 
 def test_rnn_trains_live(app_url, page):
-    open_page(page, app_url + "/rnn?num_hiddens=32&num_epochs=20", "Recurrent neural networks from scratch")
+    open_page(page, app_url + "/rnn?num_hiddens=32&num_epochs=300", "Recurrent neural networks from scratch")
     use_stand_in_if_missing(page)
     page.wait_for_selector("button:has-text('Start')", timeout=120_000)  # a fresh server starts its workers
     page.wait_for_selector("[data-testid='stVegaLiteChart']", timeout=60_000)
@@ -81,4 +81,5 @@ def test_rnn_trains_live(app_url, page):
     no_exceptions(page)
     shot(page, "rnn-running")
     page.get_by_role("button", name="Pause").click()
-    wait_idle(page, 30_000)
+    page.wait_for_selector("button:has-text('Start')", timeout=60_000)
+    no_exceptions(page)

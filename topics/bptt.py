@@ -165,7 +165,7 @@ for r, who in ((run, "This run"), (free, "The run without clipping")):
                    "Clip, lower the learning rate or ρ.", icon=":material/warning:")
 c1, c2 = st.columns(2)
 updates = np.arange(1, len(run["norms"]) + 1)
-fig = charts.figure("Gradient norm of each update (before clipping)", x_title="update", y_title="‖g‖",
+fig = charts.figure("Gradient norm per update", x_title="update", y_title="‖g‖",
                     log_y=True, height=320)
 charts.add_line(fig, updates, run["norms"], "‖g‖" + (" (clipped run)" if clip else ""), color=charts.PALETTE[0],
                 mode="lines+markers")
@@ -195,5 +195,7 @@ with st.expander("What to look for", icon=":material/visibility:", expanded=True
         "- **Truncation.** τ cuts the sum: steps further back than τ get nothing, the rest keep exactly the full "
         "gradient. The book notes this biases the model towards short-term dependencies, which works well "
         "in practice; randomized truncation is unbiased on average but noisier.\n"
-        "- **Clipping.** With θ = 1 and lr 1 most updates early on are clipped; the loss falls more smoothly. "
-        "Turn clipping off at ρ = 1.5 and a large learning rate to see the loss jump.")
+        "- **Clipping.** Most updates stay below θ = 1; clipping is for the rare spike. One clipped update "
+        "keeps the run on course, while the same spike unclipped throws the loss up or makes it diverge: try the "
+        "linear φ, or ρ = 1.5 with a learning rate of 3. With a small θ nearly every update is clipped, which "
+        "slows learning like a smaller learning rate.")
