@@ -65,3 +65,11 @@ def test_clipping_fraction_is_the_share_of_norms_above_theta():
 def test_the_untrained_nets_radius():
     at = open_page(PAGE, {"book_init": "true"})
     assert float(metric(at, "spectral radius ρ(W_hh)")) < 0.2  # N(0, 0.01²) weights
+
+
+def test_a_diverging_run_says_so():
+    at = open_page(PAGE, {"activation": "identity", "radius": "1.5", "num_updates": "10"})
+    assert not at.exception, at.exception
+    assert metric(at, "final loss without clipping") == "diverged"
+    assert "diverged after" in " ".join(w.value for w in at.warning)
+    assert metric(at, "final loss (clipped)") != "diverged"

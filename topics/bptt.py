@@ -157,11 +157,17 @@ free = _clip(text_id, None, *common) if clip else run
 m1, m2, m3 = st.columns(3)
 m1.metric("updates clipped", f"{run['fraction']:.0%}" if clip else "clipping off",
           help="The share of updates whose gradient norm exceeded θ and was scaled down to θ.")
-m2.metric("final loss" + (" (clipped)" if clip else ""), f"{run['losses'][-1]:.3f}" if len(run["losses"]) else "–")
-m3.metric("final loss without clipping", f"{free['losses'][-1]:.3f}" if len(free["losses"]) else "–")
+
+
+def _final(r) -> str:
+    return "diverged" if r["diverged"] else f"{r['losses'][-1]:.3f}" if len(r["losses"]) else "–"
+
+
+m2.metric("final loss" + (" (clipped)" if clip else ""), _final(run))
+m3.metric("final loss without clipping", _final(free))
 for r, who in ((run, "This run"), (free, "The run without clipping")):
     if r["diverged"] and (r is run or clip):
-        st.warning(f"{who} diverged after {len(r['norms'])} updates (an infinite or NaN loss) and was stopped. "
+        st.warning(f"{who} diverged after {len(r['norms'])} update(s) (an infinite or NaN loss) and was stopped. "
                    "Clip, lower the learning rate or ρ.", icon=":material/warning:")
 c1, c2 = st.columns(2)
 updates = np.arange(1, len(run["norms"]) + 1)
