@@ -56,6 +56,7 @@ class Case:
     run: str = ""  # the run of a several-run experiment to train ("" = all)
     preset: Callable[[], Preset] | None = None  # several runs side by side, as the page's button trains them
     seeds: int = 1  # a cheap experiment whose figure varies with the draw runs seeds 0..seeds-1: their median
+    also: Callable[[dict], dict] | None = None  # trainers -> other figures shown beside it ({label: text}), seed 0
 
 
 def last(key: str, run: str = "") -> Callable[[dict], float]:
@@ -71,6 +72,28 @@ def perplexity(trainers: dict) -> float:
 
     t = next(iter(trainers.values()))
     return math.exp(float(t.history.epochs[-1]["train_loss"]))
+
+
+def lm_also(trainers: dict) -> dict:
+    """A language model's validation perplexity (the held-out end of the text) and tokens/sec, last epoch."""
+    import math
+
+    last = next(iter(trainers.values())).history.epochs[-1]
+    out = {}
+    if last.get("test_loss") is not None:
+        out["validation perplexity"] = f"{math.exp(float(last['test_loss'])):.2f}"
+    if last.get("examples_per_sec"):
+        out["tokens/sec"] = f"{last['examples_per_sec']:,.0f}"
+    return out
+
+
+def seq2seq_also(trainers: dict) -> dict:
+    """BLEU of the book's four sentences (greedy, k = 2) and target tokens/sec, last epoch."""
+    last = next(iter(trainers.values())).history.epochs[-1]
+    out = {f"BLEU '{key[5:]}'": f"{value:.3f}" for key, value in last.items() if key.startswith("bleu:")}
+    if last.get("examples_per_sec"):
+        out["tokens/sec"] = f"{last['examples_per_sec']:,.0f}"
+    return out
 
 
 def _fashion():
@@ -135,13 +158,17 @@ CASES = [
          {"net": "resnet", "width": 8, "resize": 32, "num_train": 10000, "num_epochs": 5}, "fashion",
          last("test_metric"), (0.898, 0.893), "0.17.5 / zh 2.0, full size (96 px, width 1, 60,000 images, 10 epochs)",
          kind="accuracy", fmt="{:.3f}"),
+    Case("rnn", "RNN (9.5), scratch, 512 hidden: training perplexity after 500 epochs", "rnn", {},
+         "time_machine", perplexity, (1.0,), "0.17.5 (training perplexity)", fmt="{:.2f}", also=lm_also),
     Case("gru", "GRU (10.1), scratch, 256 hidden: training perplexity after 500 epochs", "gru_lstm", {},
-         "time_machine", perplexity, (1.1, 1.0), "0.17.5 / zh 2.0 (training perplexity)", fmt="{:.2f}"),
+         "time_machine", perplexity, (1.1, 1.0), "0.17.5 / zh 2.0 (training perplexity)", fmt="{:.2f}",
+         also=lm_also),
     Case("lstm", "LSTM (10.2), scratch, 256 hidden: training perplexity after 500 epochs", "gru_lstm",
          {"cell": "lstm"}, "time_machine", perplexity, (1.1, 1.3), "0.17.5 / zh 2.0 (training perplexity)",
-         fmt="{:.2f}"),
+         fmt="{:.2f}", also=lm_also),
     Case("seq2seq", "Seq2seq (10.7): training loss per token after 300 epochs", "seq2seq", {}, "fra",
-         last("train_loss"), (0.19,), "0.17.5 prints 0.019: its loss per token ÷ num_steps (10)", fmt="{:.3f}"),
+         last("train_loss"), (0.19,), "0.17.5 prints 0.019: its loss per token ÷ num_steps (10)", fmt="{:.3f}",
+         also=seq2seq_also),
 ]
 
 
@@ -165,7 +192,7 @@ def measure(case: Case, data, device) -> dict:
     cfg = replace(module.BOOK, **case.settings)
     if case.preset is not None:
         cfg = case.preset().configs(cfg)
-    values, wall, epochs = [], 0.0, 0
+    values, wall, epochs, also = [], 0.0, 0, {}
     for seed in range(case.seeds):
         trainers = build_trainers(RunSpec(case.experiment, cfg, seed=seed, device=str(device)), data)
         if case.run:
@@ -176,8 +203,10 @@ def measure(case: Case, data, device) -> dict:
         wall += time.perf_counter() - start
         values.append(case.measure(trainers))
         epochs = max(len(t.history.epochs) for t in trainers.values())
+        if seed == 0 and case.also is not None:
+            also = case.also(trainers)
     return {"value": statistics.median(values), "low": min(values), "high": max(values), "seeds": case.seeds,
-            "epochs": epochs, "seconds": round(wall, 1)}
+            "epochs": epochs, "seconds": round(wall, 1), "also": also}
 
 
 def shown(case: Case, r: dict) -> str:
@@ -188,21 +217,22 @@ def shown(case: Case, r: dict) -> str:
 
 
 def table(results: dict) -> str:
-    rows = ["| page: what | book | edition | this project | band | within | epochs | seconds |",
-            "|---|---|---|---|---|---|---|---|"]
+    rows = ["| page: what | book | edition | this project | band | within | epochs | seconds | also measured |",
+            "|---|---|---|---|---|---|---|---|---|"]
     for case in CASES:
         r = results.get(case.name)
         if r is None:
             rows.append(f"| {case.page} | {book_text(case)} | {case.edition} | not measured | "
-                        f"{band(case)} | | | |")
+                        f"{band(case)} | | | | |")
         elif "skipped" in r:
             rows.append(f"| {case.page} | {book_text(case)} | {case.edition} | skipped: {r['skipped']} | "
-                        f"{band(case)} | | | |")
+                        f"{band(case)} | | | | |")
         else:
             ok = "yes" if within(case, r["value"]) else "NO"
             rows.append(f"| {case.page} | {book_text(case)} | {case.edition} | "
                         f"{shown(case, r)} | {band(case)} | {ok} | "
-                        f"{r['epochs']} | {r['seconds']:.0f} |")
+                        f"{r['epochs']} | {r['seconds']:.0f} | "
+                        f"{'; '.join(f'{k} {v}' for k, v in r.get('also', {}).items())} |")
     return "\n".join(rows)
 
 

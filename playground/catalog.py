@@ -67,6 +67,15 @@ TOPICS: list[Topic] = [
     Topic("topics/text_preprocessing.py", "Text preprocessing", "Recurrent Neural Networks", ":material/text_fields:",
           "Raw text to lines, tokens, a vocabulary with min_freq and <unk>, indices; Zipf's law for n-grams.",
           section="9.2", main_control=("text_source", "Your text")),
+    Topic("topics/rnn.py", "Recurrent neural networks from scratch and concise", "Recurrent Neural Networks",
+          ":material/loop:",
+          "The book's character-level RNN learns The Time Machine live, from scratch and with nn.RNN side by side; "
+          "perplexity, generated text and the hidden state over your text.",
+          section="9.4-9.6", training=True, main_control=("impl", "concise")),
+    Topic("topics/bptt.py", "Backpropagation through time", "Recurrent Neural Networks", ":material/history:",
+          "How the last step's gradient reaches earlier hidden states: vanishing and exploding with the spectral "
+          "radius of W_hh, truncation, and gradient clipping.",
+          section="9.7", main_control=("radius", 1.3)),
     Topic("topics/mt_dataset.py", "Machine translation dataset", "Modern Recurrent Neural Networks",
           ":material/translate:",
           "English-French pairs: preprocessing, sentence lengths, vocabularies, truncation and padding to num_steps.",

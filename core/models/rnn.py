@@ -1,7 +1,9 @@
-"""Gated recurrent cells from scratch (GRU, LSTM), the book's RNN language model,
-character generation and gate traces.
+"""Recurrent cells from scratch (the vanilla RNN, GRU, LSTM), the book's RNN
+language model, character generation and gate traces.
 
 The scratch cells follow the book's equations literally:
+
+RNN   H = tanh(X W_xh + H W_hh + b_h)        (section 9.5)
 
 GRU   R = σ(X W_xr + H W_hr + b_r)          reset gate
       Z = σ(X W_xz + H W_hz + b_z)          update gate
@@ -139,6 +141,39 @@ class LSTMScratch(nn.Module):
         return torch.stack(outputs), (H, C)
 
 
+class RNNScratch(nn.Module):
+    """The book's RNN from scratch (section 9.5): H_t = tanh(X_t W_xh + H_{t-1} W_hh + b_h).
+
+    forward(inputs (num_steps, batch, num_inputs), H (batch, num_hiddens) or None,
+    record=False) -> (outputs (num_steps, batch, num_hiddens), H). With
+    `record=True` the cell keeps `self.trace` = {'H': (num_steps, batch, num_hiddens)},
+    detached."""
+
+    def __init__(self, num_inputs: int, num_hiddens: int, sigma: float = 0.01,
+                 generator: torch.Generator | None = None):
+        super().__init__()
+        self.num_inputs, self.num_hiddens = num_inputs, num_hiddens
+        self.W_xh = _normal((num_inputs, num_hiddens), sigma, generator)
+        self.W_hh = _normal((num_hiddens, num_hiddens), sigma, generator)
+        self.b_h = nn.Parameter(torch.zeros(num_hiddens))
+        self.trace: dict[str, torch.Tensor] | None = None
+
+    def begin_state(self, batch_size: int, device=None) -> torch.Tensor:
+        return torch.zeros((batch_size, self.num_hiddens), device=device)
+
+    def forward(self, inputs: torch.Tensor, H: torch.Tensor | None = None, record: bool = False):
+        if H is None:
+            H = self.begin_state(inputs.shape[1], inputs.device)
+        outputs = []
+        for X in inputs:
+            H = torch.tanh(X @ self.W_xh + H @ self.W_hh + self.b_h)
+            outputs.append(H)
+        outputs = torch.stack(outputs)
+        if record:
+            self.trace = {"H": outputs.detach()}
+        return outputs, H
+
+
 # ------------------------------------------------- scratch <-> torch's layout
 # torch stacks the gates' weights row-wise, as (gates * num_hiddens, inputs),
 # and computes x W^T: the book's W_x· (inputs, hiddens) is torch's block transposed.
@@ -146,11 +181,14 @@ class LSTMScratch(nn.Module):
 _GRU_BLOCKS = (("W_xr", "W_hr", "b_r"), ("W_xz", "W_hz", "b_z"), ("W_xh", "W_hh", "b_h"))
 _LSTM_BLOCKS = (("W_xi", "W_hi", "b_i"), ("W_xf", "W_hf", "b_f"),
                 ("W_xc", "W_hc", "b_c"), ("W_xo", "W_ho", "b_o"))
+_RNN_BLOCKS = (("W_xh", "W_hh", "b_h"),)  # nn.RNN (tanh): h' = tanh(x W_ih^T + b_ih + h W_hh^T + b_hh)
 
 
 @torch.no_grad()
-def load_weights_into_builtin(cell: GRUScratch | LSTMScratch) -> nn.GRU | nn.LSTM:
-    """A one-layer nn.GRU / nn.LSTM holding the scratch cell's weights.
+def load_weights_into_builtin(cell: GRUScratch | LSTMScratch | RNNScratch) -> nn.GRU | nn.LSTM | nn.RNN:
+    """A one-layer nn.GRU / nn.LSTM / nn.RNN holding the scratch cell's weights.
+
+    RNN: the two compute the same function (b_h goes into b_ih, b_hh = 0).
 
     LSTM: the two compute the same function (outputs and states agree to float
     rounding). GRU: torch computes the candidate as
@@ -165,8 +203,10 @@ def load_weights_into_builtin(cell: GRUScratch | LSTMScratch) -> nn.GRU | nn.LST
         rnn, blocks = nn.GRU(cell.num_inputs, cell.num_hiddens), _GRU_BLOCKS
     elif isinstance(cell, LSTMScratch):
         rnn, blocks = nn.LSTM(cell.num_inputs, cell.num_hiddens), _LSTM_BLOCKS
+    elif isinstance(cell, RNNScratch):
+        rnn, blocks = nn.RNN(cell.num_inputs, cell.num_hiddens), _RNN_BLOCKS
     else:
-        raise TypeError(f"expected GRUScratch or LSTMScratch, got {type(cell).__name__}")
+        raise TypeError(f"expected GRUScratch, LSTMScratch or RNNScratch, got {type(cell).__name__}")
     rnn = rnn.to(next(cell.parameters()).device)
     rnn.weight_ih_l0.copy_(torch.cat([getattr(cell, wx).T for wx, _, _ in blocks]))
     rnn.weight_hh_l0.copy_(torch.cat([getattr(cell, wh).T for _, wh, _ in blocks]))
@@ -178,10 +218,10 @@ def load_weights_into_builtin(cell: GRUScratch | LSTMScratch) -> nn.GRU | nn.LST
 
 
 @torch.no_grad()
-def load_weights_into_scratch(rnn: nn.GRU | nn.LSTM) -> GRUScratch | LSTMScratch:
+def load_weights_into_scratch(rnn: nn.GRU | nn.LSTM | nn.RNN) -> GRUScratch | LSTMScratch | RNNScratch:
     """The reverse: a scratch cell computing exactly what a one-layer nn.GRU /
-    nn.LSTM computes (for a GRU, a `reset_after=True` cell; the two biases of
-    the r and z gates fold into one)."""
+    nn.LSTM / nn.RNN (tanh) computes (for a GRU, a `reset_after=True` cell; the
+    two biases of each block but the GRU's candidate fold into one)."""
     if rnn.num_layers != 1 or rnn.bidirectional or not rnn.bias:
         raise ValueError("only a one-layer, one-directional RNN with biases maps to a scratch cell")
     h, scratch_gen = rnn.hidden_size, torch.Generator()  # its draws are overwritten; keep the global RNG untouched
@@ -189,8 +229,12 @@ def load_weights_into_scratch(rnn: nn.GRU | nn.LSTM) -> GRUScratch | LSTMScratch
         cell, blocks = GRUScratch(rnn.input_size, h, generator=scratch_gen, reset_after=True), _GRU_BLOCKS
     elif isinstance(rnn, nn.LSTM):
         cell, blocks = LSTMScratch(rnn.input_size, h, generator=scratch_gen), _LSTM_BLOCKS
+    elif isinstance(rnn, nn.RNN):
+        if rnn.nonlinearity != "tanh":
+            raise ValueError("only a tanh nn.RNN maps to the book's RNN cell")
+        cell, blocks = RNNScratch(rnn.input_size, h, generator=scratch_gen), _RNN_BLOCKS
     else:
-        raise TypeError(f"expected nn.GRU or nn.LSTM, got {type(rnn).__name__}")
+        raise TypeError(f"expected nn.GRU, nn.LSTM or nn.RNN, got {type(rnn).__name__}")
     cell = cell.to(rnn.weight_ih_l0.device)
     for j, (wx, wh, b) in enumerate(blocks):
         rows = slice(j * h, (j + 1) * h)
@@ -211,8 +255,8 @@ def load_weights_into_scratch(rnn: nn.GRU | nn.LSTM) -> GRUScratch | LSTMScratch
 class RNNLM(nn.Module):
     """The book's RNN language model: one-hot tokens -> recurrent cell -> Linear.
 
-    `rnn` is a scratch cell (GRUScratch / LSTMScratch) or a one-layer nn.GRU /
-    nn.LSTM. forward(X (batch, num_steps) int64, state=None) ->
+    `rnn` is a scratch cell (RNNScratch / GRUScratch / LSTMScratch) or a
+    one-layer nn.RNN / nn.GRU / nn.LSTM. forward(X (batch, num_steps) int64, state=None) ->
     (logits (batch, num_steps, vocab_size), state). The state is what the cell
     uses: (batch, h) for a scratch GRU, (1, batch, h) for nn.GRU, a pair of
     those for an LSTM."""
@@ -229,11 +273,13 @@ class RNNLM(nn.Module):
 
     @property
     def scratch(self) -> bool:
-        return isinstance(self.rnn, (GRUScratch, LSTMScratch))
+        return isinstance(self.rnn, (GRUScratch, LSTMScratch, RNNScratch))
 
     @property
     def kind(self) -> str:
-        return "lstm" if isinstance(self.rnn, (LSTMScratch, nn.LSTM)) else "gru"
+        if isinstance(self.rnn, (LSTMScratch, nn.LSTM)):
+            return "lstm"
+        return "rnn" if isinstance(self.rnn, (RNNScratch, nn.RNN)) else "gru"
 
     def begin_state(self, batch_size: int, device=None):
         if self.scratch:
@@ -255,22 +301,25 @@ class RNNLM(nn.Module):
         return self.output(outputs).swapaxes(0, 1), state
 
 
+SCRATCH = {"rnn": RNNScratch, "gru": GRUScratch, "lstm": LSTMScratch}
+BUILTIN = {"rnn": nn.RNN, "gru": nn.GRU, "lstm": nn.LSTM}
+
+
 def rnn_lm(vocab_size: int, num_hiddens: int, kind: str = "gru", impl: str = "scratch",
            sigma: float = 0.01) -> Callable[[torch.Generator], RNNLM]:
-    """net_fn(gen) for the trainer: an RNNLM with a GRU or LSTM, from scratch
-    (weights N(0, sigma^2), zero biases, as the book) or torch's nn.GRU/nn.LSTM
-    (torch's default U(-1/√h, 1/√h), drawn from gen)."""
-    if kind not in ("gru", "lstm"):
-        raise ValueError(f"unknown kind {kind!r}: use 'gru' or 'lstm'")
+    """net_fn(gen) for the trainer: an RNNLM with a vanilla RNN, a GRU or an
+    LSTM, from scratch (weights N(0, sigma^2), zero biases, as the book) or
+    torch's nn.RNN/nn.GRU/nn.LSTM (torch's default U(-1/√h, 1/√h), drawn from gen)."""
+    if kind not in BUILTIN:
+        raise ValueError(f"unknown kind {kind!r}: use 'rnn', 'gru' or 'lstm'")
     if impl not in ("scratch", "concise"):
         raise ValueError(f"unknown impl {impl!r}: use 'scratch' or 'concise'")
 
     def net_fn(gen: torch.Generator) -> RNNLM:
         if impl == "scratch":
-            cls = GRUScratch if kind == "gru" else LSTMScratch
-            rnn = cls(vocab_size, num_hiddens, sigma=sigma, generator=gen)
+            rnn = SCRATCH[kind](vocab_size, num_hiddens, sigma=sigma, generator=gen)
         else:
-            rnn = (nn.GRU if kind == "gru" else nn.LSTM)(vocab_size, num_hiddens)
+            rnn = BUILTIN[kind](vocab_size, num_hiddens)
             bound = 1 / math.sqrt(num_hiddens)
             with torch.no_grad():
                 for p in rnn.parameters():
@@ -308,7 +357,7 @@ def gate_trace(net: RNNLM, text, vocab, device=None) -> dict[str, np.ndarray]:
     """Gates and states of `net` reading `text` (a string of characters or a
     list of tokens; unknown ones read as <unk>), one row per time step.
 
-    GRU: 'R', 'Z', 'H_tilde', 'H'; LSTM: 'I', 'F', 'O', 'C_tilde', 'C', 'H';
+    RNN: 'H'; GRU: 'R', 'Z', 'H_tilde', 'H'; LSTM: 'I', 'F', 'O', 'C_tilde', 'C', 'H';
     each (len(text), num_hiddens). Also 'tokens': the tokens as the vocabulary
     reads them. A built-in nn.GRU/nn.LSTM is traced through the scratch cell
     that computes the same function (`load_weights_into_scratch`)."""
