@@ -120,6 +120,8 @@ CASES = [
     Case("house", "House prices (5.7): average valid log RMSE of 5 folds, 100 epochs", "house_prices", {},
          "house", house_valid, (0.1705, 0.1703), "0.17.5 / zh 2.0", fmt="{:.4f}",
          preset=lambda: hp.folds_preset(5)),
+    Case("lenet76", "LeNet (7.6), sigmoid, average pooling: test accuracy after 10 epochs", "lenet", {}, "fashion",
+         last("test_metric"), (0.800, 0.779), "0.17.5 / zh 2.0", kind="accuracy", fmt="{:.3f}"),
     Case("lenet", "Batch normalization (8.5), LeNet: test accuracy after 10 epochs", "batch_norm", {}, "fashion",
          last("test_metric", "LeNet"), (0.800, 0.779), "0.17.5 / zh 2.0", kind="accuracy", fmt="{:.3f}", run="LeNet"),
     Case("bn", "Batch normalization (8.5), BN-LeNet (scratch BN): test accuracy after 10 epochs", "batch_norm", {},

@@ -186,8 +186,12 @@ def test_accuracy_rises_on_a_fashion_mnist_subset(fashion):
     after = t.history.epochs[-1]["test_metric"]
     assert before < 0.2 and after > 0.6, (before, after)
     assert t.history.epochs[-1]["train_loss"] < t.history.epochs[0]["train_loss"]
-    wrong = L.misclassified({"": t}, data, n=8)
-    assert wrong["accuracy"] == pytest.approx(after) and wrong["num_wrong"] == round((1 - after) * 1000)
+    whole = L.misclassified({"": t}, data, n=1000, batch=1000)  # every test image: the run's test accuracy
+    assert whole["checked"] == 1000 and whole["accuracy"] == pytest.approx(after)
+    assert whole["num_wrong"] == round((1 - after) * 1000)
+    wrong = L.misclassified({"": t}, data, n=8, batch=50)  # read 50 at a time until 8 are found
+    assert wrong["checked"] % 50 == 0 and wrong["checked"] < 1000 and wrong["num_wrong"] >= 8
+    assert wrong["wrong"] == whole["wrong"][:8]
     assert len(wrong["wrong"]) == 8 and wrong["images"].shape == (8, 28, 28)
     assert all(tr != pr for tr, pr in zip(wrong["true"], wrong["predicted"]))
     assert wrong["true"] == data.y_test[wrong["wrong"]].tolist()
