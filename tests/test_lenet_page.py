@@ -128,7 +128,7 @@ def test_uploads_and_bad_links(data):
     notes = captions(at)
     assert "is above the maximum 9999; using 0 instead" in notes and "is not one of the choices" in notes
     built(at)
-    assert "is above the maximum 9; using 0 instead" in captions(at)  # row 27 does not exist in C3's 10 x 10
+    assert "is above the maximum 9; using 5 instead" in captions(at)  # row 27 does not exist in C3's 10 x 10
     picture = np.full((40, 40), 255, dtype=np.uint8)
     picture[10:30, 15:25] = 0
     at.file_uploader(key="lenet:upload").upload("boot.png", _png(picture), "image/png").run()

@@ -135,7 +135,7 @@ def maps_picture(seen: dict) -> None:
                                          activation=seen["activation"]), key="lenet:F6", width="stretch")
     true = -1 if seen["label"] is None else seen["label"]
     pred = seen["predicted"]
-    verdict = ("" if seen["label"] is None else ": right" if pred == true else f": wrong, it is a {labels[true]}")
+    verdict = ("" if seen["label"] is None else ": right" if pred == true else f": wrong, the label is {labels[true]}")
     st.plotly_chart(probs_figure(seen["probs"], labels, true, pred,
                                  f"output: dense 84 → 10, softmax; predicted {labels[pred]}{verdict}"),
                     key="lenet:probs", width="stretch")
@@ -153,8 +153,8 @@ def sliding_kernel(seen: dict) -> None:
         if isinstance(st.session_state.get(key), int) and st.session_state[key] > top:
             st.session_state[key] = top  # from C1 (28 × 28) to C3 (10 × 10): the nearest cell that exists
     channel = controls.slider("feature map (output channel)", "channel", 0, channels - 1, 0, container=c1)
-    row = controls.slider("row", "row", 0, rows - 1, 0, container=c2)
-    col = controls.slider("col", "col", 0, cols - 1, 0, container=c3)
+    row = controls.slider("row", "row", 0, rows - 1, rows // 2, container=c2)  # the middle: on the item
+    col = controls.slider("col", "col", 0, cols - 1, cols // 2, container=c3)
     b0, b1, _ = st.columns([1, 1, 4])
     b0.button("Previous cell", key="lenet:prev", icon=":material/chevron_left:", on_click=_move,
               args=(row, col, (rows, cols), -1), width="stretch")
