@@ -43,7 +43,7 @@ def captions(at) -> str:
 
 
 def test_the_pictures_are_the_runs_net_and_one_cell_is_its_feature_maps_value(data):
-    at = open_page(PAGE)
+    at = open_page(PAGE, {"cell_layer": "C3", "channel": "5", "row": "4", "col": "9"})  # a link to one cell
     assert not at.exception, at.exception
     maths = " ".join(x.value for x in at.latex)
     assert r"\sigma(z) = \frac{1}{1 + e^{-z}}" in maths
@@ -65,11 +65,8 @@ def test_the_pictures_are_the_runs_net_and_one_cell_is_its_feature_maps_value(da
     probs = array(plotly(at, "lenet:probs")["data"][0]["y"])
     assert probs.sum() == pytest.approx(1.0, abs=1e-6) and np.allclose(probs, seen["probs"], atol=1e-6)
     assert "Every layer on test image 0 (ankle boot)" in [h.value for h in at.subheader]
-    # the sliding kernel: C3, feature map 5, cell (4, 9); Next cell wraps to (5, 0)
-    at.segmented_control(key="lenet.cell_layer").set_value("C3").run()
-    at.slider(key="lenet.channel").set_value(5).run()
-    at.slider(key="lenet.row").set_value(4).run()
-    at.slider(key="lenet.col").set_value(9).run()
+    # the sliding kernel, from the link: C3, feature map 5, cell (4, 9); Next cell wraps to (5, 0)
+    assert at.slider(key="lenet.channel").value == 5 and at.slider(key="lenet.col").value == 9
     next(b for b in at.button if b.label == "Next cell").click().run()
     assert not at.exception, at.exception
     assert (at.slider(key="lenet.row").value, at.slider(key="lenet.col").value) == (5, 0)
@@ -84,7 +81,6 @@ def test_the_pictures_are_the_runs_net_and_one_cell_is_its_feature_maps_value(da
     assert np.allclose(array(cell["data"][3]["z"]), window["window"][1])  # input 1's window
     shapes = plotly(at, "lenet:cell_input")["layout"]["shapes"]
     assert len(shapes) == 6 and shapes[0]["x0"] == -0.5 and shapes[0]["y0"] == 4.5  # the window at (5, 0)
-    # back to C1: the row and column stay inside its 28 x 28 map
     next(b for b in at.button if b.label == "Previous cell").click().run()
     assert (at.slider(key="lenet.row").value, at.slider(key="lenet.col").value) == (4, 9)
 
