@@ -148,6 +148,8 @@ CASES = [
          fmt="{:.3g}", seeds=10),
     Case("conv_kernel", "Convolutions (7.2): the learned kernel's K[0, 1] after 10 updates (target -1)", "conv_kernel",
          {}, "", last("k1"), (-0.9616, -0.9694), "0.17.5 / 1.0.3 (one unseeded run each)", fmt="{:+.4f}", seeds=10),
+    Case("lenet76", "LeNet (7.6), sigmoid, average pooling: test accuracy after 10 epochs", "lenet", {}, "fashion",
+         last("test_metric"), (0.800, 0.779), "0.17.5 / zh 2.0", kind="accuracy", fmt="{:.3f}"),
     Case("lenet", "Batch normalization (8.5), LeNet: test accuracy after 10 epochs", "batch_norm", {}, "fashion",
          last("test_metric", "LeNet"), (0.800, 0.779), "0.17.5 / zh 2.0", kind="accuracy", fmt="{:.3f}", run="LeNet"),
     Case("bn", "Batch normalization (8.5), BN-LeNet (scratch BN): test accuracy after 10 epochs", "batch_norm", {},

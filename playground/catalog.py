@@ -140,6 +140,11 @@ TOPICS: list[Topic] = [
     Topic("topics/pooling.py", "Pooling", "Convolutional Neural Networks", ":material/filter_center_focus:",
           "Max and average pooling with the winning cell outlined, and how pooling tolerates a one-pixel shift.",
           section="7.5", main_control=("pool_mode", "avg")),
+    Topic("topics/lenet.py", "LeNet: feature maps while it learns", "Convolutional Neural Networks",
+          ":material/layers:",
+          "The book's LeNet trains on Fashion-MNIST while every layer's feature maps, the learned kernels and one "
+          "cell's window-times-kernel sum are redrawn; sigmoid and average pooling, or ReLU and max pooling.",
+          section="7.6", training=True, main_control=("modern", True)),
     Topic("topics/batch_norm.py", "Batch normalization", "Modern Convolutional Neural Networks", ":material/equalizer:",
           "LeNet with and without batch norm side by side: sigmoid inputs, gamma, beta and running statistics.",
           section="8.5", training=True, main_control=("lr", 3.0)),
