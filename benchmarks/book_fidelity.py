@@ -155,8 +155,8 @@ CASES = [
     Case("bn", "Batch normalization (8.5), BN-LeNet (scratch BN): test accuracy after 10 epochs", "batch_norm", {},
          "fashion", last("test_metric", "BN-LeNet"), (0.852, 0.807), "0.17.5 / zh 2.0", kind="accuracy",
          fmt="{:.3f}", run="BN-LeNet"),
-    Case("resnet", "Modern CNNs (8.6), ResNet-18 at SCALED settings (width ÷8, 32 px, 10,000 images, 5 epochs; "
-         "full size would take hours per epoch on this CPU): test accuracy", "modern_cnns",
+    Case("resnet", "Modern CNNs (8.6), ResNet-18 at SCALED settings (width ÷8, 32 px, 10,000 images, batch 64, "
+         "5 epochs; full size would take hours per epoch on this CPU): test accuracy", "modern_cnns",
          {"net": "resnet", "width": 8, "resize": 32, "num_train": 10000, "num_epochs": 5}, "fashion",
          last("test_metric"), (0.898, 0.893), "0.17.5 / zh 2.0, full size (96 px, width 1, 60,000 images, 10 epochs)",
          kind="accuracy", fmt="{:.3f}"),

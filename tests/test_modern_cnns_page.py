@@ -57,7 +57,7 @@ def test_a_too_small_input_and_bad_links_give_messages():
 
 
 def test_a_race_trains_three_nets_on_the_same_data_and_times_them():
-    at = open_page(PAGE, {"width": "16", "num_train": "1000", "num_test": "1000", "num_epochs": "1"})
+    at = open_page(PAGE, {"width": "16", "num_train": "1000", "num_test": "1000", "num_epochs": "1", "batch_size": "0"})
     next(b for b in at.button if b.label.startswith("Race: LeNet, ResNet-18, DenseNet")).click().run()
     R = panel(at, KEY)
     tick_until_stopped(at)

@@ -69,7 +69,7 @@ base = mc.FULL if on_cuda else mc.BOOK  # a GPU trains the book's full size; a C
 form = controls.Form(mc.Config, base=base)
 net, width, resize = form.draw("net", "width", "resize", columns=3)
 num_train, _, _ = form.draw("num_train", "num_test", "num_epochs", columns=3)
-book_lr, _ = form.draw("book_lr", "lr", columns=2)
+book_lr, _, _ = form.draw("book_lr", "lr", "batch_size", columns=3)
 cfg = form.config()
 size, w = mc.input_size(cfg), mc.width(cfg)
 name = NETS[net].split(" (")[0]
@@ -82,7 +82,7 @@ if net == "lenet":
                "no width factor.")
 st.caption(f"{name} trains at {size}x{size} px, width factor {w}, on the first {num_train:,} training images, "
            f"minibatch SGD with η = {mc.learning_rate(cfg):g} "
-           f"({'the book' if book_lr else 'chosen'}) and batch size {mc.batch_size(cfg)} (the book's for this net). "
+           f"({'the book' if book_lr else 'chosen'}) and batch size {mc.batch_size(cfg)}. "
            f"The book: {BOOK_SIZE[net]} px, width 1, all 60,000 images, η = {BOOK_LR[net]:g}, batch "
            f"{BOOK_BATCH[net]}, 10 epochs.")
 
@@ -169,7 +169,8 @@ live_panel(
 st.caption(f"The grey band is the book's test accuracy for {name} after 10 epochs **at full size** on all 60,000 "
            "images, as printed by three editions; a smaller width, a smaller input or fewer images usually lands "
            "below it. A race trains its nets side by side from the same seed, so they see the same images in the "
-           "same order; each uses the book's learning rate and batch size for it unless you turn that off.")
+           "same order; each uses the book's learning rate for it unless you turn that off, and the batch size "
+           "chosen above.")
 
 st.subheader("What to look for")
 st.markdown(

@@ -63,11 +63,14 @@ class Config:
                             help="AlexNet 0.01, VGG 0.05, NiN 0.1, GoogLeNet 0.1, ResNet 0.05, DenseNet 0.1, "
                                  "LeNet 0.9. Off: the lr below for every net.")
     lr: float = setting(0.05, "learning rate η (when not the book's)", options=LRS)
-    batch_size: int = 0  # 0: the book's batch size for the net (128 or 256)
+    batch_size: int = setting(64, "batch size", options=(0, 32, 64, 128, 256), labels={0: "the book's (128 or 256)"},
+                              help="The book's is 128 or 256 per net. On a CPU run of a few thousand images, 64 "
+                                   "gives more steps per epoch: the batch-norm nets' test accuracy settles sooner.")
 
 
 BOOK = Config()
-FULL = dataclasses.replace(BOOK, width=1, resize=0, num_train=FULL_TRAIN, num_epochs=10)  # the book's runs
+FULL = dataclasses.replace(BOOK, width=1, resize=0, num_train=FULL_TRAIN, num_epochs=10,
+                           batch_size=0)  # the book's runs
 
 PRESETS = [
     Preset("Race: LeNet, ResNet-18, DenseNet", {"LeNet": {"net": "lenet"}, "ResNet-18": {"net": "resnet"},
