@@ -80,7 +80,7 @@ def features_labels(x: torch.Tensor, tau: int) -> tuple[torch.Tensor, torch.Tens
 def series_of(trainer: Trainer) -> torch.Tensor:
     """The run's whole series x, read back from its examples: the first
     example's features are x_1..x_tau, the labels are x_{tau+1}..x_T."""
-    (Xtr, ytr), (Xte, yte) = trainer.train.tensors, trainer.test.tensors
+    (Xtr, ytr), (_, yte) = trainer.train.tensors, trainer.test.tensors
     return torch.cat([Xtr[0], ytr.reshape(-1), yte.reshape(-1)]).detach().cpu()
 
 
