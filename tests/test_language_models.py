@@ -154,3 +154,17 @@ def test_bad_settings_are_refused():
     with pytest.raises(ValueError):
         pt.spans(35, 0, 5, False, 0)
     assert pt.spans(8, 2, 5, False, 0) == []  # too short for one minibatch
+
+
+def test_laplace_smoothing_is_the_books_formula_and_sums_to_one():
+    tokens = "the time machine by the time traveller the end".split()
+    plain = pt.laplace(tokens, "the", "time", 0.0, 0.0)
+    assert plain["p_x2"] == 2 / 9 and plain["p_x2_given_x"] == 2 / 3  # n(the, time) / n(the followed)
+    smooth = pt.laplace(tokens, "the", "time", 1.0, 2.0)
+    p1 = (2 + 1 / 6) / (9 + 1)
+    assert smooth["p_x2"] == pytest.approx(p1) and smooth["p_x2_given_x"] == pytest.approx((2 + 2 * p1) / (3 + 2))
+    vocab = sorted(set(tokens))
+    assert sum(pt.laplace(tokens, "the", w, 1.0, 2.0)["p_x2"] for w in vocab) == pytest.approx(1.0)
+    assert sum(pt.laplace(tokens, "the", w, 1.0, 2.0)["p_x2_given_x"] for w in vocab) == pytest.approx(1.0)
+    unseen = pt.laplace(tokens, "machine", "end", 1.0, 1.0)
+    assert unseen["n_pair"] == 0 and unseen["p_x2_given_x"] > 0  # smoothing gives an unseen pair some mass

@@ -119,3 +119,39 @@ def owner(n: int, spans_: list[Span]) -> list[tuple[int, int] | None]:
                 raise ValueError(f"position {p} is in minibatch {out[p]} and ({sp.batch}, {sp.row})")
             out[p] = (sp.batch, sp.row)
     return out
+
+
+def segments(span: Span, width: int) -> list[tuple[int, int, int, int]]:
+    """Where a span lies on text drawn `width` characters to a line: (row of the
+    span, line, first column, last column) for each line it touches."""
+    out = []
+    p = span.start
+    while p < span.stop:
+        line, col = divmod(p, width)
+        last = min(span.stop - 1, (line + 1) * width - 1)
+        out.append((span.row, line, col, last - line * width))
+        p = last + 1
+    return out
+
+
+# ------------------------------------------------------------ n-gram estimates
+def laplace(tokens: list, x: str, x2: str, eps1: float = 1.0, eps2: float = 1.0) -> dict:
+    """The book's Laplace-smoothed unigram and bigram estimates on a flat token list:
+
+        P(x2)      = (n(x2) + eps1 / m) / (n + eps1)
+        P(x2 | x)  = (n(x, x2) + eps2 P(x2)) / (n(x) + eps2)
+
+    n tokens, m distinct ones; with eps = 0 they are the plain frequency ratios."""
+    n, m = len(tokens), len(set(tokens))
+    n_x2 = sum(1 for t in tokens if t == x2)
+    n_x = sum(1 for t in tokens[:-1] if t == x)  # x followed by something
+    n_pair = sum(1 for a, b in zip(tokens, tokens[1:]) if a == x and b == x2)
+    p_x2 = (n_x2 + eps1 / m) / (n + eps1) if n + eps1 > 0 else 0.0
+    p_pair = (n_pair + eps2 * p_x2) / (n_x + eps2) if n_x + eps2 > 0 else 0.0
+    return {"n": n, "m": m, "n_x": n_x, "n_x2": n_x2, "n_pair": n_pair, "p_x2": p_x2, "p_x2_given_x": p_pair}
+
+
+def shuffled(n: int, num_steps: int, offset: int, seed: int) -> list[int]:
+    """A permutation of the subsequences of random sampling at this offset,
+    drawn from a torch.Generator seeded with `seed` (the page's shuffle seed)."""
+    return torch.randperm(max(0, (n - offset - 1) // num_steps), generator=torch.Generator().manual_seed(seed)).tolist()
