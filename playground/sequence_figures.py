@@ -43,6 +43,7 @@ def k_step_figure(seen: dict, picked: int) -> go.Figure:
     """The book's third figure: k-step-ahead predictions for k = 1, 4, 16, 64,
     and the k picked on the page (drawn thick)."""
     fig = charts.figure("k-step-ahead predictions", x_title="time t", y_title="x", height=320)
+    charts.add_line(fig, seen["time"], seen["x"], "data", color=DATA_COLOR, width=1, opacity=0.4, max_points=1000)
     for k in sorted(seen["k_step"]):
         is_book = k in K_COLORS
         color = K_COLORS.get(k, PICKED_COLOR)
