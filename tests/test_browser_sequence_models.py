@@ -62,11 +62,11 @@ def test_batch_size_and_the_scheme_change_the_spans(app_url, page):
     page.wait_for_function(f"() => ({TRACE_JS})(['{title}', null]) !== null", timeout=60_000)
     before = trace(page, title, None)
     press_slider(page, "batch_size", "ArrowRight", 1)  # 3 -> 4
-    wait_query(page, "batch_size", "4")
+    wait_query(page, "batch_size", "4", timeout=60_000)
     after = wait_trace_change(page, title, None, before)
     assert "4 × 8" in after
-    page.get_by_role("button", name="random sampling").click()
-    wait_query(page, "scheme", "random")
+    page.get_by_text("random sampling", exact=True).click()  # the segmented control
+    wait_query(page, "scheme", "random", timeout=60_000)
     page.wait_for_function(f"() => ({TRACE_JS})(['Random sampling', null]) !== null", timeout=60_000)
     page.wait_for_selector("text=happen to continue", timeout=30_000)
     wait_idle(page)

@@ -86,8 +86,8 @@ if len(words) > 1:
     x, x2 = words[0], words[1]
     plain, smooth = pt.laplace(words, x, x2, 0.0, 0.0), pt.laplace(words, x, x2, 1.0, 1.0)
     st.markdown(f"The text's first two words, **{x} {x2}**: n({x}, {x2}) = {plain['n_pair']:,} and "
-                f"n({x}) = {plain['n_x']:,}, so P({x2} | {x}) = {plain['p_x2_given_x']:.4f} by counting and "
-                f"{smooth['p_x2_given_x']:.4f} with ε₁ = ε₂ = 1 (n = {plain['n']:,} words, m = {plain['m']:,} "
+                f"n({x}) = {plain['n_x']:,}, so P({x2} | {x}) = {plain['p_x2_given_x']:.6f} by counting and "
+                f"{smooth['p_x2_given_x']:.6f} with ε₁ = ε₂ = 1 (n = {plain['n']:,} words, m = {plain['m']:,} "
                 "distinct).")
 
 st.header("2. Minibatches of subsequences")
