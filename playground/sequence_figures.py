@@ -39,16 +39,18 @@ def multi_step_figure(seen: dict) -> go.Figure:
     return fig
 
 
-def k_step_figure(seen: dict, picked: int) -> go.Figure:
+def k_step_figure(seen: dict, steps, picked: int) -> go.Figure:
     """The book's third figure: k-step-ahead predictions for k = 1, 4, 16, 64,
     and the k picked on the page (drawn thick)."""
+    from core.experiments.sequence_models import k_series
+
     fig = charts.figure("k-step-ahead predictions", x_title="time t", y_title="x", height=320)
     charts.add_line(fig, seen["time"], seen["x"], "data", color=DATA_COLOR, width=1, opacity=0.4, max_points=1000)
-    for k in sorted(seen["k_step"]):
+    for k in steps:
+        times, preds = k_series(seen, k)
         is_book = k in K_COLORS
-        color = K_COLORS.get(k, PICKED_COLOR)
-        charts.add_line(fig, seen["k_times"][k], seen["k_step"][k], f"{k}-step preds" + ("" if is_book else
-                        " (your k)"), color=color, width=3 if k == picked else 1.2, max_points=1000)
+        charts.add_line(fig, times, preds, f"{k}-step preds" + ("" if is_book else " (your k)"),
+                        color=K_COLORS.get(k, PICKED_COLOR), width=3 if k == picked else 1.2, max_points=1000)
     return fig
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 
+import numpy as np
 import pytest
 import torch
 
@@ -124,7 +125,10 @@ def test_predictions_view_errors_grow_with_k_and_leave_the_run_alone(trained):
     assert all(torch.equal(a, b) for a, b in zip(before.net.values(), trained.net.state_dict().values()))
     assert p["tau"] == 4 and p["start"] == 604 and len(p["one_step"]) == 996
     err = p["mse_k_step"]
-    assert err[1] < err[4] < err[16] < err[64]
+    assert len(err) == 64 and err[0] < err[3] < err[15] < err[63]
     assert p["mse_one_step"] < 0.08 < p["mse_multi_step"]  # compounding errors
-    for k, preds in p["k_step"].items():
-        assert len(preds) == len(p["k_times"][k]) == 1000 - 4 - 64 + 1
+    x, feats = sm.series_of(trained), sm.k_step(trained.net, sm.series_of(trained), 4)
+    for k in (1, 4, 16, 64):
+        times, preds = sm.k_series(p, k)
+        assert np.array_equal(times, sm.k_step_times(4, k).numpy()) and np.array_equal(preds, feats[:, 4 + k - 1])
+        assert err[k - 1] == pytest.approx(sm.mse(torch.as_tensor(preds), x[times - 1]), rel=1e-5)

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -175,12 +176,14 @@ def mse(a: torch.Tensor, b: torch.Tensor) -> float:
     return float(((a - b) ** 2).mean())
 
 
-def predictions(trainers, *, steps=BOOK_STEPS, max_steps: int = MAX_STEPS) -> dict:
+def predictions(trainers, *, max_steps: int = MAX_STEPS) -> dict:
     """The page's view (called in the run's worker between two steps, without
     drawing from any generator): the first run's series and its one-step,
-    multi-step and k-step-ahead predictions, with the mean squared error of
-    each against the data (one-step and multi-step after n_train + tau, where
-    the multi-step recursion is on its own; k-step over its times)."""
+    multi-step and k-step-ahead predictions for every k up to max_steps (so
+    the page's k picks a column without asking the worker again), with the
+    mean squared error of each against the data (one-step and multi-step
+    after n_train + tau, where the multi-step recursion is on its own; k-step
+    over its times)."""
     name, t = next(iter(trainers.items()))
     x = series_of(t)
     tau = t.train.tensors[0].shape[1]
@@ -188,16 +191,21 @@ def predictions(trainers, *, steps=BOOK_STEPS, max_steps: int = MAX_STEPS) -> di
     xd = x.to(t.device)
     one = one_step(t.net, xd, tau).cpu()  # the MLP has no dropout or batch norm: train mode predicts as eval
     multi = multi_step(t.net, xd, tau, n_train).cpu()
-    steps = sorted({int(k) for k in steps if 1 <= int(k) <= max_steps})
-    feats = k_step(t.net, xd, tau, max_steps).cpu()
+    kpreds = k_step(t.net, xd, tau, max_steps).cpu()[:, tau:]  # column k - 1: the k-step predictions
     start = n_train + tau  # 0-based index where the multi-step recursion begins
-    kpreds = {k: feats[:, tau + k - 1] for k in steps}
-    ktimes = {k: k_step_times(tau, k, len(x), max_steps) for k in steps}
+    rows = len(kpreds)
+    truth = torch.stack([x[tau + k - 1: tau + k - 1 + rows] for k in range(1, max_steps + 1)], dim=1)
     return {
         "name": name, "epoch": t.epoch, "step": t.step, "tau": tau, "n_train": n_train,
         "time": torch.arange(1, len(x) + 1).numpy(), "x": x.numpy(),
-        "one_step": one.numpy(), "multi_step": multi.numpy(), "start": start,
-        "k_step": {k: v.numpy() for k, v in kpreds.items()}, "k_times": {k: v.numpy() for k, v in ktimes.items()},
+        "one_step": one.numpy(), "multi_step": multi.numpy(), "start": start, "k_preds": kpreds.numpy(),
         "mse_one_step": mse(one[start - tau:], x[start:]), "mse_multi_step": mse(multi[start:], x[start:]),
-        "mse_k_step": {k: mse(kpreds[k], x[ktimes[k] - 1]) for k in steps},
+        "mse_k_step": ((kpreds - truth) ** 2).mean(dim=0).tolist(),
     }
+
+
+def k_series(seen: dict, k: int):
+    """(times, predictions) of the k-step-ahead predictions in a `predictions`
+    result: column k - 1, at times tau + k .. T - max_steps + k."""
+    preds = seen["k_preds"][:, k - 1]
+    return seen["tau"] + k + np.arange(len(preds)), preds
