@@ -64,6 +64,10 @@ TOPICS: list[Topic] = [
           "Train here, test there: covariate shift corrected by importance weights from a domain classifier, "
           "label shift estimated from a confusion matrix.",
           section="4.7", training=True, main_control=("shift", 3.0)),
+    Topic("topics/sequence_models.py", "Sequence models", "Recurrent Neural Networks", ":material/timeline:",
+          "An autoregressive MLP learns a noisy sine live: one-step predictions follow it, fed-back multi-step "
+          "predictions drift to a constant; k-step-ahead for k = 1 to 64.",
+          section="9.1", training=True, main_control=("tau", 16)),
     Topic("topics/text_preprocessing.py", "Text preprocessing", "Recurrent Neural Networks", ":material/text_fields:",
           "Raw text to lines, tokens, a vocabulary with min_freq and <unk>, indices; Zipf's law for n-grams.",
           section="9.2", main_control=("text_source", "Your text")),
@@ -76,6 +80,11 @@ TOPICS: list[Topic] = [
           "How the last step's gradient reaches earlier hidden states: vanishing and exploding with the spectral "
           "radius of W_hh, truncation, and gradient clipping.",
           section="9.7", main_control=("radius", 1.3)),
+    Topic("topics/language_models.py", "Language models and minibatches of text", "Recurrent Neural Networks",
+          ":material/view_week:",
+          "n-grams and Laplace smoothing; The Time Machine cut into minibatches by random and sequential "
+          "partitioning, each subsequence coloured on the text.",
+          section="9.3", main_control=("scheme", "random")),
     Topic("topics/mt_dataset.py", "Machine translation dataset", "Modern Recurrent Neural Networks",
           ":material/translate:",
           "English-French pairs: preprocessing, sentence lengths, vocabularies, truncation and padding to num_steps.",
