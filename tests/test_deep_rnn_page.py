@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -47,9 +48,11 @@ def test_depth_preset_draws_perplexity_against_depth(depth_preset):
     train = next(t for t in spec["data"] if t["name"] == "training")
     assert list(plotly_array(train["x"])) == [1, 2, 3, 4]
     shown = plotly_array(train["y"])
-    for name, y in zip(R.names, shown):
-        last = R.history(name)["epochs"][-1]
-        assert y == pytest.approx(math.exp(last["train_loss"]), rel=0.05)  # the view may lag a step behind
+    epochs = [int(e) for c in at.caption for e in re.findall(r"greedy generation after the prefix \(epoch (\d+)\)",
+                                                             c.value)]
+    assert len(epochs) == 4
+    for name, y, epoch in zip(R.names, shown, epochs):  # the view's figures are from the epoch it says
+        assert y == pytest.approx(math.exp(R.history(name)["epochs"][epoch - 1]["train_loss"]), rel=1e-6)
     assert all(1 < y < 40 for y in shown)
     generated = [c.value for c in at.code]
     assert len(generated) == 4 and all(g.startswith("time traveller ") for g in generated)
