@@ -117,21 +117,21 @@ def test_book_settings():
 def test_deep_net_learns_the_stand_in(stand_in, impl):
     cfg = replace(dr.PAGE, impl=impl, num_layers=2, num_hiddens=16, max_tokens=0)
     t = dr.build(cfg, stand_in, seed=3)
-    t.advance(max_steps=25)
+    t.advance(max_steps=16)
     losses = [r["loss"] for r in t.history.steps]
-    assert statistics.fmean(losses[-5:]) < statistics.fmean(losses[:5]) - 0.2
+    assert statistics.fmean(losses[-4:]) < statistics.fmean(losses[:4]) - 0.2
     assert t.net.num_layers == 2 and t.hparams["lr"] == 2.0
 
 
 def test_seeded_runs_are_identical_and_the_view_changes_nothing(stand_in):
-    cfg = replace(dr.PAGE, num_layers=3, num_hiddens=16, max_tokens=0)
+    cfg = replace(dr.PAGE, num_layers=3, num_hiddens=16, max_tokens=0, impl="concise")
     a, b = dr.build(cfg, stand_in, seed=7), dr.build(cfg, stand_in, seed=7)
-    a.advance(max_steps=5)
+    a.advance(max_steps=3)
     seen = dr.look({"3 layers": a}, stand_in, prefix="time ", text="the time")
-    b.advance(max_steps=5)
-    a.advance(max_steps=5)
+    b.advance(max_steps=3)
+    a.advance(max_steps=3)
     dr.look({"3 layers": a}, stand_in, prefix="time ", text="the time")
-    b.advance(max_steps=5)
+    b.advance(max_steps=3)
     for (k, v), w in zip(a.net.state_dict().items(), b.net.state_dict().values()):
         assert torch.equal(v, w), k
     assert [r["loss"] for r in a.history.steps] == [r["loss"] for r in b.history.steps]
