@@ -171,6 +171,9 @@ CASES = [
     Case("lstm", "LSTM (10.2), scratch, 256 hidden: training perplexity after 500 epochs", "gru_lstm",
          {"cell": "lstm"}, "time_machine", perplexity, (1.1, 1.3), "0.17.5 / zh 2.0 (training perplexity)",
          fmt="{:.2f}", also=lm_also),
+    Case("deep_lstm", "Deep RNNs (10.3), 2-layer concise LSTM, 256 hidden, lr 2: training perplexity after 500 "
+         "epochs", "deep_rnn", {}, "time_machine", perplexity, (1.0,), "0.17.5 (training perplexity)", fmt="{:.2f}",
+         also=lm_also),
     Case("seq2seq", "Seq2seq (10.7): training loss per token after 300 epochs", "seq2seq", {}, "fra",
          last("train_loss"), (0.19,), "0.17.5 prints 0.019: its loss per token ÷ num_steps (10)", fmt="{:.3f}",
          also=seq2seq_also),

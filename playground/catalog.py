@@ -101,6 +101,16 @@ TOPICS: list[Topic] = [
     Topic("topics/gru_lstm.py", "GRU and LSTM gates", "Modern Recurrent Neural Networks", ":material/memory:",
           "Scratch GRU and LSTM cells learn The Time Machine live; watch their gates open and close on your text.",
           section="10.1-10.2", training=True, main_control=("cell", "lstm")),
+    Topic("topics/deep_rnn.py", "Deep recurrent neural networks", "Modern Recurrent Neural Networks",
+          ":material/stacks:",
+          "GRU/LSTM layers stacked 1 to 4 deep learn The Time Machine live; perplexity against depth; every "
+          "layer's hidden states on your text.",
+          section="10.3", training=True, main_control=("num_layers", 3)),
+    Topic("topics/bidirectional_rnn.py", "Bidirectional recurrent neural networks", "Modern Recurrent Neural Networks",
+          ":material/swap_horiz:",
+          "A bidirectional LSTM language model reaches a low perplexity yet generates garbage; filling in a "
+          "blank, where reading both ways really helps.",
+          section="10.4", training=True, main_control=("bidirectional", False)),
     Topic("topics/mlp.py", "Multilayer perceptrons and activation functions", "Multilayer Perceptrons",
           ":material/hub:",
           "ReLU, sigmoid, tanh and their derivatives; the book's MLP on Fashion-MNIST; a 2-D toy whose "

@@ -249,6 +249,81 @@ def load_weights_into_scratch(rnn: nn.GRU | nn.LSTM | nn.RNN) -> GRUScratch | LS
     return cell
 
 
+# ------------------------------------------------------------ deep (stacked)
+
+
+class StackedScratch(nn.Module):
+    """The book's deep RNN from scratch (section 10.3): `num_layers` scratch
+    cells, layer l reading the hidden states of layer l - 1 (layer 1 the inputs):
+
+        H_t^(l) = φ(H_t^(l-1) W_xh^(l) + H_{t-1}^(l) W_hh^(l) + b_h^(l))
+
+    with φ the GRU or LSTM cell. forward(inputs (num_steps, batch, num_inputs),
+    states (one per layer) or None, record=False) -> (outputs of the top layer
+    (num_steps, batch, num_hiddens), states). With `record=True` each cell keeps
+    its trace; `self.layer_outputs` then holds every layer's hidden states,
+    detached, a list of (num_steps, batch, num_hiddens)."""
+
+    def __init__(self, num_inputs: int, num_hiddens: int, num_layers: int, kind: str = "gru",
+                 sigma: float = 0.01, generator: torch.Generator | None = None, reset_after: bool = False):
+        super().__init__()
+        if kind not in ("gru", "lstm"):
+            raise ValueError(f"unknown kind {kind!r}: use 'gru' or 'lstm'")
+        self.num_inputs, self.num_hiddens, self.num_layers, self.kind = num_inputs, num_hiddens, num_layers, kind
+
+        def cell(n_in):
+            if kind == "gru":
+                return GRUScratch(n_in, num_hiddens, sigma=sigma, generator=generator, reset_after=reset_after)
+            return LSTMScratch(n_in, num_hiddens, sigma=sigma, generator=generator)
+
+        self.rnns = nn.ModuleList([cell(num_inputs if i == 0 else num_hiddens) for i in range(num_layers)])
+        self.layer_outputs: list[torch.Tensor] | None = None
+
+    def begin_state(self, batch_size: int, device=None) -> list:
+        return [rnn.begin_state(batch_size, device) for rnn in self.rnns]
+
+    def forward(self, inputs: torch.Tensor, Hs=None, record: bool = False):
+        outputs = inputs
+        if Hs is None:
+            Hs = [None] * self.num_layers
+        new_states, layers = [], []
+        for rnn, H in zip(self.rnns, Hs):
+            outputs, H = rnn(outputs, H, record=record)
+            new_states.append(H)
+            layers.append(outputs.detach())
+        if record:
+            self.layer_outputs = layers
+        return outputs, new_states
+
+
+@torch.no_grad()
+def stack_into_builtin(stack: StackedScratch) -> nn.GRU | nn.LSTM:
+    """An nn.GRU / nn.LSTM(num_layers=L) holding the stack's weights, layer by
+    layer as `load_weights_into_builtin` maps one cell (the same function for an
+    LSTM stack and for a GRU stack of `reset_after=True` cells)."""
+    cells = [load_weights_into_builtin(rnn) for rnn in stack.rnns]
+    cls = nn.GRU if stack.kind == "gru" else nn.LSTM
+    deep = cls(stack.num_inputs, stack.num_hiddens, num_layers=stack.num_layers,
+               device="meta").to_empty(device=next(stack.parameters()).device)
+    for layer, one in enumerate(cells):
+        for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
+            getattr(deep, f"{name}_l{layer}").copy_(getattr(one, f"{name}_l0"))
+    return deep
+
+
+@torch.no_grad()
+def builtin_layer(rnn: nn.GRU | nn.LSTM, layer: int, direction: int = 0) -> nn.GRU | nn.LSTM:
+    """One layer (and direction) of a deep or bidirectional torch RNN as a
+    one-layer, one-directional copy (same weights), to read its states alone."""
+    suffix = f"_l{layer}" + ("_reverse" if direction else "")
+    n_in = rnn.input_size if layer == 0 else rnn.hidden_size * (2 if rnn.bidirectional else 1)
+    # built on the meta device, so no initial weights are drawn (the global RNG stays untouched)
+    one = type(rnn)(n_in, rnn.hidden_size, device="meta").to_empty(device=rnn.weight_ih_l0.device)
+    for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
+        getattr(one, f"{name}_l0").copy_(getattr(rnn, name + suffix))
+    return one
+
+
 # ------------------------------------------------------------ language model
 
 
@@ -266,17 +341,22 @@ class RNNLM(nn.Module):
         super().__init__()
         self.rnn, self.vocab_size = rnn, vocab_size
         self.num_hiddens = rnn.num_hiddens if hasattr(rnn, "num_hiddens") else rnn.hidden_size
-        self.output = nn.Linear(self.num_hiddens, vocab_size)
+        # a deep or bidirectional torch RNN: (layers * directions) states; the output reads both directions
+        self.num_layers = getattr(rnn, "num_layers", 1)
+        self.num_directions = 2 if getattr(rnn, "bidirectional", False) else 1
+        self.output = nn.Linear(self.num_hiddens * self.num_directions, vocab_size)
         with torch.no_grad():  # the book's W_hq ~ N(0, sigma^2), b_q = 0
             self.output.weight.normal_(0, sigma, generator=generator)
             self.output.bias.zero_()
 
     @property
     def scratch(self) -> bool:
-        return isinstance(self.rnn, (GRUScratch, LSTMScratch, RNNScratch))
+        return isinstance(self.rnn, (GRUScratch, LSTMScratch, RNNScratch, StackedScratch))
 
     @property
     def kind(self) -> str:
+        if isinstance(self.rnn, StackedScratch):
+            return self.rnn.kind
         if isinstance(self.rnn, (LSTMScratch, nn.LSTM)):
             return "lstm"
         return "rnn" if isinstance(self.rnn, (RNNScratch, nn.RNN)) else "gru"
@@ -284,7 +364,7 @@ class RNNLM(nn.Module):
     def begin_state(self, batch_size: int, device=None):
         if self.scratch:
             return self.rnn.begin_state(batch_size, device)
-        zeros = torch.zeros((1, batch_size, self.num_hiddens), device=device)
+        zeros = torch.zeros((self.num_layers * self.num_directions, batch_size, self.num_hiddens), device=device)
         return (zeros, zeros.clone()) if self.kind == "lstm" else zeros
 
     def one_hot(self, X: torch.Tensor) -> torch.Tensor:
@@ -306,20 +386,31 @@ BUILTIN = {"rnn": nn.RNN, "gru": nn.GRU, "lstm": nn.LSTM}
 
 
 def rnn_lm(vocab_size: int, num_hiddens: int, kind: str = "gru", impl: str = "scratch",
-           sigma: float = 0.01) -> Callable[[torch.Generator], RNNLM]:
+           sigma: float = 0.01, num_layers: int = 1, bidirectional: bool = False) -> Callable[[torch.Generator], RNNLM]:
     """net_fn(gen) for the trainer: an RNNLM with a vanilla RNN, a GRU or an
     LSTM, from scratch (weights N(0, sigma^2), zero biases, as the book) or
-    torch's nn.RNN/nn.GRU/nn.LSTM (torch's default U(-1/√h, 1/√h), drawn from gen)."""
+    torch's nn.RNN/nn.GRU/nn.LSTM (torch's default U(-1/√h, 1/√h), drawn from
+    gen). `num_layers` > 1 stacks cells (scratch: a StackedScratch of GRU or
+    LSTM cells; concise: num_layers=...); `bidirectional` (concise only) reads
+    the sequence both ways."""
     if kind not in BUILTIN:
         raise ValueError(f"unknown kind {kind!r}: use 'rnn', 'gru' or 'lstm'")
+    if kind == "rnn" and impl == "scratch" and num_layers > 1:
+        raise ValueError("a deep scratch net stacks GRU or LSTM cells: use impl='concise' for a deep vanilla RNN")
     if impl not in ("scratch", "concise"):
         raise ValueError(f"unknown impl {impl!r}: use 'scratch' or 'concise'")
+    if num_layers < 1:
+        raise ValueError("num_layers must be at least 1")
+    if bidirectional and impl == "scratch":
+        raise ValueError("a bidirectional net is built with impl='concise'")
 
     def net_fn(gen: torch.Generator) -> RNNLM:
-        if impl == "scratch":
+        if impl == "scratch" and num_layers > 1:
+            rnn = StackedScratch(vocab_size, num_hiddens, num_layers, kind=kind, sigma=sigma, generator=gen)
+        elif impl == "scratch":
             rnn = SCRATCH[kind](vocab_size, num_hiddens, sigma=sigma, generator=gen)
         else:
-            rnn = BUILTIN[kind](vocab_size, num_hiddens)
+            rnn = BUILTIN[kind](vocab_size, num_hiddens, num_layers=num_layers, bidirectional=bidirectional)
             bound = 1 / math.sqrt(num_hiddens)
             with torch.no_grad():
                 for p in rnn.parameters():
@@ -371,3 +462,31 @@ def gate_trace(net: RNNLM, text, vocab, device=None) -> dict[str, np.ndarray]:
     trace = {name: value[:, 0].cpu().numpy() for name, value in cell.trace.items()}
     trace["tokens"] = np.array([vocab.idx_to_token[i] for i in ids])
     return trace
+
+
+@torch.no_grad()
+def layer_states(net: RNNLM, text, vocab, device=None) -> np.ndarray:
+    """Every layer's hidden states of `net` reading `text` from a zero state:
+    (num_layers, len(text), num_hiddens * directions). Layer 0 is the one that
+    reads the characters. A torch RNN is read layer by layer through one-layer
+    copies of its weights (`builtin_layer`); the last layer's states are exactly
+    what the net's output layer reads."""
+    if len(text) == 0:
+        raise ValueError("the text needs at least one token")
+    device = device or next(net.parameters()).device
+    X = net.one_hot(torch.tensor([[vocab[tok] for tok in text]], device=device))
+    rnn = net.rnn
+    if isinstance(rnn, StackedScratch):
+        rnn(X, None, record=True)
+        layers = rnn.layer_outputs
+    elif net.scratch:
+        layers = [rnn(X, None)[0]]
+    else:
+        layers, inputs = [], X
+        for layer in range(rnn.num_layers):
+            outs = [builtin_layer(rnn, layer, 0)(inputs)[0]]
+            if rnn.bidirectional:  # the backward direction reads the sequence reversed
+                outs.append(builtin_layer(rnn, layer, 1)(inputs.flip(0))[0].flip(0))
+            inputs = torch.cat(outs, dim=-1)
+            layers.append(inputs)
+    return torch.stack([h[:, 0] for h in layers]).cpu().numpy()
