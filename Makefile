@@ -5,6 +5,10 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 8501
+# test processes (pytest-xdist, whole files per process: a file's module fixtures stay
+# together); most tests wait on a server, a browser or a worker, so two overlap well
+# even on two cores. TEST_PROCS=0 runs them in this one process.
+TEST_PROCS ?= 2
 
 .PHONY: run test test-fast test-ray lint bench system-deps clean
 
@@ -37,7 +41,7 @@ system-deps:
 test: $(VENV)/.dev system-deps
 	$(BIN)/python -m ruff check .
 	$(MAKE) --no-print-directory test-ray
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_PROCS) --dist loadfile --durations=25
 
 test-fast: $(VENV)/.dev
 	$(BIN)/python -m pytest -m "not browser"
