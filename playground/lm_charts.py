@@ -1,11 +1,25 @@
-"""Charts every language-model page shares: training and validation perplexity
-on one chart, with the book's printed figures named by edition, because the
+"""What every character-level language-model page shares: The Time Machine
+(or its stand-in, or the user's text), and training and validation perplexity
+on one chart with the book's printed figures named by edition, because the
 editions print different perplexities (the 0.x editions training perplexity
 after 500 epochs, the 1.0 edition validation perplexity)."""
 from __future__ import annotations
 
+from core.data.text import load_corpus_time_machine
+from core.experiments import gru_lstm as gl
 from core.train.lm import perplexity
+from playground.data import dataset
 from playground.live import Chart
+
+
+def time_machine(upload: bool = True):
+    """(corpus, vocab) of The Time Machine by characters; the stand-in or an
+    uploaded text when the file is missing; None after the page said why."""
+    return dataset("The Time Machine", load_corpus_time_machine, cache_key="timemachine:char",
+                   stand_in=(f"a few sentences written for this page, repeated {gl.STAND_IN_REPEATS} times",
+                             gl.stand_in_corpus),
+                   upload=("Or train on your own plain-text file (UTF-8)", ["txt"], gl.corpus_from_upload)
+                   if upload else None)
 
 
 def perplexity_chart(log_y: bool, *, book_train: float | None = None, book_train_note: str = "",

@@ -3,13 +3,11 @@ bidirectional language model learns to a low perplexity yet generates garbage,
 and a fill-in-the-blank task where reading both ways really helps."""
 import streamlit as st
 
-from core.data.text import load_corpus_time_machine
 from core.experiments import bidirectional_rnn as br
 from core.experiments import gru_lstm as gl
 from playground import controls
-from playground.data import dataset
 from playground.live import ACCURACY, View, live_panel
-from playground.lm_charts import minibatch_perplexity_chart, perplexity_chart
+from playground.lm_charts import minibatch_perplexity_chart, perplexity_chart, time_machine
 
 NUM_PREDS = 50
 BOOK, PAGE = br.BOOK, br.PAGE
@@ -52,10 +50,7 @@ else:
         "input, not the answer). Press *Bidirectional against unidirectional* to compare the accuracies."
     )
 
-data = dataset("The Time Machine", load_corpus_time_machine, cache_key="timemachine:char",
-               stand_in=(f"a few sentences written for this page, repeated {gl.STAND_IN_REPEATS} times",
-                         gl.stand_in_corpus),
-               upload=("Or train on your own plain-text file (UTF-8)", ["txt"], gl.corpus_from_upload))
+data = time_machine()
 if data is None:
     st.stop()
 corpus, vocab = data

@@ -5,11 +5,10 @@ import math
 import numpy as np
 import streamlit as st
 
-from core.data.text import load_corpus_time_machine
 from core.experiments import rnn as ex
 from core.ops import bptt
 from playground import charts, controls
-from playground.data import dataset
+from playground.lm_charts import time_machine
 
 ACTIVATIONS = {"tanh": "tanh (the book's)", "identity": "identity (linear)"}
 BATCH = 8
@@ -32,8 +31,7 @@ st.latex(r"\frac{\partial L_T}{\partial \mathbf{h}_t} = \Big(\prod_{i=t+1}^{T} \
          r"\operatorname{diag}\phi'(\mathbf{a}_i)\Big)\, \mathbf{W}_{qh}^\top "
          r"\frac{\partial L_T}{\partial \mathbf{o}_T}\qquad\text{(the loss of the last step only)}")
 
-data = dataset("The Time Machine", load_corpus_time_machine, cache_key="timemachine:char",
-               stand_in=("a few sentences written for this page, repeated 12 times", ex.stand_in_corpus))
+data = time_machine(upload=False)
 if data is None:
     st.stop()
 corpus, vocab = data

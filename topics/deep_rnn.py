@@ -3,13 +3,11 @@ stacked 1 to 4 deep, trained live on The Time Machine; perplexity against
 depth; every layer's hidden states on a typed text."""
 import streamlit as st
 
-from core.data.text import load_corpus_time_machine
 from core.experiments import deep_rnn as dr
 from core.experiments import gru_lstm as gl
 from playground import charts, controls
-from playground.data import dataset
 from playground.live import View, live_panel
-from playground.lm_charts import minibatch_perplexity_chart, perplexity_chart
+from playground.lm_charts import minibatch_perplexity_chart, perplexity_chart, time_machine
 
 SHOWN = 32  # hidden units per heatmap
 NUM_PREDS = 50
@@ -35,10 +33,7 @@ st.caption("φ is the whole GRU or LSTM cell of section 10.1-10.2 (its gates rea
 form = controls.Form(dr.Config, base=PAGE)
 kind, impl, num_layers = form.draw("cell", "impl", "num_layers", columns=3)
 
-data = dataset("The Time Machine", load_corpus_time_machine, cache_key="timemachine:char",
-               stand_in=(f"a few sentences written for this page, repeated {gl.STAND_IN_REPEATS} times",
-                         gl.stand_in_corpus),
-               upload=("Or train on your own plain-text file (UTF-8)", ["txt"], gl.corpus_from_upload))
+data = time_machine()
 if data is None:
     st.stop()
 corpus, vocab = data

@@ -2,12 +2,10 @@
 character-level language models, with their gates read off for a typed text."""
 import streamlit as st
 
-from core.data.text import load_corpus_time_machine
 from core.experiments import gru_lstm as gl
 from playground import charts, controls
-from playground.data import dataset
 from playground.live import View, live_panel
-from playground.lm_charts import minibatch_perplexity_chart, perplexity_chart
+from playground.lm_charts import minibatch_perplexity_chart, perplexity_chart, time_machine
 
 SHOWN = 32  # hidden units per heatmap
 NUM_PREDS = 50
@@ -67,10 +65,7 @@ if impl == "concise":
     if kind == "gru":
         st.latex(NN_GRU_CANDIDATE)
 
-data = dataset("The Time Machine", load_corpus_time_machine, cache_key="timemachine:char",
-               stand_in=(f"a few sentences written for this page, repeated {gl.STAND_IN_REPEATS} times",
-                         gl.stand_in_corpus),
-               upload=("Or train on your own plain-text file (UTF-8)", ["txt"], gl.corpus_from_upload))
+data = time_machine()
 if data is None:
     st.stop()
 corpus, vocab = data

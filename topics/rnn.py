@@ -2,12 +2,10 @@
 book's character-level RNN language model trained live on The Time Machine."""
 import streamlit as st
 
-from core.data.text import load_corpus_time_machine
 from core.experiments import rnn as ex
 from playground import charts, controls
-from playground.data import dataset
 from playground.live import View, live_panel
-from playground.lm_charts import minibatch_perplexity_chart, perplexity_chart
+from playground.lm_charts import minibatch_perplexity_chart, perplexity_chart, time_machine
 from playground.messages import literal
 
 SHOWN = 32  # hidden units per heatmap
@@ -44,9 +42,7 @@ if partition == "random":
     st.caption("Random sampling: each minibatch holds random subsequences, so the hidden state starts from zeros "
                "for each; sequential partitioning carries it over (detached: truncated backpropagation).")
 
-data = dataset("The Time Machine", load_corpus_time_machine, cache_key="timemachine:char",
-               stand_in=("a few sentences written for this page, repeated 12 times", ex.stand_in_corpus),
-               upload=("Or train on your own plain-text file (UTF-8)", ["txt"], ex.corpus_from_upload))
+data = time_machine()
 if data is None:
     st.stop()
 corpus, vocab = data
