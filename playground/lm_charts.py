@@ -5,9 +5,12 @@ editions print different perplexities (the 0.x editions training perplexity
 after 500 epochs, the 1.0 edition validation perplexity)."""
 from __future__ import annotations
 
+import streamlit as st
+
 from core.data.text import load_corpus_time_machine
 from core.experiments import gru_lstm as gl
 from core.train.lm import perplexity
+from playground import controls
 from playground.data import dataset
 from playground.live import Chart
 
@@ -20,6 +23,17 @@ def time_machine(upload: bool = True):
                              gl.stand_in_corpus),
                    upload=("Or train on your own plain-text file (UTF-8)", ["txt"], gl.corpus_from_upload)
                    if upload else None)
+
+
+def generation_inputs(text_label: str, text_key: str):
+    """A prefix to generate from and a text to read the net on, side by side,
+    both cleaned as the book preprocesses text; returns (prefix, text, the
+    third column for the page's own toggles)."""
+    c1, c2, c3 = st.columns(3)
+    prefix = gl.clean_text(controls.text_input("prefix for generation", "prefix", "time traveller ", max_chars=80,
+                                               container=c1))
+    text = gl.clean_text(controls.text_input(text_label, text_key, "time traveller", max_chars=60, container=c2))
+    return prefix, text, c3
 
 
 def perplexity_chart(log_y: bool, *, book_train: float | None = None, book_train_note: str = "",

@@ -7,7 +7,7 @@ from core.experiments import deep_rnn as dr
 from core.experiments import gru_lstm as gl
 from playground import charts, controls
 from playground.live import View, live_panel
-from playground.lm_charts import minibatch_perplexity_chart, perplexity_chart, time_machine
+from playground.lm_charts import generation_inputs, minibatch_perplexity_chart, perplexity_chart, time_machine
 
 SHOWN = 32  # hidden units per heatmap
 NUM_PREDS = 50
@@ -47,11 +47,7 @@ st.caption(f"{len(text):,} characters trained on, a vocabulary of {len(vocab)} t
            "*examples/sec* below counts predicted characters.")
 
 st.subheader("Generation and hidden states, layer by layer")
-c1, c2, c3 = st.columns(3)
-prefix = gl.clean_text(controls.text_input("prefix for generation", "prefix", "time traveller ", max_chars=80,
-                                           container=c1))
-state_text = gl.clean_text(controls.text_input("text to read the hidden states on", "state_text", "time traveller",
-                                               max_chars=60, container=c2))
+prefix, state_text, c3 = generation_inputs("text to read the hidden states on", "state_text")
 log_y = controls.toggle("log-scale perplexity", "log_y", True, container=c3)
 
 

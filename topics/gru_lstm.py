@@ -5,7 +5,7 @@ import streamlit as st
 from core.experiments import gru_lstm as gl
 from playground import charts, controls
 from playground.live import View, live_panel
-from playground.lm_charts import minibatch_perplexity_chart, perplexity_chart, time_machine
+from playground.lm_charts import generation_inputs, minibatch_perplexity_chart, perplexity_chart, time_machine
 
 SHOWN = 32  # hidden units per heatmap
 NUM_PREDS = 50
@@ -80,11 +80,7 @@ st.caption(f"{len(text):,} characters trained on, a vocabulary of {len(vocab)} t
            "*examples/sec* below counts predicted characters.")
 
 st.subheader("Generation and gates")
-c1, c2, c3 = st.columns(3)
-prefix = gl.clean_text(controls.text_input("prefix for generation", "prefix", "time traveller ", max_chars=80,
-                                           container=c1))
-gate_text = gl.clean_text(controls.text_input("text to read the gates on", "gate_text", "time traveller",
-                                              max_chars=60, container=c2))
+prefix, gate_text, c3 = generation_inputs("text to read the gates on", "gate_text")
 compare = controls.toggle("side by side with the untrained net", "untrained", True, container=c3,
                           help="The same seed's initial weights (epoch 0), for contrast.")
 stretch = controls.toggle("stretch gate colours to their range", "stretch", False, container=c3,

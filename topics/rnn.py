@@ -5,7 +5,7 @@ import streamlit as st
 from core.experiments import rnn as ex
 from playground import charts, controls
 from playground.live import View, live_panel
-from playground.lm_charts import minibatch_perplexity_chart, perplexity_chart, time_machine
+from playground.lm_charts import generation_inputs, minibatch_perplexity_chart, perplexity_chart, time_machine
 from playground.messages import literal
 
 SHOWN = 32  # hidden units per heatmap
@@ -57,11 +57,7 @@ st.caption(f"{len(text):,} characters trained on, a vocabulary of {len(vocab)} t
            "characters are held out for validation. *examples/sec* below counts predicted characters.")
 
 st.subheader("Generation and the hidden state")
-c1, c2, c3 = st.columns(3)
-prefix = ex.clean_text(controls.text_input("prefix for generation", "prefix", "time traveller ", max_chars=80,
-                                           container=c1))
-state_text = ex.clean_text(controls.text_input("text to read the hidden state on", "state_text", "time traveller",
-                                               max_chars=60, container=c2))
+prefix, state_text, c3 = generation_inputs("text to read the hidden state on", "state_text")
 compare = controls.toggle("side by side with the untrained net", "untrained", True, container=c3,
                           help="The same seed's initial weights (epoch 0), for contrast.")
 log_y = controls.toggle("log-scale perplexity", "log_y", True, container=c3)
