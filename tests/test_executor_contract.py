@@ -425,6 +425,18 @@ def test_a_dead_worker_loses_its_runs_only_and_restore_resumes(kind, executors, 
 
 
 # ----------------------------------------------------------------- Ray alone
+def test_call_computes_a_core_function_off_the_web_process(executors):
+    ex = executors(2)
+    info = ex.call("core.ops.devices:worker_info")
+    assert info["pid"] != os.getpid() and info["threads"] >= 1
+    mm = ex.call("core.ops.devices:time_matmul", n=64, device="cpu", budget=0.01, max_repeats=2)
+    assert mm["n"] == 64 and mm["repeats"] >= 1 and mm["gflops"] == pytest.approx(2 * 64**3 / mm["seconds"] / 1e9)
+    with pytest.raises(ValueError, match="core.<module>"):
+        ex.call("os:system", command="true")  # only a public function of a module under core.
+    with pytest.raises(TypeError):
+        ex.call("core.ops.devices:gflops")  # its own error comes back to the caller
+
+
 def test_runs_spread_over_the_cluster_nodes(kind, executors, runs):
     """Two runs of one CPU each on a cluster of two one-CPU nodes: Ray has to
     put them on different nodes."""

@@ -31,6 +31,7 @@ def test_cpu_only_server_says_so_and_times_the_work():
     assert row["GFLOP/s"] == pytest.approx(2 * 512 ** 3 / row["product (s)"] / 1e9)
     assert row["minibatches timed"] == 10 and row["MLP examples/sec"] > 0
     assert row["MLP epoch (s, est.)"] == pytest.approx(60000 / row["MLP examples/sec"])
+    assert any("Measured in a training worker" in c.value for c in at.caption)  # not in the web process
 
     find_widget(at, "n", "gpus").set_value(256).run()
     assert not at.exception, at.exception

@@ -9,12 +9,14 @@ import torch
 from core.ops import devices
 from playground import controls
 from playground.fmnist import fashion_mnist, is_stand_in
+from playground.messages import literal
+from playground.state import executor
 
 NS = (256, 512, 1024, 2048, 4096)
 BATCHES = (10, 20, 50, 100)
 BATCH_SIZE = 256
 PROBE_N = 512  # timed first on each device: the estimate that caps n
-MAX_SECONDS = 2.0  # the longest product this page times in the web process
+MAX_SECONDS = 2.0  # the longest product this page has a training worker time
 
 st.title("GPUs")
 st.markdown(
@@ -62,32 +64,43 @@ max_batches = controls.select_slider("minibatches of the book's MLP", "batches",
 targets = [torch.device("cpu")] + [d for d in gpus if d.type == "cuda"]
 
 
-@st.cache_data(max_entries=64, show_spinner="Timing the matrix product...")
-def matmul_timing(n: int, device: str, threads: int) -> dict:
-    """Once per server and settings: a class opening the page times it once."""
-    return devices.time_matmul(n, device, budget=0.5, max_repeats=10)
+# The timings run in a training worker (the executor's `call`), never in the web process, once per
+# server and settings: a class opening the page times each once.
+@st.cache_data(max_entries=64, show_spinner="Timing the matrix product in a training worker...")
+def matmul_timing(n: int, device: str) -> dict:
+    return executor().call("core.ops.devices:time_matmul", gpus=1 if device != "cpu" else 0, n=n, device=device,
+                           budget=0.5, max_repeats=10)
 
 
-@st.cache_data(max_entries=64, show_spinner="Timing the MLP's minibatches...")
-def mlp_timing(_data, data_kind: str, device: str, max_batches: int, threads: int) -> dict:
-    return devices.time_mlp_epoch(_data.X_train, _data.y_train, device, max_batches=max_batches,
-                                  batch_size=BATCH_SIZE)
+@st.cache_data(max_entries=64, show_spinner="Timing the MLP's minibatches in a training worker...")
+def mlp_timing(_data, data_kind: str, device: str, max_batches: int) -> dict:
+    k = (max_batches + 1) * BATCH_SIZE  # the untimed minibatch and the timed ones: all the worker needs
+    out = executor().call("core.ops.devices:time_mlp_epoch", gpus=1 if device != "cpu" else 0,
+                          X=_data.X_train[:k], y=_data.y_train[:k], device=device, max_batches=max_batches,
+                          batch_size=BATCH_SIZE)
+    return {**out, "epoch_seconds": len(_data.X_train) / out["examples_per_sec"]}
 
 
 data = fashion_mnist("cpu")
 rows, capped = [], []
+try:
+    first = matmul_timing(min(n, PROBE_N), "cpu")
+except Exception as err:  # noqa: BLE001 - no worker, a cluster that does not answer: say so, keep the page
+    st.error("The timings run in the server's training workers, which could not be reached right now "
+             f"({literal(type(err).__name__)}: {literal(str(err)[:200])}). Try again in a minute.",
+             icon=":material/cloud_off:")
+    st.stop()
 for d in targets:
-    first = matmul_timing(min(n, PROBE_N), str(d), seen["threads"])
+    first = matmul_timing(min(n, PROBE_N), str(d))
     n_used, _ = devices.capped_n(n, NS, measured_n=first["n"], measured_seconds=first["seconds"],
                                         limit=MAX_SECONDS)
     if n_used < n:
         capped.append((str(d), n_used, first["seconds"] * (n / first["n"]) ** 3))
-    mm = first if n_used == first["n"] else matmul_timing(n_used, str(d), seen["threads"])
+    mm = first if n_used == first["n"] else matmul_timing(n_used, str(d))
     row = {"device": str(d), "n": n_used, "product (s)": mm["seconds"], "GFLOP/s": mm["gflops"],
-           "repeats": mm["repeats"]}
+           "repeats": mm["repeats"], "threads": mm["threads"]}
     if data is not None:
-        ep = mlp_timing(data, "stand-in" if is_stand_in(data) else "Fashion-MNIST", str(d), max_batches,
-                        seen["threads"])
+        ep = mlp_timing(data, "stand-in" if is_stand_in(data) else "Fashion-MNIST", str(d), max_batches)
         row.update({"MLP examples/sec": ep["examples_per_sec"], "MLP epoch (s, est.)": ep["epoch_seconds"],
                     "minibatches timed": ep["batches"]})
     rows.append(row)
@@ -109,13 +122,14 @@ if data is not None:
     right.bar_chart(table, x="device", y="MLP examples/sec", horizontal=True, height=80 + 40 * len(table))
 cpu = rows[0]
 st.caption(
-    f"Measured in this web process with {seen['threads']} torch thread(s), once per server and setting (then "
-    f"kept): the fastest of {cpu['repeats']} product(s) within half a second (at least one; a size whose product "
+    f"Measured in a training worker (not the web process) with {cpu['threads']} torch thread(s), as a run "
+    f"trains there, once per server and setting (then kept): the fastest of {cpu['repeats']} product(s) within "
+    "half a second (at least one; a size whose product "
     f"would take more than {MAX_SECONDS:g} s is capped, as said above), and {max_batches} minibatches of the "
     f"MLP rather than a whole epoch ({60000 // BATCH_SIZE + 1} minibatches), to keep each timing short; the "
     "epoch's time is extrapolated from "
     "that rate. On CUDA, `torch.cuda.synchronize()` waits for the kernels before the clock starts and stops. "
-    "The training workers use their own thread count (PLAYGROUND_THREADS)."
+    "The workers' thread count is PLAYGROUND_THREADS (default: the cores shared among the workers)."
     + (" The MLP is timed on the stand-in images, which have the same shape." if data is not None
        and is_stand_in(data) else ""))
 if len(targets) == 1:

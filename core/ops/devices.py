@@ -51,6 +51,14 @@ def list_devices() -> dict:
             "training_device": str(pick_device("auto"))}
 
 
+def worker_info() -> dict:
+    """Which process computes (the GPUs page's timings run in a training
+    worker, not in the web process) and its torch threads."""
+    import os
+
+    return {"pid": os.getpid(), "threads": torch.get_num_threads()}
+
+
 def gflops(n: int, seconds: float) -> float:
     """GFLOP/s of one n x n by n x n product done in `seconds`: 2 n^3 floating
     point operations (n multiplications and n additions for each of n^2 outputs)."""

@@ -69,6 +69,7 @@ from core.train.runs import (
     RunSpec,
     SharedCache,
     Update,
+    call_ref,
     check_ref,
 )
 from core.train.slots import LEASE_SECONDS, SlotPool
@@ -97,8 +98,9 @@ def _recv(conn: Connection):
 def _worker_main(conn: Connection, threads: int, turn_seconds: float) -> None:
     """A worker process: see the module docstring. Messages in:
     ("open", rid, spec, group), ("do", rid, req, seq, name, kwargs) (req None:
-    no answer wanted), ("close", rid), None (stop). Messages out:
-    ("update", rid, Update) and ("reply", req, ok, value, rid, Update)."""
+    no answer wanted), ("call", req, fn, kwargs) (a core function, not a run's),
+    ("close", rid), None (stop). Messages out: ("update", rid, Update) and
+    ("reply", req, ok, value, rid, Update) (rid and Update None for a call)."""
     import torch
 
     from core.train.host import RunHost
@@ -121,6 +123,16 @@ def _worker_main(conn: Connection, threads: int, turn_seconds: float) -> None:
             _send(conn, ("update", rid, hosts[rid].collect()))
         elif kind == "close":
             hosts.pop(msg[1], None)
+        elif kind == "call":
+            _, req, fn, kwargs = msg
+            try:
+                ok, value = True, call_ref(fn, kwargs)
+            except Exception as err:  # noqa: BLE001 - goes back to the caller
+                ok, value = False, err
+            try:
+                _send(conn, ("reply", req, ok, value, None, None))
+            except Exception as err:  # noqa: BLE001 - a result that cannot be pickled
+                _send(conn, ("reply", req, False, RuntimeError(f"{type(err).__name__}: {err}"), None, None))
         elif kind == "do":
             _, rid, req, seq, name, kwargs = msg
             host = hosts.get(rid)
@@ -317,6 +329,26 @@ class LocalExecutor:
             worker.runs.add(rid)
             worker.post(("open", rid, worker.shared.outgoing(spec), group))
         return LocalHandle(self, run)
+
+    def call(self, fn: str, /, *, gpus: float = 0, **kwargs: Any) -> Any:
+        """fn(**kwargs) in the worker with the fewest trainings, between their
+        turns (see Executor.call); its exception is raised here."""
+        check_ref(fn)
+        with self._lock:
+            def training(w: _Worker) -> int:
+                return sum(1 for r in self._runs.values() if r.worker is w and r.wants)
+
+            worker = min(self._workers, key=training)
+            req = next(self._req)
+            reply = self._replies[req] = _Reply(worker)
+            worker.post(("call", req, fn, dict(kwargs)))
+        if not reply.event.wait(self.command_timeout):
+            with self._lock:
+                self._replies.pop(req, None)
+            raise TimeoutError(f"{fn}: no answer from the worker in {self.command_timeout} s")
+        if not reply.ok:
+            raise reply.value
+        return reply.value
 
     def stats(self) -> dict[str, int]:
         """Trainings holding a slot, waiting, the capacity, live workers, runs

@@ -40,7 +40,7 @@ from collections.abc import Mapping
 from contextlib import contextmanager, suppress
 from typing import Any
 
-from core.train.runs import BUILDING, CLOSED, LOST, Poll, RunGone, RunLog, RunSpec, Shared, Update, check_ref
+from core.train.runs import BUILDING, CLOSED, LOST, Poll, RunGone, RunLog, RunSpec, Shared, Update, call_ref, check_ref
 from core.train.slots import LEASE_SECONDS, SlotPool
 
 NAMESPACE = "d2l-playground"
@@ -191,6 +191,11 @@ def _actor_classes():
     return ray.remote(RunActor), ray.remote(SlotActor)
 
 
+@functools.cache
+def _call_task():
+    return _ray().remote(call_ref)
+
+
 class RayExecutor:
     """See the module docstring. `pool` names the shared slot pool (replicas
     of one deployment use the same name); `runtime_env` goes to ray.init."""
@@ -242,6 +247,12 @@ class RayExecutor:
             while len(self._shared) > SHARED_KEPT:
                 del self._shared[next(iter(self._shared))]
             return ref
+
+    def call(self, fn: str, /, *, gpus: float = 0, **kwargs: Any) -> Any:
+        """fn(**kwargs) as a Ray task where one CPU (and `gpus`) is free (see Executor.call)."""
+        check_ref(fn)
+        task = _call_task().options(num_cpus=1, num_gpus=gpus, max_retries=0)
+        return _ray().get(task.remote(fn, dict(kwargs)), timeout=self.command_timeout)
 
     def stats(self) -> dict[str, int]:
         return _ray().get(self.pool.snapshot.remote(), timeout=self.command_timeout)

@@ -423,9 +423,21 @@ class RunHandle(Protocol):
     def close(self) -> None: ...
 
 
+def call_ref(ref: str, kwargs: Mapping[str, Any]) -> Any:
+    """What a worker runs for `Executor.call`: the core function `ref` names
+    (see resolve) on `kwargs`."""
+    return resolve(ref)(**kwargs)
+
+
 @runtime_checkable
 class Executor(Protocol):
     def open(self, spec: RunSpec, *, group: str | None = None) -> RunHandle: ...
+
+    def call(self, fn: str, /, *, gpus: float = 0, **kwargs: Any) -> Any:
+        """fn(**kwargs) computed off the web process (a measurement that is
+        not a run: the GPUs page's timings), `fn` a "core.module:function"
+        name; `gpus` is what it needs of a Ray node."""
+        ...
 
     def stats(self) -> dict[str, int]: ...
 
