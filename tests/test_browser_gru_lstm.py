@@ -104,7 +104,7 @@ def finished_reading(page, epochs: int) -> tuple[str | None, str]:
     wait_idle(page, 60_000)
     time.sleep(1.0)  # the view's last recompute after the end
     wait_idle(page, 60_000)
-    return metric(page, "perplexity"), generated(page)
+    return metric(page, "training perplexity"), generated(page)
 
 
 def test_moving_gate_views_mid_run_never_disturbs_the_run(app_url, page):
