@@ -50,7 +50,8 @@ def test_any_text_in_any_setting_leaves_the_page_working(topic, page_settings):
     value (setting j of link i gets HOSTILE[3i + j], cyclically): with seed and
     device every page has at least three settings, so each of the nine values
     reaches every page in three opens rather than nine (each setting sees
-    three of them; test_schema gives every value to every kind of control)."""
+    three of them; test_schema gives every value to every setting of every
+    experiment's Config)."""
     names = page_settings[topic.url_path] + ["seed", "device"]
     for i in range(3):
         query = {name: HOSTILE[(3 * i + j) % len(HOSTILE)] for j, name in enumerate(names)}
