@@ -18,10 +18,15 @@ TITLE = "Forward propagation, backward propagation and computational graphs"
 VIEWPORT = (1500, 2000)  # tall enough for the graph and the chain rule in one screenshot
 
 
+HIGHLIGHTED_JS = """(name) => Array.from(document.querySelectorAll('.js-plotly-plot'))
+    .flatMap(el => el.data || []).filter(tr => tr.name === name).flatMap(tr => tr.customdata || [])"""
+
+
 def highlighted(page) -> list[str]:
-    """The nodes the drawn graph highlights (its 'current step' trace)."""
-    return page.evaluate("""(name) => Array.from(document.querySelectorAll('.js-plotly-plot'))
-        .flatMap(el => el.data || []).filter(tr => tr.name === name).flatMap(tr => tr.customdata || [])""", CURRENT)
+    """The nodes the drawn graph highlights (its 'current step' trace), once
+    plotly has drawn it (a loaded machine draws it after the script settles)."""
+    page.wait_for_function(f"(name) => ({HIGHLIGHTED_JS})(name).length > 0", arg=CURRENT, timeout=60_000)
+    return page.evaluate(HIGHLIGHTED_JS, CURRENT)
 
 
 def drawn_nodes(page) -> int:

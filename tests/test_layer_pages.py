@@ -199,7 +199,7 @@ def test_dropout_page_picture_train_and_eval():
     at.toggle(key="dropout.eval_mode").set_value(False).run()
     at.slider(key="dropout.dropout1").set_value(0.0).run()
     # a new run for p1 = 0: while a loaded machine still builds it, the picture last computed stays
-    tick_until(at, lambda at: "hidden 1: 0 of 256 units dropped" in text(at), timeout=60)
+    tick_until(at, lambda at: "hidden 1: 0 of 256 units dropped" in text(at), timeout=180)
     assert dropout_ps(at) == [0.0, 0.5]
 
 
