@@ -458,7 +458,7 @@ def _view(R: PageRun, view: View, cache: dict, i: int) -> None:
     then draw it. A queued run's views are never recomputed: waiting costs the
     server nothing; a run being built or lost shows what was last computed."""
     steps = R.steps
-    run = id(R.handle)
+    run = R.generation
     entry, now = cache.get(i), time.monotonic()
     if R.handle is None or R.building or R.state == LOST:
         due = False

@@ -90,7 +90,9 @@ def browser():
 @contextlib.contextmanager
 def browser_page(width: int = 1400, height: int = 1000):
     with browser() as b:
-        yield b.new_page(viewport={"width": width, "height": height})
+        page = b.new_page(viewport={"width": width, "height": height})
+        page.set_default_timeout(60_000)  # a click waits for its button this long on a loaded machine
+        yield page
 
 
 def wait_idle(page, timeout: float = 30_000) -> None:

@@ -57,7 +57,7 @@ def test_deep_rnn_one_more_layer_trains_live(app_url, page):
 
 
 def test_bidirectional_generation_changes_as_it_trains(app_url, page):
-    open_page(page, app_url + "/bidirectional_rnn?num_hiddens=32&num_epochs=40",
+    open_page(page, app_url + "/bidirectional_rnn?num_hiddens=32&num_epochs=400",
               "Bidirectional recurrent neural networks")
     use_stand_in_if_missing(page)
     page.wait_for_selector("[data-testid='stCode']", timeout=180_000)

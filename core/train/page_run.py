@@ -54,6 +54,7 @@ class PageRun:
         self.lost_snapshot: dict | None = None
         self._cursor = 0
         self._finalizer = None
+        self.generation = 0  # counts the handles opened: names the current run (an id() may be reused)
 
     # ---------------------------------------------------------------- set-up
     def load(self, spec: RunSpec, *, label: str = "", key: Any = None, follows_page: bool = True) -> None:
@@ -67,6 +68,7 @@ class PageRun:
 
     def _open(self, spec: RunSpec) -> None:
         self.handle = self.executor.open(spec, group=self.group)
+        self.generation += 1
         self._finalizer = weakref.finalize(self, _close, self.handle)
         self.records, self.live, self.lost_snapshot, self._cursor = {}, {}, None, 0
         self.status = {"state": BUILDING}
