@@ -18,6 +18,10 @@ def run_preset(at, key: str, epochs: int = 1):
     at.run()
     tick_until(at, lambda a: len([m for m in a.metric if m.label in ("training perplexity", "training accuracy")
                                   and m.value != "–"]) == 2, timeout=30, every=0.5)
+    # the figures come from a probe that may have seen an epoch end the page's last poll had not
+    # yet brought: poll again until every run's records reach the epoch its figures name
+    tick_until(at, lambda a: all(len(R.history(n)["epochs"]) >= e for n, e in zip(R.names, epochs_shown(a))),
+               timeout=30, every=0.5)
     return R
 
 
