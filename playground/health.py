@@ -117,7 +117,7 @@ def _body(R: PageRun, key: str) -> None:
     name = _name(R)
     if len(names) > 1:
         name = st.selectbox("Run", names, index=names.index(name) if name in names else 0,
-                            key=f"{key}:health:run")
+                            key=f"{key}:health:run:{zlib.crc32(chr(10).join(names).encode())}")
     steps = R.history(name)["steps"]
     layers = health.layer_names(steps)
     if not layers:
