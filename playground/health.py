@@ -82,6 +82,7 @@ def _rewind(R: PageRun, key: str) -> None:
             st.session_state[f"{key}:health:rewound"] = min(int(s["step"]) for s in snaps.values())
     except (RunGone, TimeoutError, RuntimeError, ValueError):
         st.session_state[f"{key}:health:rewound"] = -1
+    st.session_state[f"{key}:health:redraw"] = True  # the whole page: the Health charts are another fragment
 
 
 def rewind_button(R: PageRun, key: str) -> None:
@@ -92,7 +93,11 @@ def rewind_button(R: PageRun, key: str) -> None:
 
 
 def rewound_note(key: str) -> None:
-    """One line after a rewind: where the run went back to (shown once)."""
+    """One line after a rewind: where the run went back to (shown once). The
+    click reran only the panel's fragment: first the whole page, so the Health
+    charts (another fragment) and the pictures show the rewound run too."""
+    if st.session_state.pop(f"{key}:health:redraw", False):
+        st.rerun()
     step = st.session_state.pop(f"{key}:health:rewound", None)
     if step is None:
         return
