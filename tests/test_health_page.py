@@ -27,8 +27,9 @@ def test_health_expander_divergence_message_and_rewind():
     assert "The loss became NaN or infinite" in warning  # the generic words stay in front
     assert not at.exception and not at.error
     # the Health charts have the recorded steps of this run
-    recorded = [r for r in steps if health.KEY in r]
-    assert len(recorded) == len([s for s in range(1, found["step"]) if health.recorded(s, 100 // 20)])
+    recorded = [r["step"] for r in steps if health.KEY in r]
+    assert recorded[0] == 1 and all(health.recorded(s, 100 // 20) for s in recorded)  # on the 5-step grid
+    assert set(steps[recorded[-1] - 1][health.KEY]) == set(health.STATS)
     at.button(key=f"{KEY}:health:rewind").click().run()
     assert not at.exception
     assert S.state == State.IDLE and 0 < S.steps < found["step"]

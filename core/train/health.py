@@ -4,8 +4,9 @@ wrong first when its loss stops being finite.
 `Health` is a set of trainer callbacks (`attach(trainer)`; the worker attaches
 one to every run it hosts). Every `every` steps (default: about
 RECORDS_PER_EPOCH a epoch; the interval doubles each time another `cap`
-records were taken, so a long run keeps O(cap · log steps) of them) it merges
-into that step's record `record["health"]`:
+records were taken, so a long run keeps O(cap · log steps) of them; and at
+most one record per MIN_SECONDS) it merges into that step's record
+`record["health"]`:
 
 - "act":    {layer: RMS of the layer's output on the step's minibatch} (forward
             hooks that only read, registered just before the recorded step's
@@ -49,6 +50,7 @@ from core.train.trainer import Snapshot, Trainer, _clone
 
 RECORDS_PER_EPOCH = 20
 CAP = 200  # records taken at one interval before it doubles
+MIN_SECONDS = 0.25  # at most about four records a second, however short the steps
 GOOD_LOSS_FACTOR = 10.0  # a good snapshot's loss is at most this times the run's lowest step loss
 KEY, DIVERGENCE = "health", "divergence"
 STATS = ("act", "grad", "update", "dead")
@@ -150,10 +152,15 @@ class _Hooks:
 class Health:
     """The callbacks (see the module docstring). `every`: record every so many
     steps (default: the training data's minibatches per epoch divided by
-    RECORDS_PER_EPOCH, at least 1); `cap`: records per interval before it doubles."""
+    RECORDS_PER_EPOCH, at least 1); `cap`: records per interval before it doubles;
+    `min_seconds`: a step on that grid is recorded only when at least this long
+    (on the trainer's clock) has passed since the last record, so short steps
+    (a small RNN's) are not recorded many times a second. Which steps are
+    recorded never changes the run."""
 
-    def __init__(self, every: int | None = None, cap: int = CAP):
-        self.every, self.cap = every, cap
+    def __init__(self, every: int | None = None, cap: int = CAP, min_seconds: float = MIN_SECONDS):
+        self.every, self.cap, self.min_seconds = every, cap, min_seconds
+        self._last_at = -math.inf  # the trainer's clock at the last record
         self.good: Snapshot | None = None  # the last good snapshot
         self.lowest = math.inf  # the lowest step loss of the run so far
         self._hooks: _Hooks | None = None
@@ -180,7 +187,7 @@ class Health:
     # ----------------------------------------------------------- the events
     def _arm(self, trainer: Trainer) -> None:
         self._disarm()
-        if self.records(trainer, trainer.step + 1):
+        if self.records(trainer, trainer.step + 1) and trainer.clock() - self._last_at >= self.min_seconds:
             self._hooks, self._armed_for = _Hooks(trainer.net), trainer.step + 1
 
     def _disarm(self) -> None:
@@ -197,9 +204,9 @@ class Health:
         if not torch.isfinite(trainer.last_forward.out.loss.detach()).item():
             out[DIVERGENCE] = diagnose(trainer)
             return out
-        if not self.records(trainer, step):
+        if hooks is None:  # not a recorded step (or the run was rewound since the hooks were set)
             return None
-        act, dead = hooks.values() if hooks is not None else ({}, {})
+        act, dead = hooks.values()
         self._record = {"act": act, "dead": dead}
         return None
 
@@ -245,6 +252,7 @@ class Health:
                     update[layer] = d / w if w > 0 else None
             self._record["update"] = update
             out = {KEY: self._record}
+            self._last_at = trainer.clock()
             self._keep_good(trainer, record)
         self._before, self._record = None, None
         self._arm(trainer)
@@ -327,9 +335,9 @@ def diagnose(trainer: Trainer) -> dict[str, Any]:
     return found
 
 
-def attach(trainer: Trainer, every: int | None = None, cap: int = CAP) -> Health:
+def attach(trainer: Trainer, every: int | None = None, cap: int = CAP, min_seconds: float = MIN_SECONDS) -> Health:
     """A `Health` on `trainer` (also kept as `trainer.health`)."""
-    return Health(every, cap).attach(trainer)
+    return Health(every, cap, min_seconds).attach(trainer)
 
 
 # ------------------------------------------------------------ what pages read
