@@ -36,7 +36,7 @@ from core.train.live_run import State
 from core.train.page_run import PageRun
 from core.train.runs import LOST, RunGone, RunSpec
 
-from . import charts
+from . import charts, health
 from .data import shared
 from .messages import literal
 from .state import browser_id, executor, page_state
@@ -148,6 +148,7 @@ def live_panel(
         _draw(R, key, charts_, readouts)
 
     body()
+    health.panel(R, key)
     if views:
         @st.fragment(run_every=_view_cadence(R, views))
         def pictures():  # their own, slower tick: a picture is redrawn when it may have changed, not twice a second
@@ -342,7 +343,8 @@ def message(R: PageRun) -> tuple[str, str] | None:
         return ("warning", "The worker process training this run stopped (it was killed or ran out of memory); "
                            f"nothing else on the server was affected. Press Restart to train on{saved}.")
     if R.state == State.DIVERGED:
-        return ("warning", "The loss became NaN or infinite: training stopped. Try a smaller learning rate.")
+        return ("warning", health.divergence_text(R)
+                or "The loss became NaN or infinite: training stopped. Try a smaller learning rate.")
     if R.state == State.FAILED:
         return ("warning", f"Training stopped: {R.error}")
     if R.state == State.IDLE and R.note == "slot_lost":
@@ -362,6 +364,9 @@ def _draw(R: PageRun, key: str, charts_: Sequence[Chart], readouts: Sequence[Rea
     said = message(R)
     if said:
         (st.info if said[0] == "info" else st.warning)(said[1], icon=":material/info:")
+    if R.state == State.DIVERGED:
+        health.rewind_button(R, key)
+    health.rewound_note(key)
     _readouts(R, readouts)
     cols = st.columns(min(2, len(charts_)) or 1)
     for i, chart in enumerate(charts_):

@@ -23,6 +23,7 @@ import inspect
 from collections.abc import Mapping
 from typing import Any
 
+from core.train import health
 from core.train.live_run import ACTIVE, LiveRun, State
 from core.train.runs import KINDS, RunSpec, Update, build_trainers, load_data, resolve
 from core.train.trainer import Snapshot
@@ -65,6 +66,8 @@ class RunHost:
         try:
             self.data = load_data(spec)
             self.live.load(build_trainers(spec, self.data))
+            for t in self.live.trainers.values():  # the page's Health panel: per-layer records, divergence
+                health.attach(t)
         except Exception as err:  # noqa: BLE001 - a bad config, data that does not fit, out of memory
             self.live.error = f"{type(err).__name__}: {err}"
             self.live.state = State.FAILED
