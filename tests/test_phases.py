@@ -160,7 +160,8 @@ def test_lenet_activations_have_the_books_shapes_and_grads_are_autograds(fashion
         a = auto[g["name"]]
         assert g["shape"] == list(a.shape) and g["norm"] == pytest.approx(float(a.double().norm()), rel=1e-5)
         if a.numel() <= 256:  # conv1's 6x1x5x5 weight, the biases: whole
-            np.testing.assert_allclose(g["values"], (a.reshape(1, -1) if a.dim() < 2 else a.reshape(a.shape[0], -1)).numpy(), rtol=1e-4, atol=1e-7)
+            whole = a.reshape(1, -1) if a.dim() < 2 else a.reshape(a.shape[0], -1)
+            np.testing.assert_allclose(g["values"], whole.numpy(), rtol=1e-4, atol=1e-7)
         else:
             assert g["values"] is None and sum(g["hist"]["counts"]) == a.numel()
     assert {g["name"] for g in back["grads"] if g["values"] is not None} == {
