@@ -35,7 +35,6 @@ HELP = {"forward": "Compute the loss of the next minibatch, keeping every layer'
         "backward": "Backpropagate: the gradient of the loss with respect to every parameter.",
         "update": "Take the optimizer's step: every parameter moves by Δ (for SGD, −lr times its gradient)."}
 PER_ROW = 3
-GRID_COLUMNS = 8  # feature maps per row of a layer's grid
 
 
 def _state_key(key: str) -> str:
@@ -57,7 +56,7 @@ def _press(R: PageRun, key: str) -> None:
     results[result["phase"]] = result
     store.clear()
     store.update(results=results, name=name, generation=R.generation, steps=R.steps, next=R.next_phase,
-                 several=len(out["trainers"]) > 1)
+                 several=len(out["trainers"]) > 1, whole_page=result["phase"] == "update")
 
 
 def _code_message(out: dict) -> tuple[str, str]:
@@ -72,7 +71,20 @@ def _code_message(out: dict) -> tuple[str, str]:
 
 
 def phase_panel(R: PageRun, key: str, *, title: str = "One minibatch, phase by phase") -> None:
-    """The buttons and the pictures of the current step (see the module docstring)."""
+    """The buttons and the pictures of the current step (see the module
+    docstring). A fragment: Forward and Backward redraw only this part; the
+    step an Update completes redraws the whole page (its curves, its views)."""
+
+    @st.fragment
+    def body() -> None:
+        if st.session_state.get(_state_key(key), {}).pop("whole_page", False):
+            st.rerun()
+        _panel(R, key, title)
+
+    body()
+
+
+def _panel(R: PageRun, key: str, title: str) -> None:
     st.subheader(title)
     st.markdown("A training step is three phases: **forward** (the loss of one minibatch, every layer's output "
                 "kept), **backward** (the gradient of that loss with respect to every parameter, by the chain rule "
@@ -131,11 +143,12 @@ def _fmt(value: float | None) -> str:
     return f"{value:.3g}"
 
 
-def tile(maps: np.ndarray, columns: int = GRID_COLUMNS) -> np.ndarray:
-    """Channels (C, H, W) laid out as a grid, `columns` per row, one NaN line
-    between them (plotly leaves NaN cells blank)."""
+def tile(maps: np.ndarray, columns: int | None = None) -> np.ndarray:
+    """Channels (C, H, W) laid out as a grid, `columns` per row (default: a
+    near-square grid, ⌈√C⌉ per row), one NaN line between them (plotly leaves
+    NaN cells blank)."""
     c, h, w = maps.shape
-    cols = min(columns, c)
+    cols = min(columns or math.ceil(math.sqrt(c)), c)
     rows = math.ceil(c / cols)
     out = np.full((rows * (h + 1) - 1, cols * (w + 1) - 1), np.nan, dtype=np.float32)
     for k in range(c):
@@ -167,9 +180,10 @@ def _activation_picture(name: str, layer: dict, *, title_prefix: str = ""):
         z = ex
     else:
         z = as_square(ex)
-    fig = charts.heatmap(z[::-1] if z.shape[0] > 1 else z, title=title, height=260, colorscale="Viridis")
-    fig.update_xaxes(showticklabels=False, showgrid=False)
-    fig.update_yaxes(showticklabels=False, showgrid=False)
+    fig = charts.heatmap(z, title=title, height=260, colorscale="Viridis")
+    fig.update_xaxes(showticklabels=False, showgrid=False, constrain="domain")
+    fig.update_yaxes(showticklabels=False, showgrid=False, autorange="reversed", constrain="domain",
+                     **({"scaleanchor": "x"} if z.shape[0] > 1 else {}))  # images keep their shape, row 0 on top
     return fig
 
 
@@ -180,13 +194,19 @@ def _tensor_picture(entry: dict, what: str):
     if entry.get("values") is None:
         return _hist_figure(entry["hist"], title)
     z = np.asarray(entry["values"], dtype=np.float32)
+    vector = z.shape[0] == 1 and z.shape[1] > 32
+    if vector:  # a long vector (a bias) as a square, row after row
+        z = as_square(z)
+        title += " as a square"
     finite = z[np.isfinite(z)]
     top = float(np.abs(finite).max()) if finite.size else 1.0
     top = top or 1.0
-    text = np.vectorize(lambda v: f"{v:.2g}")(z) if z.size <= 24 else None
+    text = np.vectorize(lambda v: f"{v:.3g}")(z) if z.size <= 8 else None
     fig = charts.heatmap(z, title=title, height=260, colorscale="RdBu_r", zmin=-top, zmax=top, text=text,
-                         x_title="column" if z.shape[1] > 1 else "", y_title="row" if z.shape[0] > 1 else "")
-    fig.update_yaxes(autorange="reversed")
+                         x_title="column" if z.shape[1] > 1 and not vector else "",
+                         y_title="row" if z.shape[0] > 1 and not vector else "")
+    fig.update_yaxes(autorange="reversed", showticklabels=z.shape[0] > 1 and not vector)
+    fig.update_xaxes(showticklabels=not vector)
     return fig
 
 
@@ -246,8 +266,9 @@ def _backward(result: dict, key: str) -> None:
     st.markdown(f"**Backward**: gradients of the loss, ‖all gradients‖ = **{_fmt(result['norm'])}**; "
                 f"{result['seconds'] * 1000:.1f} ms.")
     _grid([_tensor_picture(g, "∇") for g in result["grads"] if g["shape"] is not None], f"{key}:phase:grad")
-    st.caption("One picture per parameter tensor, shaped like it (red positive, blue negative); a tensor of "
-               "more than 256 numbers is drawn as the histogram of its entries.")
+    st.caption("One picture per parameter tensor, shaped like it (red positive, blue negative; a long vector "
+               "such as a bias as a square, row after row); a tensor of more than 256 numbers is drawn as the "
+               "histogram of its entries.")
 
 
 def _update(result: dict, key: str) -> None:
