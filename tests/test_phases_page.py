@@ -80,3 +80,15 @@ def test_forward_backward_update_draw_in_order_and_count_one_step():
     # 3 epochs of 100 minibatches: the step begun by phases was finished by Start and counted once
     assert S.steps == 300 and [r["step"] for r in S.history()["steps"]] == list(range(1, 301))
     assert buttons(at) == {"forward": False, "backward": False, "update": False}
+
+
+def test_the_backprop_page_links_to_the_mlps_phases_with_the_same_names():
+    at = open_page("topics/backprop.py", {"bp_step": "14"})
+    assert not at.exception, at.exception
+    (link,) = [el for el in at.get("page_link") if "phase by phase" in el.proto.label]
+    assert link.proto.page == "mlp"  # the MLP page's address
+    assert "forward, backward, update" in link.proto.label
+    said = " ".join(m.value for m in at.markdown)
+    assert "*Forward*" in said and "*Backward*" in said and "*Update*" in said
+    captions = " ".join(c.value for c in at.caption)
+    assert "Step 14 of 14: backward: ∂J/∂W⁽¹⁾" in captions and "an update phase would now move" in captions
