@@ -201,7 +201,7 @@ def _tensor_picture(entry: dict, what: str):
     finite = z[np.isfinite(z)]
     top = float(np.abs(finite).max()) if finite.size else 1.0
     top = top or 1.0
-    text = np.vectorize(lambda v: f"{v:.3g}")(z) if z.size <= 8 else None
+    text = np.vectorize(lambda v: f"{v:.3g}")(z) if z.size <= 4 else None  # more would not fit the cells
     fig = charts.heatmap(z, title=title, height=260, colorscale="RdBu_r", zmin=-top, zmax=top, text=text,
                          x_title="column" if z.shape[1] > 1 and not vector else "",
                          y_title="row" if z.shape[0] > 1 and not vector else "")
