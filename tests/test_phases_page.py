@@ -34,7 +34,7 @@ def status(at) -> str:
 
 
 def test_forward_backward_update_draw_in_order_and_count_one_step():
-    at = open_page(PAGE)
+    at = open_page(PAGE, {"num_epochs": "1"})
     S = panel(at, KEY)
     tick_until(at, lambda at: not S.building)
     at.run()
@@ -77,8 +77,8 @@ def test_forward_backward_update_draw_in_order_and_count_one_step():
         assert buttons(at) == {"forward": False, "backward": False, "update": False}
         assert status(at).startswith("Training: the phase buttons wait for a pause.")
     tick_until_stopped(at)
-    # 3 epochs of 100 minibatches: the step begun by phases was finished by Start and counted once
-    assert S.steps == 300 and [r["step"] for r in S.history()["steps"]] == list(range(1, 301))
+    # 1 epoch of 100 minibatches: the step begun by phases was finished by Start and counted once
+    assert S.steps == 100 and [r["step"] for r in S.history()["steps"]] == list(range(1, 101))
     assert buttons(at) == {"forward": False, "backward": False, "update": False}
 
 
