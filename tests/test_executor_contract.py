@@ -202,6 +202,26 @@ def test_probing_after_every_step_leaves_the_run_bit_identical(executors, runs):
     assert w.losses == v.losses == losses(bare(dropout_spec(6)))
 
 
+def test_phases_step_one_minibatch_and_start_finishes_the_step(executors, runs):
+    """The phase command (core.train.phases) through the handle: forward,
+    backward, update of a paused run, the poll naming the next phase and the
+    step counted only after the update; Start finishes a step begun by phases,
+    and the run ends bit for bit as the bare trainer's."""
+    h, w = runs(executors(2), wd_spec(3))
+    seen = []
+    for _ in range(7):  # two whole steps, then a forward
+        out = h.phase()
+        p = w.poll()
+        seen.append((out["trainers"][""]["phase"], p.next_phase, len(w.steps)))
+    assert seen == [("forward", "backward", 0), ("backward", "update", 0), ("update", "forward", 1),
+                    ("forward", "backward", 1), ("backward", "update", 1), ("update", "forward", 2),
+                    ("forward", "backward", 2)]
+    h.start()
+    p = until(w, done)
+    assert p.next_phase == "forward" and h.phase() == {"code": "done"}
+    assert w.losses == losses(bare(wd_spec(3))) and len(w.losses) == 3 * 4
+
+
 def test_snapshot_and_restore_resume_bit_for_bit(executors, runs):
     ex = executors(2)
     spec = wd_spec(LONG)

@@ -45,12 +45,14 @@ def step_caption(graph: bp.Graph, k: int) -> str:
     step, last = graph.steps[k], len(graph.steps) - 1
     out = graph.nodes[graph.output].symbol
     if step.phase == "input":
-        what = "the inputs are given; press Next to compute forward"
+        what = "the inputs are given; press Next to run the forward phase"
     elif step.phase == "forward":
         ins = ", ".join(graph.nodes[i].symbol for i in step.inputs)
         what = f"forward: {graph.nodes[step.node].symbol} from {ins}"
     else:
         what = f"backward: ∂{out}/∂{graph.nodes[step.node].symbol}"
+        if k == last:
+            what += " (the last gradient: an update phase would now move each weight by −lr times its gradient)"
     return f"Step {k} of {last}: {what}."
 
 
@@ -149,6 +151,12 @@ if mode == NETWORK:
         known = name in bp.shown_at(graph, k).values
         box.metric(name, f"{float(graph.nodes[name].value):.4g}" if known else "–",
                    help="Shown once the forward pass has computed it.")
+    st.markdown("**The same phases on a real net.** Here every value is computed by hand on a few numbers. "
+                "The MLP page runs the book's Fashion-MNIST MLP one minibatch at a time with the same names: "
+                "*Forward* (the loss and each layer's output), *Backward* (every weight's gradient), then the "
+                "*Update* this page stops before (each weight moves by −lr times its gradient).")
+    st.page_link("topics/mlp.py", label="Step the MLP's training phase by phase: forward, backward, update (5.1-5.2)",
+                 icon=":material/east:")
     look_for()
     st.stop()
 

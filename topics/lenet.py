@@ -6,7 +6,7 @@ import streamlit as st
 
 from core.experiments import lenet as ln
 from core.experiments.schema import setting
-from playground import controls
+from playground import controls, phases
 from playground import lenet_figures as figs
 from playground.fmnist import fashion_mnist, is_stand_in
 from playground.live import ACCURACY, LOSS, MINIBATCH, Readout, View, live_panel
@@ -214,7 +214,7 @@ def wrong_picture(seen: dict) -> None:
 
 book = (f"the book's test accuracy after 10 epochs: {ln.BOOK_ACCURACY[1]:.2f} (0.17.5), "
         f"{ln.BOOK_ACCURACY[0]:.2f} (zh 2.0)")
-live_panel(
+R = live_panel(
     KEY, form.config(), "lenet", data=data, seed=seed, device=device,
     context={"data": "stand-in" if is_stand_in(data) else "Fashion-MNIST"},
     charts_=[LOSS, replace(ACCURACY, reference=[(ln.BOOK_ACCURACY[0], ln.BOOK_ACCURACY[1], book)]), MINIBATCH],
@@ -226,6 +226,7 @@ live_panel(
            View("core.experiments.lenet:misclassified", wrong_picture, every="epoch", params={"n": N_WRONG})],
     presets=ln.PRESETS,
 )
+phases.phase_panel(R, KEY)
 
 st.subheader("What to look for")
 st.markdown(

@@ -4,7 +4,7 @@ from dataclasses import replace
 import streamlit as st
 
 from core.experiments import linear_regression as linreg
-from playground import charts, controls
+from playground import charts, controls, phases
 from playground.live import LOSS, MINIBATCH, Chart, Readout, View, live_panel
 
 BOOK = linreg.BOOK
@@ -105,7 +105,7 @@ def picture(seen: dict) -> None:
 
 
 seed, device = controls.seed(), controls.device()
-live_panel(
+R = live_panel(
     "linear_regression", form.config(), "linear_regression", seed=seed, device=device,
     charts_=[replace(LOSS, curves=[("train_loss", "loss on all examples")], reference=refs), MINIBATCH, params],
     readouts=[Readout("train_loss", "loss", "{:.2e}"), Readout("err_w1", "error in w1", "{:+.4f}"),
@@ -114,6 +114,7 @@ live_panel(
     views=[View("core.experiments.linear_regression:picture", picture, every="epoch")],
     presets=linreg.PRESETS,
 )
+phases.phase_panel(R, "linear_regression")
 with st.expander("What to look for"):
     st.markdown(
         "- **The book's settings** (lr 0.03, batch_size 10, 3 epochs): the loss falls from about 17 to about "

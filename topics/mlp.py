@@ -9,7 +9,7 @@ from core.data import toy2d
 from core.experiments import mlp, mlp_toy, schema
 from core.experiments.schema import Control
 from core.ops import activations
-from playground import controls, mlp_figures
+from playground import controls, mlp_figures, phases
 from playground.controls import bound
 from playground.fmnist import fashion_mnist, is_stand_in
 from playground.live import ACCURACY, LOSS, MINIBATCH, Readout, View, live_panel
@@ -111,7 +111,7 @@ def fmnist_part() -> None:
                   help=f"Units that pass no gradient on any of the first {seen['images']} test images: they no "
                        "longer learn from them.")
 
-    live_panel(
+    R = live_panel(
         KEYS["fmnist"], form.config(), "mlp", data=data, seed=seed, device=device,
         context={"data": "stand-in" if is_stand_in(data) else "Fashion-MNIST"},
         charts_=[LOSS, replace(ACCURACY, reference=[(mlp.BOOK_ACCURACY[0], mlp.BOOK_ACCURACY[1],
@@ -123,6 +123,7 @@ def fmnist_part() -> None:
         views=[View("core.experiments.mlp:picture", picture, every="epoch", params={"units": 16})],
         presets=mlp.PRESETS,
     )
+    phases.phase_panel(R, KEYS["fmnist"])
 
 
 def toy_part() -> None:

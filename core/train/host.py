@@ -92,7 +92,8 @@ class RunHost:
         L = self.live
         return {"state": str(L.state), "place": L.place if L.state == State.QUEUED else 0, "note": L.note,
                 "error": L.error, "epoch": L.epoch, "num_epochs": L.num_epochs, "progress": L.progress,
-                "names": list(L.trainers)}
+                "names": list(L.trainers),
+                "next_phase": next(iter(L.trainers.values())).phase if L.trainers else "forward"}
 
     # --------------------------------------------------------------- commands
     def command(self, name: str, seq: int = 0, **kwargs: Any) -> Any:
@@ -193,6 +194,35 @@ class RunHost:
             kwargs["data"] = self.data
         return self.live.probe(lambda trainers: target(trainers, **kwargs))
 
+    def phase(self, examples: int = 2) -> dict[str, Any]:
+        """Run the next phase (forward, backward, update) of every trainer of a
+        paused run (core.train.phases): {"code": "ok", "trainers": {name: what
+        it computed}}, or a code alone: "running" (a run that trains takes no
+        phases), "done" (no epochs left), "ended" (diverged or failed), "error"
+        (with `error`, e.g. out of memory). Start finishes a step begun here."""
+        from core.train.phases import run_phase
+
+        L = self.live
+        with L.lock:
+            if L.state in ACTIVE:
+                return {"code": "running"}
+            if L.state in (State.DIVERGED, State.FAILED):
+                return {"code": "ended"}
+            if all(t.phase == "forward" and t.done for t in L.trainers.values()):
+                return {"code": "done"}
+            try:
+                out = {name: run_phase(t, examples=examples) for name, t in L.trainers.items()
+                       if not (t.phase == "forward" and t.done)}
+            except (RuntimeError, ValueError) as err:
+                return {"code": "error", "error": f"{type(err).__name__}: {err}"}
+            finally:
+                self._dirty = True
+            if any(t.diverged for t in L.trainers.values()):
+                L.state = State.DIVERGED
+            elif L.all_done and all(t.phase == "forward" for t in L.trainers.values()):
+                L.state = State.FINISHED
+        return {"code": "ok", "trainers": out}
+
     def snapshot(self) -> dict[str, dict]:
         """Every trainer's Snapshot.to_dict(), with its history."""
         return {name: t.snapshot(history=True).to_dict() for name, t in self.live.trainers.items()}
@@ -247,4 +277,4 @@ class RunHost:
 
 PLACED = ("start", "step", "place")  # commands that carry the place the executor decided
 COMMANDS = ("start", "step", "place", "pause", "reset", "continue_for", "set_live", "probe", "snapshot", "restore",
-            "export")
+            "export", "phase")

@@ -525,7 +525,8 @@ class LocalExecutor:
         """Under the lock: open, in a worker, not training, nothing in flight, left alone long enough."""
         return (not run.gone and run.exported is None and not run.wants and not run.busy and not run.moving
                 and run.worker.alive and now - run.seen > self.evict_seconds
-                and run.log.status.get("state") in ("idle", "finished"))
+                and run.log.status.get("state") in ("idle", "finished")
+                and run.log.status.get("next_phase", "forward") == "forward")  # a step half done by phases stays
 
     def _revive(self, run: _Run) -> None:
         """Under run.move_lock: an evicted run back into the worker with the fewest runs."""
@@ -696,6 +697,9 @@ class LocalHandle:
     def probe(self, fn: str, **kwargs: Any) -> Any:
         check_ref(fn)
         return self._ex._do(self._run, "probe", fn=fn, kwargs=kwargs)
+
+    def phase(self, examples: int = 2) -> dict[str, Any]:
+        return self._ex._do(self._run, "phase", examples=int(examples))
 
     def snapshot(self) -> dict[str, dict]:
         return self._ex._do(self._run, "snapshot")

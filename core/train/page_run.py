@@ -103,7 +103,7 @@ class PageRun:
                     self._lists(name)[kind].extend(new)
             self._cursor = poll.cursor
             self.status = {k: getattr(poll, k) for k in ("state", "place", "note", "error", "epoch", "num_epochs",
-                                                         "progress", "names")}
+                                                         "progress", "names", "next_phase")}
             if poll.state == LOST and poll.snapshot is not None:
                 self.lost_snapshot = poll.snapshot
             return poll
@@ -162,6 +162,10 @@ class PageRun:
         """fn(trainers, **kwargs) in the worker, between two steps (see RunHost.probe)."""
         with self.lock:
             return self.handle.probe(fn, **kwargs)
+
+    def phase(self, examples: int = 2) -> dict[str, Any] | None:
+        """The next phase of a paused run (RunHost.phase); None when the run is gone."""
+        return self._do("phase", examples=examples)
 
     def snapshot(self) -> dict[str, dict]:
         with self.lock:
@@ -224,6 +228,11 @@ class PageRun:
     @property
     def progress(self) -> float:
         return float(self.status.get("progress") or 0.0)
+
+    @property
+    def next_phase(self) -> str:
+        """The phase the run's step runs next: "forward" between two steps."""
+        return self.status.get("next_phase") or "forward"
 
     @property
     def lost_epoch(self) -> int:

@@ -314,6 +314,9 @@ class RayHandle:
         check_ref(fn)
         return self._command("probe", wait=True, fn=fn, kwargs=kwargs)
 
+    def phase(self, examples: int = 2) -> dict[str, Any]:
+        return self._command("phase", wait=True, examples=int(examples))
+
     def snapshot(self) -> dict[str, dict]:
         return self._command("snapshot", wait=True)
 

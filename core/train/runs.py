@@ -321,6 +321,7 @@ class Poll:
     num_epochs: int = 0
     progress: float = 0.0
     names: tuple[str, ...] = ()  # the run's trainers, once built
+    next_phase: str = "forward"  # the phase its step runs next (core.train.phases): forward between steps
     snapshot: dict[str, dict] | None = None
 
     @property
@@ -376,7 +377,7 @@ class RunLog:
         values = {**self.status, **status}
         return Poll(cursor=self.end, rewound=rewound, **lists,
                     **{k: values[k] for k in ("state", "place", "note", "error", "epoch", "num_epochs", "progress",
-                                              "snapshot") if k in values},
+                                              "next_phase", "snapshot") if k in values},
                     names=tuple(values.get("names", ())))
 
     def last_snapshot(self) -> dict[str, dict] | None:
@@ -415,6 +416,8 @@ class RunHandle(Protocol):
     def poll(self, since: int = 0) -> Poll: ...
 
     def probe(self, fn: str, **kwargs: Any) -> Any: ...
+
+    def phase(self, examples: int = 2) -> dict[str, Any]: ...
 
     def snapshot(self) -> dict[str, dict]: ...
 
