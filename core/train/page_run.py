@@ -200,6 +200,8 @@ class PageRun:
             if self.handle is None or self.spec is None:
                 return False
             snapshot = self.handle.probe("core.train.timeline:branch", at=at)
+            self._archive(unfinished_epoch=True)  # kept even before its first epoch ends
+            self.records = {}
             self.load(self.spec, label=self.label if label is None else label, key=self.key,
                       follows_page=self.follows_page)
             self.handle.restore(snapshot)
@@ -280,8 +282,8 @@ class PageRun:
         return any(r["hparams"] for r in self.records.values())
 
     # -------------------------------------------------------------- internals
-    def _archive(self) -> None:
-        if not any(r["epochs"] for r in self.records.values()):
+    def _archive(self, unfinished_epoch: bool = False) -> None:
+        if not any(r["epochs"] or (unfinished_epoch and r["steps"]) for r in self.records.values()):
             return
         self.runs.append(ArchivedRun(
             label=self.label,
