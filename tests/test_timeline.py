@@ -111,8 +111,8 @@ def test_reset_and_restore_start_the_timeline_again():
 
 # ------------------------------------------------------------- probes at a point
 def picture_at(trainers, timeline, data, at):
-    return tl.probe_at(trainers, timeline, data, at=at, fn="core.experiments.dropout:picture",
-                       kwargs={"probe": 3, "eval_mode": False, "seed": 5})
+    return tl.probe_at(trainers, timeline, data, at=at, view="core.experiments.dropout:picture",
+                       params={"probe": 3, "eval_mode": False, "seed": 5})
 
 
 def test_a_probe_at_a_point_equals_a_fresh_trainer_restored_there_and_changes_nothing():
@@ -161,8 +161,8 @@ def test_scrubbed_and_probed_mid_run_the_run_continues_bit_for_bit():
     assert [p["step"] for p in info["points"]] == [8 * j for j in range(9)]
     assert info["budget"] == 64 * 2**20 and 0 < info["nbytes"] < info["budget"] and info["thinned"] == 0
     for at in ("0", "1/2"):
-        got = host.probe("core.train.timeline:probe_at", {"at": at, "fn": "core.experiments.dropout:picture",
-                                                         "kwargs": {"probe": 1}})
+        got = host.probe("core.train.timeline:probe_at", {"at": at, "view": "core.experiments.dropout:picture",
+                                                         "params": {"probe": 1}})
         assert got["step"] == int(Fraction(at) * 64)
     host.start(place=0, seq=2)
     while host.live.state != "finished":

@@ -233,17 +233,17 @@ def points(trainers: Mapping[str, Trainer], timeline: Timeline | None) -> dict[s
             "now": {n: t.step for n, t in trainers.items()}}
 
 
-def probe_at(trainers: Mapping[str, Trainer], timeline: Timeline | None, data: Any = None, *, at: str, fn: str,
-             kwargs: Mapping[str, Any] | None = None) -> Any:
-    """The probe `fn` (a "core.module:function" name, called as fn(trainers, **kwargs), with `data`
+def probe_at(trainers: Mapping[str, Trainer], timeline: Timeline | None, data: Any = None, *, at: str, view: str,
+             params: Mapping[str, Any] | None = None) -> Any:
+    """The probe `view` (a "core.module:function" name, called as view(trainers, **params), with `data`
     when it takes it) computed at the timeline's point `at`: each net gets the point's weights and
     buffers (load_state_dict), each trainer its step and epoch counters; afterwards the run's own
     are put back, bit for bit. LookupError when the point is not there."""
     if timeline is None:
         raise LookupError("this run has no timeline")
     snaps = timeline.point(at)
-    target = resolve(fn)
-    kwargs = dict(kwargs or {})
+    target = resolve(view)
+    kwargs = dict(params or {})
     if "data" in inspect.signature(target).parameters:
         kwargs["data"] = data
     saved = {}
