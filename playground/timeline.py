@@ -104,7 +104,7 @@ def scrubber(R: PageRun, key: str) -> None:
         st.session_state.pop(skey, None)
         return
     labels = {p["at"]: _label(p) for p in points}
-    labels[NOW] = f"now (step {sum(now.values()) if len(now) > 1 else next(iter(now.values()), 0):,})"
+    labels[NOW] = f"now (step {next(iter(now.values()), 0):,})"
     options = [p["at"] for p in points] + [NOW]
     if st.session_state.get(skey) not in options:
         st.session_state[skey] = NOW
