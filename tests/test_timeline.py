@@ -217,3 +217,20 @@ def test_the_timeline_moves_with_its_run_between_workers():
     a, b = host.timeline.point("5/8")[""], moved.timeline.point("5/8")[""]
     assert isinstance(b, Snapshot) and all(torch.equal(a.net[k], b.net[k]) for k in a.net)
     assert moved.timeline.nbytes == host.timeline.nbytes
+
+
+def test_a_preset_s_trainers_meet_at_the_same_points_and_reset_together():
+    """Two trainers trained a turn at a time each: a point is complete only once both have it;
+    a reset of both (one after the other) starts the timeline and its stride afresh."""
+    spec = wd_spec(num_epochs=40)
+    a, b = trainer(spec), trainer(replace(spec, cfg=replace(spec.cfg, weight_decay=3.0)))
+    size = a.snapshot().nbytes
+    timeline = tl.Timeline({"a": a, "b": b}, budget=30 * size)
+    a.advance(max_steps=4 * 10)
+    assert timeline.complete() == [0]  # b has not reached epoch 1 yet
+    b.advance(max_steps=4 * 7)
+    assert timeline.complete() == [Fraction(e) for e in range(8)]
+    a.advance(), b.advance()
+    assert timeline.thinned >= 1 and timeline.nbytes <= 30 * size and timeline.complete()[-1] == 40
+    a.reset(), b.reset()
+    assert timeline.complete() == [0] and timeline.stride == 1 and timeline.thinned == 0

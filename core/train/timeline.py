@@ -132,15 +132,16 @@ class Timeline:
 
     def _forget(self, name: str) -> None:
         """Drop `name`'s snapshots (a reset or restore made them another run's);
-        the points left empty go, and the stride starts afresh once all are gone."""
+        the points left empty go, and the stride starts afresh once at most one
+        point is left (the trainers of a preset are reset one after the other)."""
         for place in list(self.points):
             snap = self.points[place].pop(name, None)
             if snap is not None:
                 self.nbytes -= snap.nbytes
             if not self.points[place]:
                 del self.points[place]
-        if not self.points:
-            self.stride, self.thinned, self.over_budget, self.nbytes = 1, 0, False, 0
+        if len(self.points) <= 1:
+            self.stride, self.thinned, self.over_budget = 1, 0, False
 
     def _take(self, name: str, t: Trainer, place: Fraction) -> None:
         if self.over_budget or self.budget <= 0 or t.diverged:
