@@ -118,7 +118,7 @@ def scrubber(R: PageRun, key: str) -> None:
                  help="Start a new run from this point: same weights, optimizer state and random streams, the "
                       "curves up to here; settings you change from now on apply from here. This run stays "
                       "drawn, faded, for comparison.")
-    st.caption(f":material/history: {len(points) + 1} points kept of this run, "
+    st.caption(f":material/history: {len(info['points'])} points kept of this run, "
                f"{info['nbytes'] / 2**20:.1f} MB of the {budget_mb:g} MB a run may keep "
                f"(PLAYGROUND_TIMELINE_MB)" + (", thinned to every other point when it was full" if info["thinned"]
                                               else "") + ".")
@@ -127,8 +127,8 @@ def scrubber(R: PageRun, key: str) -> None:
 def _branch(R: PageRun, key: str, at: str, where: str) -> None:
     """Resume from here: a new run from the point, started at once; the slider goes back to now."""
     st.session_state[_key(key)] = NOW
-    point = where.split(" (")[0]
-    label = f"{R.label}, resumed at {point}" if R.label else f"resumed at {point}"
+    point, base = where.split(" (")[0], R.label.split(", resumed at ")[0]  # a branch of a branch: one suffix
+    label = f"{base}, resumed at {point}" if base else f"resumed at {point}"
     try:
         R.branch(at, label=label)
     except (LookupError, RunGone, TimeoutError, ValueError):
