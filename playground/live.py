@@ -36,7 +36,7 @@ from core.train.live_run import State
 from core.train.page_run import PageRun
 from core.train.runs import LOST, RunGone, RunSpec
 
-from . import charts, health
+from . import charts, health, timeline
 from .data import shared
 from .messages import literal
 from .state import browser_id, executor, page_state
@@ -148,12 +148,14 @@ def live_panel(
         _draw(R, key, charts_, readouts)
 
     body()
+    timeline.scrubber(R, key)  # outside the fragment: moving it redraws the pictures too
     health.panel(R, key)
     if views:
         @st.fragment(run_every=_view_cadence(R, views))
         def pictures():  # their own, slower tick: a picture is redrawn when it may have changed, not twice a second
+            at = timeline.position(R, key)
             for i, view in enumerate(views):
-                _view(R, view, cache, i)
+                _view(R, view, cache, i, at[0] if at else None)
 
         pictures()
     return R
@@ -369,9 +371,11 @@ def _draw(R: PageRun, key: str, charts_: Sequence[Chart], readouts: Sequence[Rea
     health.rewound_note(key)
     _readouts(R, readouts)
     cols = st.columns(min(2, len(charts_)) or 1)
+    at = timeline.position(R, key)
     for i, chart in enumerate(charts_):
         with cols[i % len(cols)]:
             data, spec = _figure(R, key, chart)
+            spec = timeline.rule(spec, at[1] if at else None)
             st.vega_lite_chart(data, spec, key=f"{key}:chart:{chart.title}", width="stretch")
     if R.runs:
         _final_table(R, readouts)
@@ -458,16 +462,17 @@ def _figure(R: PageRun, key: str, chart: Chart):
 
 
 # ------------------------------------------------------------------------ views
-def _view(R: PageRun, view: View, cache: dict, i: int) -> None:
+def _view(R: PageRun, view: View, cache: dict, i: int, at: str | None = None) -> None:
     """Recompute the view's data when due (in the worker, between two steps),
     then draw it. A queued run's views are never recomputed: waiting costs the
-    server nothing; a run being built or lost shows what was last computed."""
+    server nothing; a run being built or lost shows what was last computed.
+    `at`: the timeline point chosen (playground.timeline), None for now."""
     steps = R.steps
     run = R.generation
     entry, now = cache.get(i), time.monotonic()
     if R.handle is None or R.building or R.state == LOST:
         due = False
-    elif entry is None or entry["params"] != view.params or entry["run"] != run:
+    elif entry is None or entry["params"] != view.params or entry["run"] != run or entry.get("point") != at:
         due = True
     elif not R.active:
         due = entry["steps"] != steps  # once after a pause, a step, a reset
@@ -479,11 +484,11 @@ def _view(R: PageRun, view: View, cache: dict, i: int) -> None:
         due = now - entry["at"] >= float(view.every) and entry["steps"] != steps
     if due:
         try:
-            data = R.probe(view.compute, **view.params)
+            data = timeline.probe(R, at, view.compute, view.params)
         except (RunGone, TimeoutError):
             data = None
         if data is not None:
             entry = cache[i] = {"params": view.params, "run": run, "steps": steps, "epoch": R.epoch, "at": now,
-                                "data": data}
+                                "data": data, "point": at}
     if entry is not None and entry["run"] == run:
         view.draw(entry["data"])

@@ -26,6 +26,7 @@ from typing import Any
 from core.train import health
 from core.train.live_run import ACTIVE, LiveRun, State
 from core.train.runs import KINDS, RunSpec, Update, build_trainers, load_data, resolve
+from core.train.timeline import Timeline
 from core.train.trainer import Snapshot
 
 NOT_TOLD = 1  # the place of a run whose executor has not decided yet: waiting
@@ -63,11 +64,13 @@ class RunHost:
         self._snap_epochs: dict[str, int] = {}
         self._dirty = False  # trained or changed since the last snapshot
         self.data = None
+        self.timeline: Timeline | None = None  # snapshots to scrub and branch from (core.train.timeline)
         try:
             self.data = load_data(spec)
             self.live.load(build_trainers(spec, self.data))
             for t in self.live.trainers.values():  # the page's Health panel: per-layer records, divergence
                 health.attach(t)
+            self.timeline = Timeline(self.live.trainers)
         except Exception as err:  # noqa: BLE001 - a bad config, data that does not fit, out of memory
             self.live.error = f"{type(err).__name__}: {err}"
             self.live.state = State.FAILED
@@ -136,6 +139,7 @@ class RunHost:
             "live": {"state": str(L.state), "mode": str(L._mode), "target_epoch": L._target_epoch,
                      "live": dict(L.live), "note": L.note, "error": L.error, "place": L.place},
             "seq": self.seq, "gate_seq": self.gate.seq,
+            "timeline": self.timeline.export() if self.timeline is not None else None,
         }
 
     @classmethod
@@ -153,6 +157,8 @@ class RunHost:
         L.state, L._mode, L._target_epoch = State(live["state"]), State(live["mode"]), live["target_epoch"]
         L.live, L.note, L.error, L.place = dict(live["live"]), live["note"], live["error"], live["place"]
         host.seq, host.gate.seq = exported["seq"], exported["gate_seq"]
+        if host.timeline is not None and exported.get("timeline") is not None:
+            host.timeline.adopt(exported["timeline"])
         host._sent = {name: (id(t.history), *t.history.lengths()) for name, t in L.trainers.items()}
         host._snap_epochs = {name: t.epoch for name, t in L.trainers.items()}
         host._dirty = False
@@ -187,11 +193,15 @@ class RunHost:
     def probe(self, fn: str, kwargs: Mapping[str, Any]) -> Any:
         """fn(trainers, **kwargs) between steps; the function is looked up by
         name (core modules only), never sent. A function with a parameter
-        `data` gets the run's data there (what its build got, on its device)."""
+        `data` gets the run's data there (what its build got, on its device),
+        one with a parameter `timeline` the run's Timeline (core.train.timeline)."""
         target = resolve(fn)
         kwargs = dict(kwargs)
-        if "data" in inspect.signature(target).parameters:
+        parameters = inspect.signature(target).parameters
+        if "data" in parameters:
             kwargs["data"] = self.data
+        if "timeline" in parameters:
+            kwargs["timeline"] = self.timeline
         return self.live.probe(lambda trainers: target(trainers, **kwargs))
 
     def phase(self, examples: int = 2) -> dict[str, Any]:

@@ -519,6 +519,7 @@ class LocalExecutor:
                 run.moving = False
                 if not run.gone:
                     run.worker.runs.discard(run.rid)
+                    exported.pop("timeline", None)  # not kept in the web process: it starts again at the revival
                     run.exported = exported
 
     def _evictable(self, run: _Run, now: float) -> bool:

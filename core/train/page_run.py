@@ -193,6 +193,26 @@ class PageRun:
                 self.refresh()
             return True
 
+    def branch(self, at: str, label: str | None = None) -> bool:
+        """A new run from the point `at` of this run's timeline (core.train.timeline:
+        the trainers restored from its snapshots: weights, optimizer, generators,
+        the records up to it); this run is archived (drawn faded) and closed.
+        The new run waits for Start; the page's live settings are sent again at
+        its next set_live. False when there is no run, LookupError when the
+        point is gone."""
+        with self.lock:
+            if self.handle is None or self.spec is None:
+                return False
+            snapshot = self.handle.probe("core.train.timeline:branch", at=at)
+            self._archive(unfinished_epoch=True)  # kept even before its first epoch ends
+            self.records = {}
+            self.load(self.spec, label=self.label if label is None else label, key=self.key,
+                      follows_page=self.follows_page)
+            self.handle.restore(snapshot)
+            self.live = {}
+            self.refresh()
+            return True
+
     def clear_runs(self) -> None:
         self.runs.clear()
 
@@ -271,8 +291,8 @@ class PageRun:
         return any(r["hparams"] for r in self.records.values())
 
     # -------------------------------------------------------------- internals
-    def _archive(self) -> None:
-        if not any(r["epochs"] for r in self.records.values()):
+    def _archive(self, unfinished_epoch: bool = False) -> None:
+        if not any(r["epochs"] or (unfinished_epoch and r["steps"]) for r in self.records.values()):
             return
         self.runs.append(ArchivedRun(
             label=self.label,

@@ -353,6 +353,9 @@ class Trainer:
             self.add_callback("epoch_end", _Extra(name, fn))
         for event, fn in callbacks:
             self.add_callback(event, fn)
+        # fn(trainer, event) at each step boundary: "step" after a whole step (and its epoch's end), "reset",
+        # "restore"; between two steps, so it may take a snapshot (core.train.timeline); stays through reset()
+        self.on_boundary: Callable[[Trainer, str], None] | None = None
         self.reset()
 
     # ----------------------------------------------------------------- set-up
@@ -385,6 +388,7 @@ class Trainer:
         self._epoch_start: torch.Tensor | None = None
         self._batch_in_epoch = 0
         self._sums = [0.0, 0, 0.0, 0.0]  # loss*n, n, metric, train seconds
+        self._boundary("reset")
 
     def set_hparams(self, **values: Any) -> None:
         """Change any of the optimizer's hyperparameters (lr, weight_decay,
@@ -586,9 +590,18 @@ class Trainer:
         self._phase_seconds = 0.0
         s[3] += dt
         self.elapsed += dt
-        if self._pending is None and not self.diverged:
-            return [record, self._finish_epoch()]
-        return [record]
+        new = [record, self._finish_epoch()] if self._pending is None and not self.diverged else [record]
+        self._boundary("step")
+        return new
+
+    def _boundary(self, event: str) -> None:
+        if self.on_boundary is not None:
+            self.on_boundary(self, event)
+
+    @property
+    def batch_in_epoch(self) -> int:
+        """Minibatches of the current epoch trained so far (0 between epochs)."""
+        return self._batch_in_epoch
 
     def _finish_epoch(self) -> dict:
         t0 = self.clock()
@@ -698,3 +711,4 @@ class Trainer:
             self._pending = next(self._it, None)
         self.gen_data.set_state(snap.gen_data)
         self._phase, self._record, self._phase_seconds, self.last_forward = "forward", None, 0.0, None
+        self._boundary("restore")

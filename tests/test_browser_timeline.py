@@ -1,0 +1,73 @@
+"""The timeline in a real browser, on the GRU page with a small net: train a few
+epochs, pause, move the timeline slider to its first point (the untrained net):
+the gate heatmaps change (the plotly figures' data compared before and after),
+the charts mark the point; Resume from here starts a new run from it with the
+old one drawn faded beside it. Screenshots in test-artifacts/."""
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+from browser_support import (
+    live_series,
+    no_exceptions,
+    open_page,
+    require_browser,
+    shot,
+    use_stand_in_if_missing,
+    wait_idle,
+    widget,
+)
+
+pytestmark = pytest.mark.browser
+require_browser()
+VIEWPORT = (1400, 2400)
+
+HEATMAPS = """() => JSON.stringify(Array.from(document.querySelectorAll('.js-plotly-plot'))
+    .filter(el => (el.data || []).some(tr => tr.type === 'heatmap'))
+    .map(el => el.data.filter(tr => tr.type === 'heatmap').map(tr => tr.z)))"""
+
+
+def heatmaps(page) -> str:
+    return page.evaluate(HEATMAPS)
+
+
+def test_scrub_back_then_resume_from_there(app_url, page):
+    open_page(page, app_url + "/gru_lstm?num_hiddens=16&num_epochs=200", "GRU and LSTM gates", timeout=180_000)
+    use_stand_in_if_missing(page)
+    page.wait_for_selector("button:has-text('Start')", timeout=180_000)
+    page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length >= 3", timeout=180_000)
+    page.get_by_role("button", name="Start").click()
+    page.wait_for_function("() => /Epoch [3-9] of 200/.test(document.body.innerText)", timeout=120_000)
+    page.get_by_role("button", name="Pause").click()
+    wait_idle(page, 60_000)
+    slider = widget(page, "stSlider", "Timeline")
+    slider.wait_for(timeout=60_000)
+    time.sleep(1.0)  # the pictures' recompute after the pause
+    wait_idle(page, 60_000)
+    now = heatmaps(page)
+    assert json.loads(now), "no gate heatmaps on the page"
+    assert "now (step" in slider.inner_text()
+
+    thumb = slider.get_by_role("slider")
+    thumb.focus()
+    thumb.press("Home")  # the first point: epoch 0, the untrained net
+    page.wait_for_function("() => document.body.innerText.includes('epoch 0 (step 0)')", timeout=60_000)
+    wait_idle(page, 60_000)
+    page.wait_for_function(f"() => ({HEATMAPS})() !== {json.dumps(now)}", timeout=60_000)
+    scrubbed = heatmaps(page)
+    assert scrubbed != now and json.loads(scrubbed)
+    no_exceptions(page)
+    shot(page, "timeline-scrubbed")
+
+    page.get_by_role("button", name="Resume from here").click()
+    page.wait_for_function("() => document.body.innerText.includes('(running)')", timeout=120_000)
+    page.wait_for_function("() => /Epoch [1-9] of 200/.test(document.body.innerText)", timeout=120_000)
+    page.get_by_role("button", name="Pause").click()
+    wait_idle(page, 60_000)
+    series = " ".join(name for chart in live_series(page).values() for name in chart)
+    assert "resumed at epoch 0" in series and "GRU scratch, h=16, lr=1 ·" in series.replace(
+        "resumed at epoch 0", ""), series
+    no_exceptions(page)
+    shot(page, "timeline-resumed")
