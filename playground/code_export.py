@@ -10,23 +10,38 @@ seed, data folder)."""
 from __future__ import annotations
 
 import functools
+import inspect
 from pathlib import Path
 from typing import Any
 
 import streamlit as st
 
 from core.data import download as dl
-from core.export import exporter, script_for
+from core.export import exporter
 
 from .data import session_data_dir
 from .messages import literal
+from .state import executor
 
 
 @functools.lru_cache(maxsize=256)
-def source(experiment: str, cfg: Any, seed: int, data_dir: str) -> str | None:
+def source(experiment: str, cfg: Any, seed: int, data_dir: str, threads: int = 1) -> str | None:
     """The script for one run (None when the experiment has no exporter); a
-    Config is a frozen dataclass, so it keys the cache itself."""
-    return script_for(experiment, cfg, seed=seed, data_dir=data_dir)
+    Config is a frozen dataclass, so it keys the cache itself. `threads` (the
+    workers' torch threads) goes to the exporters that take it."""
+    mod = exporter(experiment)
+    if mod is None:
+        return None
+    extra = {"threads": threads} if "threads" in inspect.signature(mod.script).parameters else {}
+    return mod.script(cfg, seed=seed, data_dir=data_dir, **extra)
+
+
+def worker_threads() -> int:
+    """torch threads per training worker (the local executor's; 1 when it does not say)."""
+    try:
+        return int(getattr(executor(), "threads", 1) or 1)
+    except Exception:  # noqa: BLE001 - no executor: the script's default
+        return 1
 
 
 def data_dir(data: Any = None) -> str:
@@ -52,7 +67,7 @@ def show(experiment: str, cfg: Any, *, seed: int, data: Any = None, key: str, pr
     if exporter(experiment) is None:
         return
     try:
-        text = source(experiment, cfg, int(seed), data_dir(data))
+        text = source(experiment, cfg, int(seed), data_dir(data), worker_threads())
     except Exception as err:  # noqa: BLE001 - an exporter that fails must not take the page down
         st.warning(f"The script for this run could not be written ({literal(type(err).__name__)}).",
                    icon=":material/code_off:")

@@ -3,7 +3,8 @@
 for bit for the same Config and seed on the CPU, at the book's settings and at
 another Config with another seed; the dropout page shows the script for its
 current settings and offers exactly that text as run.py; every training page's
-experiment has an exporter or is listed in NOT_YET.
+experiment has an exporter or is listed in NOT_YET. The engine here uses one
+torch thread (conftest) and so do the scripts (THREADS = 1, their default).
 
 Each script run is a subprocess that imports torch (1-2 s): the two runs of an
 experiment go side by side in threads while the engine trains in this process."""
@@ -23,7 +24,7 @@ from core.export import exporter, script_for
 from playground.catalog import TOPICS
 
 ROOT = Path(__file__).resolve().parents[1]
-FASHION = {"softmax_regression", "mlp", "dropout"}
+FASHION = {"softmax_regression", "mlp", "dropout", "initialization", "lenet", "batch_norm"}
 
 # experiment: (steps, settings of the second run, its seed, steps of the second run). The steps cross an
 # epoch boundary where an epoch is short, so the next epoch's order (a second randperm) is checked too.
@@ -34,12 +35,14 @@ CASES = {
     "softmax_regression": (3, {"impl": "concise", "lr": 0.3, "batch_size": 64, "num_epochs": 1}, 5, 3),
     "mlp": (3, {"activation": "leaky_relu", "num_hiddens": 64, "lr": 0.3, "num_epochs": 1}, 5, 3),
     "dropout": (3, {"dropout1": 0.35, "dropout2": 0.0, "num_epochs": 1}, 9, 3),
+    "initialization": (3, {"init": "he", "activation": "relu", "num_layers": 3, "num_hiddens": 64}, 4, 3),
+    "lenet": (3, {"modern": True, "lr": 0.1, "num_epochs": 1}, 6, 3),
+    "batch_norm": (3, {"batch_norm": "builtin", "lr": 3.0, "num_epochs": 1}, 6, 3),  # BN-LeNet
 }
 
 # Training pages' experiments without an exporter yet (part B writes chapters 8-10; what is left of 3-7 here).
-NOT_YET = {"distribution_shift", "conv_kernel", "initialization", "house_prices", "lenet", "batch_norm",
-           "mlp_toy", "sequence_models", "rnn", "gru_lstm", "deep_rnn", "bidirectional_rnn", "seq2seq",
-           "modern_cnns"}
+NOT_YET = {"distribution_shift", "conv_kernel", "house_prices", "mlp_toy", "sequence_models", "rnn", "gru_lstm",
+           "deep_rnn", "bidirectional_rnn", "seq2seq", "modern_cnns"}
 
 
 @pytest.fixture(scope="module")
@@ -47,6 +50,11 @@ def fashion_mnist():
     from core.data.fashion_mnist import load_fashion_mnist
 
     return load_fashion_mnist("cpu", allow_download=False)
+
+
+def _trainer(built):
+    """The trainer a script reproduces: batch_norm builds LeNet and BN-LeNet side by side; its script is BN-LeNet."""
+    return built["BN-LeNet"] if isinstance(built, dict) else built
 
 
 @pytest.mark.parametrize("experiment", list(CASES))
@@ -63,7 +71,7 @@ def test_script_losses_equal_the_engines(experiment, tmp_path, request):
     with ThreadPoolExecutor(2) as pool:
         scripts = [pool.submit(script_losses, src, n, folder)
                    for src, (_, _, n), folder in zip(sources, runs, folders)]
-        engine = [engine_losses(mod.build(cfg, data, seed=s), n) for cfg, s, n in runs]
+        engine = [engine_losses(_trainer(mod.build(cfg, data, seed=s)), n) for cfg, s, n in runs]
         printed = [f.result() for f in scripts]
     for (cfg, s, n), got, want in zip(runs, printed, engine):
         assert len(want) == n
@@ -132,9 +140,12 @@ def test_the_dropout_page_shows_and_offers_the_script_for_its_settings():
     source = code.value
     assert re.search(r"^DROPOUT1 += 0\.35$", source, re.M)
     assert re.search(r"^DROPOUT2 += 0\.5$", source, re.M)
-    data_dir = re.search(r"^DATA_DIR += (.+?)  #", source, re.M).group(1)
-    assert source == script_for("dropout", replace(dropout.Config(), dropout1=0.35), seed=0,
-                                data_dir=ast.literal_eval(data_dir))
+    data_dir = ast.literal_eval(re.search(r"^DATA_DIR += (.+?)  #", source, re.M).group(1))
+    threads = int(re.search(r"^THREADS += (\d+)", source, re.M).group(1))  # the test executor's workers'
+    script = exporter("dropout").script(replace(dropout.Config(), dropout1=0.35), seed=0, data_dir=data_dir,
+                                        threads=threads)
+    assert source == script.rstrip("\n")  # st.code shows the text without its last newline
     [button] = [b for b in at.get("download_button") if b.proto.label == "Download run.py"]
     file_id = Path(button.proto.url).stem  # the media file's id is a hash of its bytes, type and name
-    assert file_id == _calculate_file_id(source.encode(), "text/x-python", "run.py")
+    assert file_id == _calculate_file_id(script.encode(), "text/x-python", "run.py")
+    assert file_id != _calculate_file_id(script.replace("0.35", "0.3").encode(), "text/x-python", "run.py")

@@ -42,6 +42,10 @@ of test figures. Needs torch and Python's standard library only.
 '''
 
 GENERATORS = '''
+# A matrix product or a sum is split among torch's threads and rounded per part:
+# as many threads as the playground's worker give its numbers bit for bit.
+torch.set_num_threads(THREADS)
+
 # The run's three random streams (the playground's Trainer.reset).
 gen_init = torch.Generator().manual_seed(SEED)       # the initial weights
 gen_data = torch.Generator().manual_seed(SEED + 1)   # each epoch's minibatch order
@@ -187,9 +191,12 @@ def constant(value: Any) -> str:
 
 
 def head(*, title: str, section: str, about: str, imports: list[str], constants: Mapping[str, Any],
-         seed: int, data_dir: str, data_note: str = "", noise: bool = False, note: str = "") -> str:
+         seed: int, data_dir: str, threads: int = 1, data_note: str = "", noise: bool = False,
+         note: str = "") -> str:
     """The docstring, the imports and the settings (NAME = value lines, then
-    SEED and DATA_DIR), followed by the run's generators."""
+    SEED, THREADS and DATA_DIR), followed by the run's generators. `threads`:
+    torch's threads in the worker that trains the run (rounding depends on how
+    a sum is split among threads, so the script uses as many)."""
     std = sorted(i for i in imports if not i.startswith(("torch", "from torch")))
     lines = [HEAD.format(title=title, section=section, about=about.strip(),
                          noise=", the same dropout masks" if noise else "",
@@ -200,6 +207,7 @@ def head(*, title: str, section: str, about: str, imports: list[str], constants:
     for name, value in constants.items():
         lines.append(f"{name.ljust(width)} = {constant(value)}")
     lines.append(f"{'SEED'.ljust(width)} = {int(seed)}")
+    lines.append(f"{'THREADS'.ljust(width)} = {int(threads)}  # torch threads, as the playground's worker")
     lines.append(f"{'DATA_DIR'.ljust(width)} = {data_dir!r}  # --data-dir overrides it")
     return "\n".join(lines) + "\n" + GENERATORS
 

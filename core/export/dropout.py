@@ -42,12 +42,13 @@ def run(data_dir, max_steps=None):
 '''
 
 
-def script(cfg: dropout_.Config, *, seed: int, data_dir: str) -> str:
+def script(cfg: dropout_.Config, *, seed: int, data_dir: str, threads: int = 1) -> str:
     return "".join([
         parts.head(title="Dropout", section="section 5.6",
                    about="The book's MLP on Fashion-MNIST with two hidden layers of ReLU units and dropout "
                          "after each (p1 = DROPOUT1, p2 = DROPOUT2), cross-entropy and minibatch SGD.",
-                   imports=["argparse", "gzip", "json", "os", "struct"], seed=seed, data_dir=data_dir,
+                   imports=["argparse", "gzip", "json", "os", "struct"], seed=seed,
+                   data_dir=data_dir, threads=threads,
                    data_note=parts.FASHION_NOTE, noise=True,
                    constants={"DROPOUT1": cfg.dropout1, "DROPOUT2": cfg.dropout2, "NUM_EPOCHS": cfg.num_epochs,
                               "LR": cfg.lr, "BATCH_SIZE": cfg.batch_size, "NUM_HIDDENS1": cfg.num_hiddens1,

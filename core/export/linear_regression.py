@@ -67,7 +67,7 @@ def run(data_dir, max_steps=None):
 '''
 
 
-def script(cfg: lr_.Config, *, seed: int, data_dir: str) -> str:
+def script(cfg: lr_.Config, *, seed: int, data_dir: str, threads: int = 1) -> str:
     scratch = cfg.impl == "scratch"
     return "".join([
         parts.head(title="Linear regression " + ("from scratch" if scratch else "concise"),
@@ -76,7 +76,8 @@ def script(cfg: lr_.Config, *, seed: int, data_dir: str) -> str:
                          "fitted by a linear model with the squared loss and minibatch SGD, "
                          + ("written out as in 3.4." if scratch else "with torch's nn.Linear, nn.MSELoss and "
                             "torch.optim.SGD as in 3.5."),
-                   imports=["argparse", "json"], seed=seed, data_dir=data_dir,
+                   imports=["argparse", "json"], seed=seed,
+                   data_dir=data_dir, threads=threads,
                    data_note="The data are drawn here from the seed: no files needed.",
                    constants={"LR": cfg.lr, "BATCH_SIZE": cfg.batch_size, "NUM_EPOCHS": cfg.num_epochs,
                               "NOISE": cfg.noise, "NUM_EXAMPLES": cfg.num_examples, "SIGMA": cfg.sigma,

@@ -22,12 +22,13 @@ def run(data_dir, max_steps=None):
 '''
 
 
-def script(cfg: mlp_.Config, *, seed: int, data_dir: str) -> str:
+def script(cfg: mlp_.Config, *, seed: int, data_dir: str, threads: int = 1) -> str:
     return "".join([
         parts.head(title="Multilayer perceptron", section="sections 5.1-5.2",
                    about="The book's MLP on Fashion-MNIST: 784 inputs, a hidden layer of NUM_HIDDENS units "
                          f"({cfg.activation}), 10 outputs, cross-entropy and minibatch SGD.",
-                   imports=["argparse", "gzip", "json", "os", "struct"], seed=seed, data_dir=data_dir,
+                   imports=["argparse", "gzip", "json", "os", "struct"], seed=seed,
+                   data_dir=data_dir, threads=threads,
                    data_note=parts.FASHION_NOTE,
                    constants={"NUM_HIDDENS": cfg.num_hiddens, "ACTIVATION": cfg.activation, "LR": cfg.lr,
                               "NUM_EPOCHS": cfg.num_epochs, "BATCH_SIZE": cfg.batch_size, "SIGMA": cfg.sigma}),

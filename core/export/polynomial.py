@@ -45,12 +45,13 @@ def run(data_dir, max_steps=None):
 '''
 
 
-def script(cfg: poly.Config, *, seed: int, data_dir: str) -> str:
+def script(cfg: poly.Config, *, seed: int, data_dir: str, threads: int = 1) -> str:
     return "".join([
         parts.head(title="Model selection, underfitting and overfitting", section="section 3.6",
                    about="A linear model without bias fitted to the first NUM_FEATURES polynomial features "
                          "x^i / i! of the book's noisy cubic: 4 is the true model, 2 underfits, 20 overfits.",
-                   imports=["argparse", "json", "math"], seed=seed, data_dir=data_dir,
+                   imports=["argparse", "json", "math"], seed=seed,
+                   data_dir=data_dir, threads=threads,
                    data_note="The data are drawn here from the seed: no files needed.",
                    constants={"NUM_FEATURES": cfg.num_features, "N_TRAIN": cfg.n_train, "NUM_EPOCHS": cfg.num_epochs,
                               "LR": cfg.lr, "BATCH_SIZE": poly.batch_size(cfg), "N_TEST": cfg.n_test,

@@ -53,7 +53,7 @@ def run(data_dir, max_steps=None):
 '''
 
 
-def script(cfg: sr.Config, *, seed: int, data_dir: str) -> str:
+def script(cfg: sr.Config, *, seed: int, data_dir: str, threads: int = 1) -> str:
     scratch = cfg.impl == "scratch"
     return "".join([
         parts.head(title="Softmax regression " + ("from scratch" if scratch else "concise"),
@@ -61,7 +61,8 @@ def script(cfg: sr.Config, *, seed: int, data_dir: str) -> str:
                    about="Fashion-MNIST's 28 x 28 images flattened to 784 inputs, one linear layer to 10 "
                          "outputs, softmax and cross-entropy, minibatch SGD, "
                          + ("written out as in 4.4." if scratch else "with torch's parts as in 4.5."),
-                   imports=["argparse", "gzip", "json", "os", "struct"], seed=seed, data_dir=data_dir,
+                   imports=["argparse", "gzip", "json", "os", "struct"], seed=seed,
+                   data_dir=data_dir, threads=threads,
                    data_note=parts.FASHION_NOTE,
                    constants={"LR": cfg.lr, "BATCH_SIZE": cfg.batch_size, "NUM_EPOCHS": cfg.num_epochs,
                               "SIGMA": cfg.sigma, "NUM_INPUTS": cfg.num_inputs, "NUM_OUTPUTS": cfg.num_outputs}),

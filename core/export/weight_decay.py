@@ -39,13 +39,14 @@ def run(data_dir, max_steps=None):
 '''
 
 
-def script(cfg: wd.Config, *, seed: int, data_dir: str) -> str:
+def script(cfg: wd.Config, *, seed: int, data_dir: str, threads: int = 1) -> str:
     return "".join([
         parts.head(title="Weight decay", section="section 3.7",
                    about=f"{cfg.num_inputs} inputs but only {cfg.n_train} training examples: without a penalty "
                          "the linear model overfits. SGD with weight decay lambd = WEIGHT_DECAY on w (not b) "
                          "minimises the squared loss plus (lambd / 2) ||w||^2.",
-                   imports=["argparse", "json"], seed=seed, data_dir=data_dir,
+                   imports=["argparse", "json"], seed=seed,
+                   data_dir=data_dir, threads=threads,
                    data_note="The data are drawn here from the seed: no files needed.",
                    constants={"WEIGHT_DECAY": cfg.weight_decay, "NUM_EPOCHS": cfg.num_epochs, "LR": cfg.lr,
                               "BATCH_SIZE": cfg.batch_size, "N_TRAIN": cfg.n_train, "N_TEST": cfg.n_test,
