@@ -90,4 +90,4 @@ def show(experiment: str, cfg: Any, *, seed: int, data: Any = None, key: str, pr
                     icon=":material/info:")
         st.download_button("Download run.py", data=text, file_name="run.py", mime="text/x-python",
                            key=f"{key}:code:download", icon=":material/download:", on_click="ignore")
-        st.code(text, language="python", line_numbers=True)
+        st.code(text, language="python", line_numbers=True, height=560)

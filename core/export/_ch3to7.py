@@ -18,6 +18,7 @@ in the same order, so the losses are the engine's bit for bit on the CPU:
 from __future__ import annotations
 
 import math
+import textwrap
 from collections.abc import Mapping
 from typing import Any
 
@@ -198,9 +199,9 @@ def head(*, title: str, section: str, about: str, imports: list[str], constants:
     torch's threads in the worker that trains the run (rounding depends on how
     a sum is split among threads, so the script uses as many)."""
     std = sorted(i for i in imports if not i.startswith(("torch", "from torch")))
-    lines = [HEAD.format(title=title, section=section, about=about.strip(),
+    lines = [HEAD.format(title=title, section=section, about=textwrap.fill(" ".join(about.split()), 78),
                          noise=", the same dropout masks" if noise else "",
-                         data_note=f"\n\n{data_note.strip()}" if data_note else ""),
+                         data_note=f"\n\n{textwrap.fill(' '.join(data_note.split()), 78)}" if data_note else ""),
              *[f"import {m}" for m in std], "", "import torch", "from torch import nn", "",
              "# The run's settings (the page's Config values)" + (f"; {note}" if note else "")]
     width = max(len(k) for k in [*constants, "DATA_DIR"])
