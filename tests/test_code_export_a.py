@@ -6,13 +6,17 @@ current settings and offers exactly that text as run.py; every training page's
 experiment has an exporter or is listed in NOT_YET. The engine here uses one
 torch thread (conftest) and so do the scripts (THREADS = 1, their default).
 
-Each script run is a subprocess that imports torch (1-2 s): the two runs of an
-experiment go side by side in threads while the engine trains in this process."""
+Importing torch takes a subprocess 1.5-2 s: the scripts run in two isolated
+interpreters (`run_scripts`), started at once while the engine trains here;
+the conv-kernel script also runs alone through export_support.script_losses."""
 from __future__ import annotations
 
 import ast
 import importlib
+import json
 import re
+import subprocess
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
@@ -50,11 +54,11 @@ NOT_YET = {"sequence_models", "rnn", "gru_lstm",
            "deep_rnn", "bidirectional_rnn", "seq2seq", "modern_cnns"}
 
 
-@pytest.fixture(scope="module")
-def fashion_mnist():
-    from core.data.fashion_mnist import load_fashion_mnist
-
-    return load_fashion_mnist("cpu", allow_download=False)
+def _runs(experiment: str) -> list[tuple]:
+    """(Config, seed, steps) of the experiment's two runs: the book's Config at seed 0, the other one."""
+    steps, settings, seed, steps2 = CASES[experiment]
+    cfg = importlib.import_module(f"core.experiments.{experiment}").Config()
+    return [(cfg, 0, steps), (replace(cfg, **settings), seed, steps2)]
 
 
 def _trainer(built):
@@ -62,32 +66,99 @@ def _trainer(built):
     return built["BN-LeNet"] if isinstance(built, dict) else built
 
 
-@pytest.mark.parametrize("experiment", list(CASES))
-def test_script_losses_equal_the_engines(experiment, tmp_path, request):
-    steps, settings, seed, steps2 = CASES[experiment]
-    mod = importlib.import_module(f"core.experiments.{experiment}")
-    data = request.getfixturevalue("fashion_mnist") if experiment in FASHION else None
-    data_dir = str(Path(data.paths["train_images"]).parent) if data is not None else str(tmp_path)
-    if experiment == "house_prices":  # the CSV files in the shared data folder, preprocessed as the page does
-        from core.data import download as dl
-        from core.experiments.house_prices import load_data
+@pytest.fixture(scope="module")
+def data():
+    """Each experiment's data as its page hands it to build() (None: drawn from the seed) and the folder its
+    script reads: Fashion-MNIST where it was found, the house CSVs in the data folder."""
+    from core.data import download as dl
+    from core.data.fashion_mnist import load_fashion_mnist
+    from core.experiments.house_prices import load_data
 
-        data, data_dir = load_data(allow_download=False), str(dl.data_dir())
-    runs = [(mod.Config(), 0, steps), (replace(mod.Config(), **settings), seed, steps2)]
-    sources = [script_for(experiment, cfg, seed=s, data_dir=data_dir) for cfg, s, _ in runs]
-    folders = [tmp_path / "book", tmp_path / "other"]
-    for folder in folders:
-        folder.mkdir()
+    fmnist = load_fashion_mnist("cpu", allow_download=False)
+    house = load_data(allow_download=False)
+    out = {e: (None, str(ROOT)) for e in CASES}
+    out |= {e: (fmnist, str(Path(fmnist.paths["train_images"]).parent)) for e in FASHION}
+    out["house_prices"] = (house, str(dl.data_dir()))
+    return out
+
+
+# Runs scripts one after the other in ONE isolated interpreter (python -I, cwd a temporary folder: the project
+# cannot be imported), each as __main__ with its own argv `run.py --steps N` and a fresh namespace, as
+# export_support.script_losses runs one: torch is imported once per process instead of once per script (28
+# imports of 1.5-2 s would take the whole time budget of these tests on two cores).
+RUNNER = """
+import contextlib, io, json, runpy, sys
+outputs = []
+for path, steps in json.loads(sys.argv[1]):
+    sys.argv = [path, "--steps", str(steps)]
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        runpy.run_path(path, run_name="__main__")
+    outputs.append(out.getvalue())
+sys.stdout.write(json.dumps(outputs))
+"""
+
+
+def run_scripts(jobs: list[tuple[str, int]], folder: Path) -> list[list[float]]:
+    """The losses each (source, steps) prints, all run by one `python -I` process in `folder`."""
+    paths = []
+    for i, (source, steps) in enumerate(jobs):
+        path = folder / f"run{i}" / "run.py"
+        path.parent.mkdir()
+        path.write_text(source, encoding="utf-8")
+        paths.append((str(path), steps))
+    out = subprocess.run([sys.executable, "-I", "-c", RUNNER, json.dumps(paths)], cwd=folder,
+                         capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr[-3000:]
+    losses = []
+    for text, (_, steps) in zip(json.loads(out.stdout), jobs):
+        records = [json.loads(line) for line in text.splitlines() if line.startswith("{")]
+        assert [r["step"] for r in records] == list(range(1, steps + 1)), text[-2000:]
+        losses.append([float.fromhex(r["loss"]) for r in records])
+    return losses
+
+
+@pytest.fixture(scope="module")
+def printed(data, tmp_path_factory):
+    """Every script's source and printed losses: the book's Configs in one process, the other Configs in
+    another, both started at once in threads while the tests train the engine in this process."""
+    sources = {(e, k): (script_for(e, cfg, seed=seed, data_dir=data[e][1]), steps)
+               for e in CASES for k, (cfg, seed, steps) in enumerate(_runs(e))}
     with ThreadPoolExecutor(2) as pool:
-        scripts = [pool.submit(script_losses, src, n, folder)
-                   for src, (_, _, n), folder in zip(sources, runs, folders)]
-        engine = [engine_losses(_trainer(mod.build(cfg, data, seed=s)), n) for cfg, s, n in runs]
-        printed = [f.result() for f in scripts]
-    for (cfg, s, n), got, want in zip(runs, printed, engine):
-        assert len(want) == n
-        assert got == want, f"{experiment} at {cfg} seed {s}: the script's losses differ from the engine's"
+        halves = [[key for key in sources if key[1] == k] for k in (0, 1)]
+        futures = [pool.submit(run_scripts, [sources[key] for key in half], tmp_path_factory.mktemp(f"runs{k}"))
+                   for k, half in enumerate(halves)]
+        results = {}
+
+        def get(key):
+            if not results:
+                for half, future in zip(halves, futures):
+                    results.update(zip(half, future.result()))
+            return sources[key][0], results[key]
+
+        yield get
+
+
+@pytest.mark.parametrize("experiment", list(CASES))
+def test_script_losses_equal_the_engines(experiment, data, printed):
+    runs = _runs(experiment)
+    engine = [engine_losses(_trainer(importlib.import_module(f"core.experiments.{experiment}").build(
+        cfg, data[experiment][0], seed=seed)), steps) for cfg, seed, steps in runs]
+    for k, ((cfg, seed, steps), want) in enumerate(zip(runs, engine)):
+        source, got = printed((experiment, k))
+        assert len(want) == steps
+        assert got == want, f"{experiment} at {cfg} seed {seed}: the script's losses differ"
+        assert re.search(rf"^SEED += {seed}$", source, re.M)
     assert engine[0] != engine[1]  # the second run is another run
-    assert f"SEED = {seed}" in re.sub(r" +", " ", sources[1])
+
+
+def test_a_script_runs_alone_as_the_contract_says(tmp_path):
+    """`python -I run.py --steps N` in an empty folder (export_support.script_losses), the cheapest script:
+    the same losses as the engine's."""
+    from core.experiments import conv_kernel
+
+    source = script_for("conv_kernel", conv_kernel.Config(), seed=1, data_dir=str(tmp_path))
+    assert script_losses(source, 4, tmp_path) == engine_losses(conv_kernel.build(conv_kernel.Config(), seed=1), 4)
 
 
 def test_scripts_are_self_contained_and_name_their_settings():
