@@ -24,16 +24,26 @@ from .messages import literal
 from .state import executor
 
 
-@functools.lru_cache(maxsize=256)
 def source(experiment: str, cfg: Any, seed: int, data_dir: str, threads: int = 1) -> str | None:
-    """The script for one run (None when the experiment has no exporter); a
-    Config is a frozen dataclass, so it keys the cache itself. `threads` (the
-    workers' torch threads) goes to the exporters that take it."""
+    """The script for one run (None when the experiment has no exporter),
+    cached: a Config is a frozen dataclass, so it keys the cache itself (one
+    that holds an unhashable value is written each time)."""
+    try:
+        return _cached(experiment, cfg, seed, data_dir, threads)
+    except TypeError:
+        return _write(experiment, cfg, seed, data_dir, threads)
+
+
+def _write(experiment: str, cfg: Any, seed: int, data_dir: str, threads: int) -> str | None:
+    """`threads` (the workers' torch threads) goes to the exporters that take it."""
     mod = exporter(experiment)
     if mod is None:
         return None
     extra = {"threads": threads} if "threads" in inspect.signature(mod.script).parameters else {}
     return mod.script(cfg, seed=seed, data_dir=data_dir, **extra)
+
+
+_cached = functools.lru_cache(maxsize=256)(_write)
 
 
 def worker_threads() -> int:
