@@ -36,7 +36,7 @@ from core.train.live_run import State
 from core.train.page_run import PageRun
 from core.train.runs import LOST, RunGone, RunSpec
 
-from . import charts, health, timeline
+from . import charts, code_export, health, timeline
 from .data import shared
 from .messages import literal
 from .state import browser_id, executor, page_state
@@ -150,6 +150,8 @@ def live_panel(
     body()
     timeline.scrubber(R, key)  # outside the fragment: moving it redraws the pictures too
     health.panel(R, key)
+    code_export.show(experiment, cfg, seed=seed, data=data, key=key, preset=None if R.follows_page else R.label,
+                     init=init is not None)
     if views:
         @st.fragment(run_every=_view_cadence(R, views))
         def pictures():  # their own, slower tick: a picture is redrawn when it may have changed, not twice a second
