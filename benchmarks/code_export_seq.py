@@ -2,8 +2,8 @@
 (core.export.<experiment>), the script's size, and the engine and the script
 trained side by side for `--steps` minibatches (several epochs): how many
 losses are equal bit for bit, the largest difference, and the seconds each
-took (the script's start-up, importing torch and reading its data, measured
-apart by a run of one step). Measured, never asserted; writes a Markdown table.
+took (the script's in total, and its start-up alone, importing torch and
+reading its data, as the time of a run of one step). Measured, never asserted; writes a Markdown table.
 
     PLAYGROUND_DATA_DIR=../shared/data python -m benchmarks.code_export_seq
 """
@@ -73,7 +73,7 @@ def main() -> int:
     os.environ["OMP_NUM_THREADS"] = "1"
     torch.set_num_threads(1)
     rows = ["| page (default Config) | script lines | steps (epochs) | equal bit for bit | largest difference | "
-            "engine s/step | script s/step | script start-up s |", "|---|---|---|---|---|---|---|---|"]
+            "engine s | script s (its start-up) |", "|---|---|---|---|---|---|---|"]
     for name in args.only:
         cfg, trainer, folder = trainer_and_folder(name, args.seed)
         steps = args.steps * (4 if name == "sequence_models" else 1)  # its minibatches are tiny
@@ -87,8 +87,7 @@ def main() -> int:
         equal = sum(a == b for a, b in zip(engine, script))
         diff = max(abs(a - b) for a, b in zip(engine, script))
         rows.append(f"| {name} | {len(source.splitlines())} | {steps} ({trainer.progress * trainer.num_epochs:.1f}) "
-                    f"| {equal}/{steps} | {diff:.1e} | {engine_s / steps:.3f} | "
-                    f"{(total - startup) / max(steps - 1, 1):.3f} | {startup:.1f} |")
+                    f"| {equal}/{steps} | {diff:.1e} | {engine_s:.1f} | {total:.1f} ({startup:.1f}) |")
         print(rows[-1], flush=True)
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     text = ("# Show the PyTorch (chapters 8-10): the exported scripts against the engine\n\n"

@@ -114,16 +114,47 @@ def engine_trainer(experiment: str, cfg, seed: int, request):
     return ex.build(cfg, data, seed=seed), folder
 
 
+def data_folder(experiment: str, request) -> str:
+    if experiment == "sequence_models":
+        return ""
+    return request.getfixturevalue({"seq2seq": "fra", "modern_cnns": "fmnist"}.get(experiment, "time_machine"))[1]
+
+
+def case_key(experiment, changes, seed, steps):
+    return experiment, tuple(sorted(changes.items())), seed, steps
+
+
+@pytest.fixture(scope="module")
+def scripts(request, tmp_path_factory):
+    """The scripts of every selected case, started at once and run two at a
+    time (each on one thread) while the tests train the engine: {case: Future
+    of its losses}. A case whose data is missing is left out (its test skips)."""
+    wanted = [item.callspec.params for item in request.session.items
+              if getattr(item, "originalname", None) == "test_script_losses_equal_the_engines"
+              and item.module is request.module]
+    with pytest.MonkeyPatch.context() as mp, ThreadPoolExecutor(2) as pool:
+        mp.setenv("OMP_NUM_THREADS", "1")
+        runs = {}
+        for p in wanted:
+            key = case_key(p["experiment"], p["changes"], p["seed"], p["steps"])
+            try:
+                folder = data_folder(p["experiment"], request)
+            except pytest.skip.Exception:
+                continue
+            cfg = replace(default_config(p["experiment"]), **p["changes"])
+            source = script_for(p["experiment"], cfg, seed=p["seed"], data_dir=folder)
+            runs[key] = pool.submit(script_losses, source, p["steps"], tmp_path_factory.mktemp(p["experiment"]),
+                                    timeout=600)
+        yield runs
+
+
 @pytest.mark.parametrize(("experiment", "changes", "seed", "steps"), CASES,
                          ids=[f"{c[0]}-{'default' if not c[1] else 'other'}" for c in CASES])
-def test_script_losses_equal_the_engines(experiment, changes, seed, steps, tmp_path, request, one_thread):
+def test_script_losses_equal_the_engines(experiment, changes, seed, steps, request, scripts, one_thread):
     cfg = replace(default_config(experiment), **changes)
-    trainer, folder = engine_trainer(experiment, cfg, seed, request)
-    source = script_for(experiment, cfg, seed=seed, data_dir=folder)
-    with ThreadPoolExecutor(1) as pool:  # the script runs while the engine trains
-        printed = pool.submit(script_losses, source, steps, tmp_path, timeout=600)
-        expected = engine_losses(trainer, steps)
-        got = printed.result()
+    trainer, _ = engine_trainer(experiment, cfg, seed, request)
+    expected = engine_losses(trainer, steps)
+    got = scripts[case_key(experiment, changes, seed, steps)].result()  # the script, run isolated
     assert len(expected) == steps
     assert got == expected  # exact: the same float32 values, step by step
 
