@@ -33,8 +33,6 @@ def header(title: str, what: str, *, seed: int, data: str = "") -> str:
         'Each minibatch prints one JSON line, {"step": i, "loss": float.hex(loss)}: the loss\n'
         "exact to the last bit (float.fromhex reads it back).\n"
         '"""\n'
-        "import argparse\nimport collections\nimport json\nimport math\nimport os\nimport re\n\n"
-        "import torch\nfrom torch import nn\nfrom torch.nn import functional as F\n\n"
     )
 
 
@@ -367,7 +365,7 @@ def lm_script(*, title: str, what: str, seed: int, data_dir: str, config: dict, 
     `net_line` the statement that builds `net`."""
     from core.train.lm import VALID_TOKENS
 
-    return "".join([
+    return script_of(
         header(title, what, seed=seed,
                data="The data: timemachine.txt (H. G. Wells, The Time Machine) in DATA_DIR, the book's "
                     "d2l-data copy; --data-dir points elsewhere."),
@@ -376,8 +374,7 @@ def lm_script(*, title: str, what: str, seed: int, data_dir: str, config: dict, 
         constants(NUM_VALID=VALID_TOKENS, SEED=int(seed), DATA_DIR=str(data_dir)),
         ARGS, GENERATORS, REPORT, TIME_MACHINE, SEQ_ITERS, model, RNNLM, LM_TRAIN,
         "\n\n", net_line.strip(), "\n",
-        "train(net, train_corpus, LR, NUM_EPOCHS, args.steps)\n",
-    ])
+        "train(net, train_corpus, LR, NUM_EPOCHS, args.steps)\n")
 
 # ------------------------------------------------- examples in shuffled minibatches
 SUPERVISED_TRAIN = '''
@@ -414,6 +411,17 @@ def train(net, features, labels, loss, updater, num_epochs, max_steps=None):
 '''
 
 
-def script_of(*parts: str) -> str:
-    """Parts joined, each a code string or a stripped statement line."""
-    return "".join(parts)
+STDLIB = ("argparse", "collections", "gzip", "json", "math", "os", "re", "struct")
+
+
+def script_of(header_: str, *parts: str) -> str:
+    """The header (`header`), the imports the code uses (the standard library's
+    and torch's), then the parts joined."""
+    import re
+
+    body = "".join(parts)
+    imports = [f"import {m}\n" for m in STDLIB if re.search(rf"\b{m}\.", body)]
+    imports.append("\nimport torch\nfrom torch import nn\n")
+    if re.search(r"\bF\.", body):
+        imports.append("from torch.nn import functional as F\n")
+    return header_ + "".join(imports) + "\n" + body

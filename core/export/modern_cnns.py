@@ -358,7 +358,6 @@ def script(cfg, *, seed: int, data_dir: str) -> str:
                      "(train_ch6).", seed=seed,
                      data="The data: Fashion-MNIST's four idx files (train-images-idx3-ubyte.gz, ...) in "
                           "DATA_DIR or DATA_DIR/fashion-mnist; --data-dir points elsewhere."),
-        "import gzip\nimport struct\n\n",
         "# The page's settings (its Config), as the page resolves them for this net\n",
         _text.constants(NET=cfg.net, WIDTH=mc.width(cfg), SIZE=size, LR=mc.learning_rate(cfg),
                         BATCH_SIZE=mc.batch_size(cfg), NUM_TRAIN=cfg.num_train, NUM_TEST=cfg.num_test,
