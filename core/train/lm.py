@@ -110,21 +110,22 @@ def valid_batches(valid, batch_size: int, num_steps: int, device: torch.device |
     return SeqBatches(valid, rows, num_steps, device=device)
 
 
-def _detach(state):
+def _detach(state):  # a tensor, an LSTM's (H, C), or a list of those (a scratch stack's layers)
     if isinstance(state, (tuple, list)):
-        return type(state)(s.detach() for s in state)
+        return type(state)(_detach(s) for s in state)
     return state.detach()
 
 
 def _clone(state):
     if isinstance(state, (tuple, list)):
-        return type(state)(s.detach().clone() for s in state)
+        return type(state)(_clone(s) for s in state)
     return state.detach().clone()
 
 
 def _batch_size_of(state) -> int:
-    s = state[0] if isinstance(state, (tuple, list)) else state
-    return s.shape[-2]  # (batch, h) or (layers, batch, h)
+    while isinstance(state, (tuple, list)):
+        state = state[0]
+    return state.shape[-2]  # (batch, h) or (layers, batch, h)
 
 
 class LMObjective:
