@@ -3,7 +3,8 @@
 for bit for the same Config and seed on the CPU, at the book's settings and at
 another Config with another seed; the dropout page shows the script for its
 current settings and offers exactly that text as run.py; every training page's
-experiment has an exporter or is listed in NOT_YET. The engine here uses one
+experiment has an exporter (chapters 8-10's scripts are checked in
+test_code_export_seq.py). The engine here uses one
 torch thread (conftest) and so do the scripts (THREADS = 1, their default).
 
 Importing torch takes a subprocess 1.5-2 s: the scripts run in two isolated
@@ -48,11 +49,6 @@ CASES = {
     "distribution_shift": (34, {"weighting": "importance", "model": "mlp", "shift": 3.0, "num_examples": 100},
                            6, 5),  # 32 steps an epoch by default, 4 with 100 examples
 }
-
-# Training pages' experiments without an exporter yet (part B writes chapters 8-10; what is left of 3-7 here).
-NOT_YET = {"sequence_models", "rnn", "gru_lstm",
-           "deep_rnn", "bidirectional_rnn", "seq2seq", "modern_cnns"}
-
 
 def _runs(experiment: str) -> list[tuple]:
     """(Config, seed, steps) of the experiment's two runs: the book's Config at seed 0, the other one."""
@@ -198,14 +194,12 @@ def _page_experiments() -> dict[str, set[str]]:
     return out
 
 
-def test_every_training_page_has_an_exporter_or_is_listed_not_yet():
+def test_every_training_page_has_an_exporter():
     pages = _page_experiments()
     assert all(pages.values()), {p for p, e in pages.items() if not e}
     used = set().union(*pages.values())
-    missing = {e for e in used if exporter(e) is None}
-    assert missing == NOT_YET & used, f"without an exporter and not in NOT_YET: {missing - NOT_YET}; " \
-                                      f"listed but exported: {NOT_YET & used - missing}"
-    assert {e for e in CASES} <= used - missing  # every tested exporter serves a page
+    assert not {e for e in used if exporter(e) is None}, "training pages' experiments without an exporter"
+    assert set(CASES) <= used  # every tested exporter serves a page
 
 
 def test_the_dropout_page_shows_and_offers_the_script_for_its_settings():
