@@ -36,7 +36,7 @@ from core.train.live_run import State
 from core.train.page_run import PageRun
 from core.train.runs import LOST, RunGone, RunSpec
 
-from . import charts
+from . import charts, presenter
 from .data import shared
 from .messages import literal
 from .state import browser_id, executor, page_state
@@ -318,6 +318,7 @@ def _buttons(R: PageRun, key: str) -> None:
                    help="Back to the same initial weights (same seed).")
     cols[3].button("Clear runs", key=f"{key}:clear", icon=":material/layers_clear:", on_click=R.clear_runs,
                    disabled=not R.runs, help="Forget the finished runs drawn for comparison.", width="stretch")
+    st.caption(presenter.KEYS_HELP)  # the keys press these buttons (playground.presenter)
 
 
 def _continue(R: PageRun, epochs: int) -> None:
