@@ -184,7 +184,8 @@ def live_lines(title: str, series: Sequence[Series], *, x_title: str = "epoch", 
     if scale != 1:  # presenter mode: tick labels, axis titles and the legend larger too
         axis, legend = round(AXIS_PX * scale), round(LEGEND_PX * scale)
         head["config"] = {"axis": {"labelFontSize": axis, "titleFontSize": round(AXIS_TITLE_PX * scale)},
-                          "legend": {"labelFontSize": legend, "titleFontSize": legend}}
+                          "legend": {"labelFontSize": legend, "titleFontSize": legend},
+                          "text": {"fontSize": axis}}  # the book's reference labels
     if data.empty:
         return data, {**head, "data": {"values": [{}]},
                       "mark": {"type": "text", "fontSize": round(13 * scale), "color": "#868e96"},

@@ -287,7 +287,8 @@ def _start_preset(R: PageRun, preset: Preset, cfg, spec: Callable[[Any], RunSpec
 
 # ------------------------------------------------------------------------ draw
 def _buttons(R: PageRun, key: str) -> None:
-    cols = st.columns([1, 1, 1, 1, 3], vertical_alignment="center")
+    widths = [1, 1, 1, 1, 1] if presenter.presenting() else [1, 1, 1, 1, 3]  # larger type: wider buttons
+    cols = st.columns(widths, vertical_alignment="center")
     if R.state == LOST:
         cols[0].button("Restart", key=f"{key}:restart", icon=":material/restart_alt:", type="primary",
                        on_click=R.restart, width="stretch",

@@ -55,7 +55,7 @@ def test_presenter_mode_makes_every_chart_font_larger(at):
         spec = entry["spec"]
         assert spec["title"]["fontSize"] == 21 == round(1.5 * charts.TITLE_PX)
         assert spec["config"] == {"axis": {"labelFontSize": 16, "titleFontSize": 18},
-                                  "legend": {"labelFontSize": 16, "titleFontSize": 16}}
+                                  "legend": {"labelFontSize": 16, "titleFontSize": 16}, "text": {"fontSize": 16}}
     layout = plotly_spec(at, "linreg:surface")["layout"]
     assert layout["font"]["size"] == 18 == 1.5 * charts.FONT_PX
     assert layout["title"]["font"]["size"] == 21
@@ -89,3 +89,13 @@ def test_ticking_a_setting_hides_it_and_turning_presenter_mode_off_restores_the_
         assert "config" not in entry["spec"] and entry["spec"]["title"]["fontSize"] == charts.TITLE_PX
     assert "font" not in plotly_spec(at, "linreg:surface")["layout"]
     assert presenter.student_link("x").startswith("x?")  # outside a page run: the link still says present=1
+
+
+def test_presenter_mode_is_kept_on_the_next_page(at):
+    toggle(at).set_value(True).run()
+    assert at.query_params["present"] == "1"
+    at.switch_page("topics/weight_decay.py").run()
+    assert not at.exception
+    assert toggle(at).value is True and at.query_params["present"] == "1"
+    assert "hide" not in at.query_params or find_widget(at, "num_epochs", "weight_decay") is not None
+    assert all(e["spec"]["config"]["axis"]["labelFontSize"] == 16 for e in live_charts(at).values())
