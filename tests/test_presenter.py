@@ -100,3 +100,16 @@ def test_presenter_mode_is_kept_on_the_next_page(at):
     hides = at.query_params.get("hide", "").split(",")  # (AppTest keeps the query on a page switch; a browser not)
     assert (find_widget(at, "num_epochs", "weight_decay") is None) == ("num_epochs" in hides)
     assert all(e["spec"]["config"]["axis"]["labelFontSize"] == 16 for e in live_charts(at).values())
+
+
+def test_hostile_present_and_hide_values_leave_the_page_working():
+    script = "<script>alert(1)</script>"
+    at = open_page("topics/weight_decay.py", {"present": "maybe", "hide": f"{script},num_epochs," + "x" * 3000})
+    assert not at.exception
+    assert toggle(at).value is False  # not a bool: off, and said under the toggle
+    assert any("is not true or false; using false instead" in c.value for c in at.sidebar.caption)
+    assert all("config" not in e["spec"] for e in live_charts(at).values())
+    assert find_widget(at, "num_epochs", "weight_decay") is None
+    assert find_widget(at, "weight_decay", "weight_decay") is not None
+    (notice,) = [i.value for i in at.info if "hides" in i.value]
+    assert "`<script>alert(1)</script>`" in notice and "x" * 41 not in notice  # as code, cut short
