@@ -10,6 +10,8 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from .presenter import font_scale
+
 PALETTE = ["#1f6feb", "#e8590c", "#2f9e44", "#9c36b5", "#c2255c", "#0c8599", "#f08c00", "#495057"]
 FADED = ["#8aa4c8", "#d9a47f", "#8fbf99", "#b794c4", "#c98fa6", "#7fb3bd", "#d8b77a", "#9aa0a6"]
 GOOD, BAD = "#2f9e44", "#e03131"
@@ -17,6 +19,9 @@ GOOD, BAD = "#2f9e44", "#e03131"
 # charts before Start, and an epoch chart until its first epoch ends).
 EMPTY_TEXT = "Nothing to draw yet: press Start, and the curves grow as the model trains"
 PLACEHOLDER = "placeholder"  # the name of that annotation
+# Font sizes (px) of the figures; presenter mode multiplies them by presenter.SCALE.
+FONT_PX, TITLE_PX = 12, 14  # plotly's default text; a figure's title
+AXIS_PX, AXIS_TITLE_PX, LEGEND_PX = 11, 12, 11  # the live vega-lite charts' tick labels, axis titles, legend
 # A log axis labels its powers of ten only, as plain decimals (0.01, 0.1, 1, 10,
 # 100) or in e-notation beyond (1e-4, 1e+3); plotly's defaults print the 2..9 in
 # between as bare digits ("5 4 3 2 1 9 8 7 6") and 1e-4 as "100μ".
@@ -43,14 +48,17 @@ def figure(title: str = "", *, x_title: str = "", y_title: str = "", log_y: bool
     validation (our own specs; Streamlit validates once when it sends them),
     which makes a live redraw about four times cheaper."""
     axis = dict(showgrid=True, zeroline=False)
+    scale = font_scale()  # presenter mode: every font of the figure larger
     layout = dict(
-        title=dict(text=title, x=0, xanchor="left", font=dict(size=14)),
+        title=dict(text=title, x=0, xanchor="left", font=dict(size=round(TITLE_PX * scale))),
         height=height, margin=dict(l=10, r=10, t=40 if title else 10, b=10),
         legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1),
         uirevision=revision, hovermode="x unified",
         xaxis=dict(axis, title=dict(text=x_title)),
         yaxis=dict(axis, title=dict(text=y_title), **(LOG_AXIS if log_y else {"type": "linear"})),
     )
+    if scale != 1:  # ticks, axis titles, legend, hover and annotations follow the layout's font
+        layout["font"] = dict(size=round(FONT_PX * scale))
     fig = go.Figure(dict(data=[], layout=layout), _validate=False)  # one dict: no per-key updates
     return fig
 
@@ -76,7 +84,7 @@ def placeholder(fig: go.Figure, text: str = EMPTY_TEXT) -> go.Figure:
     log axis from 0.1 to 10k. `add_line` takes it away when points arrive."""
     if not any(a.name == PLACEHOLDER for a in fig.layout.annotations):
         fig.add_annotation(dict(name=PLACEHOLDER, text=text, xref="paper", yref="paper", x=0.5, y=0.5,
-                                showarrow=False, font=dict(size=13, color="#868e96")))
+                                showarrow=False, font=dict(size=round(13 * font_scale()), color="#868e96")))
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False)
     return fig
@@ -170,10 +178,17 @@ def live_lines(title: str, series: Sequence[Series], *, x_title: str = "epoch", 
         rows += [{"x": float(x), "y": float(y), "series": s.name} for x, y in zip(xs, ys)
                  if math.isfinite(y) and (y > 0 or not log_y)]
     data = pd.DataFrame(rows, columns=["x", "y", "series"])
-    head = {"height": height, "title": {"text": title, "anchor": "start", "fontSize": 14, "fontWeight": 600}}
+    scale = font_scale()
+    head = {"height": height,
+            "title": {"text": title, "anchor": "start", "fontSize": round(TITLE_PX * scale), "fontWeight": 600}}
+    if scale != 1:  # presenter mode: tick labels, axis titles and the legend larger too
+        axis, legend = round(AXIS_PX * scale), round(LEGEND_PX * scale)
+        head["config"] = {"axis": {"labelFontSize": axis, "titleFontSize": round(AXIS_TITLE_PX * scale)},
+                          "legend": {"labelFontSize": legend, "titleFontSize": legend},
+                          "text": {"fontSize": axis}}  # the book's reference labels
     if data.empty:
         return data, {**head, "data": {"values": [{}]},
-                      "mark": {"type": "text", "fontSize": 13, "color": "#868e96"},
+                      "mark": {"type": "text", "fontSize": round(13 * scale), "color": "#868e96"},
                       "encoding": {"text": {"value": EMPTY_TEXT}}}
     shown = [s for s in series if (data["series"] == s.name).any()]
     names = [s.name for s in shown]

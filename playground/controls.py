@@ -29,6 +29,7 @@ from core.experiments import schema
 from core.experiments.schema import Control, SettingError
 from core.train.device import cuda_available, pick_device
 
+from . import hiding
 from .messages import code, literal
 
 SEED_MAX = 2**31 - 1
@@ -105,7 +106,11 @@ def bound(name: str, control: Control, default, *, parse: Callable[[Any], Any], 
     box = container or st
     kw: dict[str, Any] = {"key": key, "help": control.help}
     kind = control.kind
-    if kind == "slider":
+    if ns != SHARED and hiding.hidden(name):  # ?hide=name: not drawn, its value as if it were
+        kind = "hidden"
+    if kind == "hidden":
+        pass
+    elif kind == "slider":
         cast = int if isinstance(default, int) and not isinstance(default, bool) else float
         if type(st.session_state[key]) is not cast:
             st.session_state[key] = cast(st.session_state[key])
@@ -140,6 +145,7 @@ def bound(name: str, control: Control, default, *, parse: Callable[[Any], Any], 
             del st.session_state[_NOTICE.format(key)]
     st.session_state.setdefault(_VALUES.format(ns), {})[name] = value
     _sync_url(name, value, default, encode)
+    hiding.note(name, control.label, encode(value), ns == SHARED)
     return value
 
 

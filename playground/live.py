@@ -36,7 +36,7 @@ from core.train.live_run import State
 from core.train.page_run import PageRun
 from core.train.runs import LOST, RunGone, RunSpec
 
-from . import charts, code_export, health, timeline
+from . import charts, code_export, health, presenter, timeline
 from .data import shared
 from .messages import literal
 from .state import browser_id, executor, page_state
@@ -292,7 +292,8 @@ def _start_preset(R: PageRun, preset: Preset, cfg, spec: Callable[[Any], RunSpec
 
 # ------------------------------------------------------------------------ draw
 def _buttons(R: PageRun, key: str) -> None:
-    cols = st.columns([1, 1, 1, 1, 3], vertical_alignment="center")
+    widths = [1, 1, 1, 1, 1] if presenter.presenting() else [1, 1, 1, 1, 3]  # larger type: wider buttons
+    cols = st.columns(widths, vertical_alignment="center")
     if R.state == LOST:
         cols[0].button("Restart", key=f"{key}:restart", icon=":material/restart_alt:", type="primary",
                        on_click=R.restart, width="stretch",
@@ -323,6 +324,7 @@ def _buttons(R: PageRun, key: str) -> None:
                    help="Back to the same initial weights (same seed).")
     cols[3].button("Clear runs", key=f"{key}:clear", icon=":material/layers_clear:", on_click=R.clear_runs,
                    disabled=not R.runs, help="Forget the finished runs drawn for comparison.", width="stretch")
+    st.caption(presenter.KEYS_HELP)  # the keys press these buttons (playground.presenter)
 
 
 def _continue(R: PageRun, epochs: int) -> None:
