@@ -1,6 +1,6 @@
 """Overlays in the colour-blind-safe look, in a real browser: the weight-decay
 compare preset (two runs: one marker each, train dashed), model selection's
-three fits (one dash each), the softmax confusion matrix (viridis) and the
+three fits (one dash each), the softmax confusion matrix (viridis, before training) and the
 distribution-shift picture (classes by marker). One server, four pages, a
 screenshot of each in test-artifacts/ (accessible-*.png)."""
 from __future__ import annotations
@@ -38,6 +38,12 @@ def plots(page) -> dict[str, list[dict]]:
     return {p["title"]: p["traces"] for p in page.evaluate(PLOTS_JS)}
 
 
+def show(page, title_start: str) -> None:
+    """Scroll the plotly figure whose title starts with `title_start` into the screenshot."""
+    page.locator(".js-plotly-plot").filter(has=page.locator(f"text={title_start}")).first.scroll_into_view_if_needed()
+    page.wait_for_timeout(500)
+
+
 def train_preset(page, app_url: str, path: str, title: str, button: str, epochs: int) -> None:
     open_page(page, f"{app_url}/{path}?num_epochs={epochs}", title)
     page.wait_for_selector(f"text=Epoch 0 of {epochs}", timeout=60_000)
@@ -57,7 +63,7 @@ def test_overlays_differ_without_colour(app_url, page):
 
     # model selection: the three fits, one dash each, beside the dashed true cubic
     train_preset(page, app_url, "model_selection", "Model selection, underfitting and overfitting",
-                 "Three cases: 4, 2 and 20 features", 40)
+                 "Three cases: 4, 2 and 20 features", 20)
     page.wait_for_function(f"() => ({PLOTS_JS})().some(p => p.title === 'The fitted polynomials' "
                            "&& p.traces.some(t => t.name === 'overfit (20)'))", timeout=60_000)
     fits = {t["name"]: t for t in plots(page)["The fitted polynomials"]}
@@ -65,22 +71,22 @@ def test_overlays_differ_without_colour(app_url, page):
     assert len(set(dashes + [fits["true cubic"]["dash"]])) == 4, fits
     assert fits["training examples"]["symbol"] != fits["test examples"]["symbol"]
     no_exceptions(page)
+    show(page, "The fitted polynomials")
     shot(page, "accessible-model-selection")
 
-    # softmax regression: the confusion matrix in viridis
-    open_page(page, f"{app_url}/softmax_regression?num_epochs=1", "Softmax regression")
-    page.get_by_role("button", name="Start", exact=True).click()
-    page.wait_for_selector("text=Epoch 1 of 1", timeout=60_000)
-    page.wait_for_function(f"() => ({PLOTS_JS})().some(p => p.title.startsWith('Confusion matrix, epoch 1'))",
-                           timeout=60_000)
+    # softmax regression: the confusion matrix (drawn before training too) in viridis
+    open_page(page, f"{app_url}/softmax_regression", "Softmax regression")
+    page.wait_for_function(f"() => ({PLOTS_JS})().some(p => p.title.startsWith('Confusion matrix, epoch 0'))",
+                           timeout=90_000)
     confusion = next(t for title, t in plots(page).items() if title.startswith("Confusion matrix"))
     assert "#440154" in confusion[0]["colorscale"].lower()  # viridis's dark end
     no_exceptions(page)
+    show(page, "Confusion matrix")
     shot(page, "accessible-softmax")
 
     # distribution shift: classes by marker, the two learned boundaries by dash
     train_preset(page, app_url, "distribution_shift", "Environment and distribution shift",
-                 "Uncorrected vs corrected", 6)
+                 "Uncorrected vs corrected", 2)
     page.wait_for_function(f"() => ({PLOTS_JS})().some(p => p.traces.some(t => "
                            "t.name === 'learned boundary: corrected (β)'))", timeout=60_000)
     scatter = next(t for t in plots(page).values() if any(tr["name"] == "train, y = 0 (size: β)" for tr in t))
@@ -88,4 +94,5 @@ def test_overlays_differ_without_colour(app_url, page):
     assert by_name["train, y = 0 (size: β)"]["symbol"] != by_name["train, y = 1 (size: β)"]["symbol"]
     assert by_name["learned boundary: uncorrected"]["dash"] != by_name["learned boundary: corrected (β)"]["dash"]
     no_exceptions(page)
+    show(page, "Training (source) and test (target) inputs")
     shot(page, "accessible-distribution-shift")
