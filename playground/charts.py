@@ -10,11 +10,44 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from core.ops.colour_vision import hex_to_rgb, rgb_to_hex
+
 from .presenter import font_scale
 
-PALETTE = ["#1f6feb", "#e8590c", "#2f9e44", "#9c36b5", "#c2255c", "#0c8599", "#f08c00", "#495057"]
-FADED = ["#8aa4c8", "#d9a47f", "#8fbf99", "#b794c4", "#c98fa6", "#7fb3bd", "#d8b77a", "#9aa0a6"]
-GOOD, BAD = "#2f9e44", "#e03131"
+# Okabe and Ito's colour-blind-safe qualitative palette (blue, vermillion, bluish
+# green, reddish purple, orange, sky blue, black, yellow): every pair stays at
+# least 10 CIEDE2000 apart under simulated protanopia, deuteranopia and
+# tritanopia (tests/test_accessibility.py). Overlays also differ without colour:
+# by dash within a run, by marker between runs, dotted for archived runs.
+PALETTE = ["#0072b2", "#d55e00", "#009e73", "#cc79a7", "#e69f00", "#56b4e9", "#000000", "#f0e442"]
+
+
+def faded(colour: str, amount: float = 0.5) -> str:
+    """`colour` mixed with white (an archived run, a background series)."""
+    return rgb_to_hex(hex_to_rgb(colour) * (1 - amount) + amount)
+
+
+def rgba(colour: str, alpha: float) -> str:
+    """`colour` with opacity `alpha`, for fills over a picture."""
+    r, g, b = (int(round(v * 255)) for v in hex_to_rgb(colour))
+    return f"rgba({r},{g},{b},{alpha:g})"
+
+
+FADED = [faded(c) for c in PALETTE]
+GOOD, BAD = PALETTE[2], PALETTE[1]  # bluish green, vermillion: apart under every deficiency
+# neutrals (text, reference lines, what is left out) and the continuous scales
+INK, MUTED, LIGHT, PALE, WHITE = "#212529", "#868e96", "#adb5bd", "#e9ecef", "#ffffff"
+CLEAR = "rgba(0,0,0,0)"  # no fill
+SEQUENTIAL = "Viridis"  # magnitudes (heatmaps of values)
+SEQUENTIAL_ALT = "Cividis"  # a second magnitude beside the first, highlights on a grid
+DIVERGING = "RdBu"  # signed values around zero (white): blue and red, never red against green
+DIVERGING_R = "RdBu_r"
+GRAYS = [[0.0, "#000000"], [1.0, "#ffffff"]]  # pictures (Fashion-MNIST images), black to white
+GRAYS_R = [[0.0, "#ffffff"], [1.0, "#000000"]]
+DASHES = ["solid", "dash", "dot", "dashdot", "longdash", "longdashdot"]  # plotly line dashes, one per line
+MARKERS = ["circle", "square", "diamond", "triangle-up", "cross", "x", "star", "triangle-down"]  # plotly symbols
+PATTERNS = ["", "/", "x", ".", "\\", "+", "-", "|"]  # bar fills: grouped bars told apart without colour
+
 # What an empty figure says until a line with points is added (the live panel's
 # charts before Start, and an epoch chart until its first epoch ends).
 EMPTY_TEXT = "Nothing to draw yet: press Start, and the curves grow as the model trains"
@@ -65,12 +98,13 @@ def figure(title: str = "", *, x_title: str = "", y_title: str = "", log_y: bool
 
 def add_line(fig: go.Figure, x, y, name: str, *, color: str | None = None, dash: str = "solid",
              width: float = 2, opacity: float = 1.0, mode: str = "lines", showlegend: bool = True,
-             max_points: int = 400) -> go.Figure:
+             max_points: int = 400, symbol: str | None = None) -> go.Figure:
     """A line (downsampled to about `max_points`). A figure whose lines have no
     points yet says EMPTY_TEXT over hidden axes (`placeholder`) until one has."""
     x, y = downsample(list(x), list(y), max_points)
     fig.add_trace(dict(type="scatter", x=x, y=y, name=name, mode=mode, opacity=opacity, showlegend=showlegend,
-                       line=dict(color=color, dash=dash, width=width)))
+                       line=dict(color=color, dash=dash, width=width),
+                       **({"marker": dict(symbol=symbol, size=8)} if symbol else {})))
     if x:
         _drop_placeholder(fig)
     elif not any(_has_points(tr) for tr in fig.data):
@@ -84,7 +118,7 @@ def placeholder(fig: go.Figure, text: str = EMPTY_TEXT) -> go.Figure:
     log axis from 0.1 to 10k. `add_line` takes it away when points arrive."""
     if not any(a.name == PLACEHOLDER for a in fig.layout.annotations):
         fig.add_annotation(dict(name=PLACEHOLDER, text=text, xref="paper", yref="paper", x=0.5, y=0.5,
-                                showarrow=False, font=dict(size=round(13 * font_scale()), color="#868e96")))
+                                showarrow=False, font=dict(size=round(13 * font_scale()), color=MUTED)))
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False)
     return fig
@@ -101,7 +135,7 @@ def _drop_placeholder(fig: go.Figure) -> None:
         fig.update_yaxes(visible=None)
 
 
-def heatmap(z, *, x_title: str = "", y_title: str = "", title: str = "", colorscale: str = "Viridis",
+def heatmap(z, *, x_title: str = "", y_title: str = "", title: str = "", colorscale: str | list = SEQUENTIAL,
             zmin=None, zmax=None, height: int = 300, x=None, y=None, text=None) -> go.Figure:
     fig = figure(title, x_title=x_title, y_title=y_title, height=height)
     fig.add_trace(go.Heatmap(z=z, x=x, y=y, colorscale=colorscale, zmin=zmin, zmax=zmax, text=text,
@@ -110,7 +144,7 @@ def heatmap(z, *, x_title: str = "", y_title: str = "", title: str = "", colorsc
     return fig
 
 
-def contour(z, x, y, *, title: str = "", x_title: str = "", y_title: str = "", colorscale: str = "Viridis",
+def contour(z, x, y, *, title: str = "", x_title: str = "", y_title: str = "", colorscale: str | list = SEQUENTIAL,
             zmin=None, zmax=None, height: int = 400, colorbar_title: str = "", ncontours: int = 20,
             equal_aspect: bool = False) -> go.Figure:
     """Filled contours of z (rows along y, columns along x): `ncontours` equal
@@ -159,6 +193,13 @@ class Series:
     color: str
     dash: str = "solid"
     width: float = 2.0
+    shape: str | None = None  # a marker (VEGA_SHAPES) on the line: which run it is, without colour
+
+
+# vega-lite's point shapes, in the order runs take them
+VEGA_SHAPES = ["circle", "square", "diamond", "triangle-up", "cross", "triangle-down", "triangle-right",
+               "triangle-left"]
+MARKERS_PER_LINE = 12  # markers on a line of many points (every point of a short one)
 
 
 def live_lines(title: str, series: Sequence[Series], *, x_title: str = "epoch", y_title: str = "",
@@ -175,9 +216,10 @@ def live_lines(title: str, series: Sequence[Series], *, x_title: str = "epoch", 
     rows: list[dict] = []
     for s in series:
         xs, ys = downsample(list(s.x), list(s.y), max_points)
-        rows += [{"x": float(x), "y": float(y), "series": s.name} for x, y in zip(xs, ys)
-                 if math.isfinite(y) and (y > 0 or not log_y)]
-    data = pd.DataFrame(rows, columns=["x", "y", "series"])
+        every = max(1, math.ceil(len(xs) / MARKERS_PER_LINE))
+        rows += [{"x": float(x), "y": float(y), "series": s.name, "marker": i % every == 0 or i == len(xs) - 1}
+                 for i, (x, y) in enumerate(zip(xs, ys)) if math.isfinite(y) and (y > 0 or not log_y)]
+    data = pd.DataFrame(rows, columns=["x", "y", "series", "marker"])
     scale = font_scale()
     head = {"height": height,
             "title": {"text": title, "anchor": "start", "fontSize": round(TITLE_PX * scale), "fontWeight": 600}}
@@ -188,7 +230,7 @@ def live_lines(title: str, series: Sequence[Series], *, x_title: str = "epoch", 
                           "text": {"fontSize": axis}}  # the book's reference labels
     if data.empty:
         return data, {**head, "data": {"values": [{}]},
-                      "mark": {"type": "text", "fontSize": round(13 * scale), "color": "#868e96"},
+                      "mark": {"type": "text", "fontSize": round(13 * scale), "color": MUTED},
                       "encoding": {"text": {"value": EMPTY_TEXT}}}
     shown = [s for s in series if (data["series"] == s.name).any()]
     names = [s.name for s in shown]
@@ -197,18 +239,22 @@ def live_lines(title: str, series: Sequence[Series], *, x_title: str = "epoch", 
         y_axis.update(labelExpr=LOG_LABELS, gridOpacity={"condition": {"test": POWER_OF_TEN, "value": 1},
                                                          "value": 0.25})
     mark = {"type": "line", "tooltip": True, "clip": True}
-    if points:  # a mark of this size at every point (a lone first point shows), fixed for a run
+    shaped = any(s.shape for s in shown)
+    if points and not shaped:  # a mark of this size at every point (a lone first point shows), fixed for a run
         mark["point"] = {"size": points, "filled": True}
+    x_enc = {"field": "x", "type": "quantitative", "title": x_title,
+             "axis": {"tickMinStep": 1, "labelExpr": PLAIN_LABELS}}
+    y_enc = {"field": "y", "type": "quantitative", "axis": y_axis,
+             "scale": {"type": "log"} if log_y else {"zero": False}}
+    color = {"field": "series", "type": "nominal", "title": None,
+             "scale": {"domain": names, "range": [s.color for s in shown]},
+             "legend": {"orient": "top", "labelLimit": 400, "symbolType": "stroke"}}
     lines = {
         "mark": mark,
         "encoding": {
-            "x": {"field": "x", "type": "quantitative", "title": x_title,
-                  "axis": {"tickMinStep": 1, "labelExpr": PLAIN_LABELS}},
-            "y": {"field": "y", "type": "quantitative", "axis": y_axis,
-                  "scale": {"type": "log"} if log_y else {"zero": False}},
-            "color": {"field": "series", "type": "nominal", "title": None,
-                      "scale": {"domain": names, "range": [s.color for s in shown]},
-                      "legend": {"orient": "top", "labelLimit": 400, "symbolType": "stroke"}},
+            "x": x_enc,
+            "y": y_enc,
+            "color": color,
             "strokeDash": {"field": "series", "type": "nominal", "title": None,
                            "scale": {"domain": names, "range": [DASH_ARRAYS.get(s.dash, [1, 0]) for s in shown]}},
             "strokeWidth": {"field": "series", "type": "nominal", "legend": None,
@@ -216,14 +262,25 @@ def live_lines(title: str, series: Sequence[Series], *, x_title: str = "epoch", 
         },
         "params": [{"name": "zoom", "select": "interval", "bind": "scales"}],
     }
-    layers = [lines] + [_reference(ref) for ref in reference]
+    layers = [lines]
+    if shaped:  # runs told apart by marker (every point of an epoch chart, a dozen on a step chart)
+        layers.append({
+            "transform": [{"filter": "datum.marker"}] if not points else [],
+            "mark": {"type": "point", "filled": True, "size": max(points, 40), "clip": True, "tooltip": True,
+                     "opacity": 1},
+            "encoding": {"x": x_enc, "y": y_enc, "color": {**color, "legend": None},
+                         "shape": {"field": "series", "type": "nominal", "title": None,
+                                   "scale": {"domain": names, "range": [s.shape or "circle" for s in shown]},
+                                   "legend": {"orient": "top", "labelLimit": 400}}},
+        })
+    layers += [_reference(ref) for ref in reference]
     return data, {**head, "layer": layers}
 
 
 def _reference(ref: tuple) -> dict:
     """The book's value as a dashed line (value, label), or the band its editions
     span (low, high, label), labelled inside at the top left."""
-    grey = "#868e96"
+    grey = MUTED
     if len(ref) == 3:
         low, high, text = ref
         row = {"y": low, "y2": high, "label": text}

@@ -12,14 +12,14 @@ from core.ops.backprop import Graph, Shown, Term, layout
 
 from . import charts
 
-VALUE_COLOR = "#212529"
-GRAD_COLOR = "#c2255c"  # the gradients and the backward flow
-CURRENT_COLOR = "#f08c00"
-EDGE_COLOR = "#adb5bd"
+VALUE_COLOR = charts.INK
+GRAD_COLOR = charts.PALETTE[1]  # the gradients and the backward flow
+CURRENT_COLOR = charts.PALETTE[4]
+EDGE_COLOR = charts.LIGHT
 STYLE = {  # kind -> (legend name, marker symbol, size, fill, border)
-    "variable": ("variable", "square", 44, "#e7f0fd", charts.PALETTE[0]),
-    "parameter": ("parameter", "square", 44, "#fff4e6", "#e8590c"),
-    "operation": ("operator", "circle", 36, "#ffffff", "#495057"),
+    "variable": ("variable", "square", 44, charts.faded(charts.PALETTE[0], 0.88), charts.PALETTE[0]),
+    "parameter": ("parameter", "square", 44, charts.faded(charts.PALETTE[4], 0.88), charts.PALETTE[4]),
+    "operation": ("operator", "circle", 36, charts.WHITE, charts.INK),
 }
 NODE_TRACES = tuple(name for name, *_ in STYLE.values())
 CURRENT = "current step"
@@ -54,7 +54,7 @@ def _label(node, shown: Shown, grad_symbol: str) -> str:
             [f"{grad_symbol}{node.symbol} ="] + g
         lines += [f"<span style='color:{GRAD_COLOR}'>{line}</span>" for line in head]
     if node.kind == "operation" and node.note:
-        lines.append(f"<span style='color:#868e96'>{node.note}</span>")
+        lines.append(f"<span style='color:{charts.MUTED}'>{node.note}</span>")
     return "<br>".join(lines)
 
 
@@ -119,7 +119,7 @@ def graph_figure(graph: Graph, shown: Shown, *, title: str = "", revision: str =
                         opacity=[1.0 if k else 0.35 for k in known]),
             text=[n.symbol for n in group], textposition="middle center",
             textfont=dict(size=15 if kind != "operation" else 14,
-                          color=[VALUE_COLOR if k else "#adb5bd" for k in known]),
+                          color=[VALUE_COLOR if k else charts.LIGHT for k in known]),
             hovertext=[_hover(n, shown, grad_symbol) for n in group], hoverinfo="text"))
     labelled = [n for n in graph.nodes.values() if _label(n, shown, grad_symbol)]
     fig.add_trace(go.Scatter(
@@ -137,7 +137,7 @@ def graph_figure(graph: Graph, shown: Shown, *, title: str = "", revision: str =
                     color=GRAD_COLOR if shown.phase == "backward" else CURRENT_COLOR, line=dict(width=3))))
     fig.update_xaxes(range=[min(cols) - 0.5, max(cols) + 1.1], visible=False, showgrid=False)
     fig.update_yaxes(range=y_range, visible=False, showgrid=False)
-    fig.update_layout(plot_bgcolor="white")
+    fig.update_layout(plot_bgcolor=charts.WHITE)
     return fig
 
 

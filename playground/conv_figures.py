@@ -11,7 +11,7 @@ import torch
 
 from core.ops.conv2d import MAX_SIDE, ImageError, check_image_bytes, check_pixels, image_from_array
 
-from . import grid
+from . import charts, grid
 
 
 def decode_image(data: bytes) -> torch.Tensor:
@@ -57,12 +57,12 @@ def image_problem(err: ImageError) -> str:
 
 def kernel_figure(K, title: str, cell_px: int = 56):
     """A kernel's numbers on a diverging colour scale (white is zero)."""
-    return grid.grid_figure(K, title=title, colorscale="RdBu", cell_px=cell_px)
+    return grid.grid_figure(K, title=title, colorscale=charts.DIVERGING, cell_px=cell_px)
 
 
 def map_figure(values, title: str, *, signed: bool = True, height: int = 300):
     """A feature map or image: gray for an image, red-blue about zero for a map."""
-    return grid.image_figure(values, title, height=height, colorscale="RdBu" if signed else "gray")
+    return grid.image_figure(values, title, height=height, colorscale=charts.DIVERGING if signed else charts.GRAYS)
 
 
 __all__ = ["MAX_SIDE", "decode_image", "image_problem", "kernel_figure", "map_figure"]

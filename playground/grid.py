@@ -11,10 +11,11 @@ import streamlit as st
 
 from . import charts, controls
 
-PAD_COLOR = "#dee2e6"
-READ_COLOR = "#f08c00"
-WINNER_COLOR = "#e03131"
-CHANGED_COLOR = "#9c36b5"
+PAD_COLOR = charts.PALE
+READ_COLOR = charts.PALETTE[4]
+WINNER_COLOR = charts.PALETTE[1]
+CHANGED_COLOR = charts.PALETTE[3]
+READ_FILL = charts.rgba(READ_COLOR, 0.35)
 
 
 def fmt(v: float) -> str:
@@ -24,7 +25,8 @@ def fmt(v: float) -> str:
 
 
 def grid_figure(values, *, title: str = "", pad: tuple[int, int] = (0, 0), read: Iterable = (),
-                winner: Iterable = (), selected: Iterable = (), changed: Iterable = (), colorscale: str = "Blues",
+                winner: Iterable = (), selected: Iterable = (), changed: Iterable = (),
+                colorscale: str | list = charts.SEQUENTIAL_ALT,
                 pad_text: str = "0", cell_px: int = 34, numbers: bool = True) -> go.Figure:
     """A (rows, cols) grid drawn cell by cell. The outer `pad` = (rows, cols)
     ring is padding (grey, `pad_text`); `read` cells are shaded, `winner`,
@@ -39,11 +41,11 @@ def grid_figure(values, *, title: str = "", pad: tuple[int, int] = (0, 0), read:
     inner = np.where(is_pad | ~np.isfinite(z), np.nan, z)
     finite = inner[np.isfinite(inner)]
     zmin, zmax = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
-    if colorscale == "RdBu":  # diverging: zero in the middle (white)
+    if colorscale == charts.DIVERGING:  # diverging: zero in the middle (white)
         zmax = max(abs(zmin), abs(zmax), 1e-9)
         zmin = -zmax
     text = [[("" if p else fmt(v)) for v, p in zip(row, prow)] for row, prow in zip(z, is_pad)] if numbers else None
-    fig = charts.heatmap(inner.tolist(), title=title, colorscale=colorscale, zmin=zmin,
+    fig = charts.heatmap(inner.tolist(), title=title, colorscale=colorscale, zmin=zmin, x_title="column", y_title="row",
                          zmax=zmax if zmax > zmin else zmin + 1, text=text,
                          height=min(700, 50 + (40 if title else 0) + cell_px * rows))
     fig.update_traces(showscale=False, xgap=2, ygap=2, hovertemplate="row %{y}, col %{x}: %{z}<extra></extra>")
@@ -52,13 +54,13 @@ def grid_figure(values, *, title: str = "", pad: tuple[int, int] = (0, 0), read:
                                  colorscale=[[0, PAD_COLOR], [1, PAD_COLOR]], hoverinfo="skip",
                                  text=[[pad_text if p else "" for p in prow] for prow in is_pad] if numbers else None,
                                  texttemplate="%{text}" if numbers else None))
-    for name, cells, line, fill in (("read", read, READ_COLOR, "rgba(240,140,0,0.35)"),
+    for name, cells, line, fill in (("read", read, READ_COLOR, READ_FILL),
                                     ("selected", selected, READ_COLOR, None),
                                     ("winner", winner, WINNER_COLOR, None),
                                     ("changed", changed, CHANGED_COLOR, None)):
         for r, c in cells:
             fig.add_shape(type="rect", x0=c - 0.5, x1=c + 0.5, y0=r - 0.5, y1=r + 0.5, name=name,
-                          line=dict(color=line, width=2 if fill else 4), fillcolor=fill or "rgba(0,0,0,0)")
+                          line=dict(color=line, width=2 if fill else 4), fillcolor=fill or charts.CLEAR)
     labels = dict(tickmode="array", showgrid=False)
     fig.update_xaxes(**labels, tickvals=list(range(cols)),
                      ticktext=[str(c - pw) if pw <= c < cols - pw else "" for c in range(cols)],
@@ -69,11 +71,12 @@ def grid_figure(values, *, title: str = "", pad: tuple[int, int] = (0, 0), read:
     return fig
 
 
-def image_figure(values, title: str = "", *, height: int = 260, colorscale: str = "gray") -> go.Figure:
+def image_figure(values, title: str = "", *, height: int = 260, colorscale: str | list = charts.GRAYS) -> go.Figure:
     """A feature map or image as a heatmap with square pixels, row 0 on top."""
     z = np.asarray(values, dtype=float)
-    fig = charts.heatmap(z.tolist(), title=title, colorscale=colorscale, height=height)
-    if colorscale == "RdBu":  # diverging: zero in the middle (white)
+    fig = charts.heatmap(z.tolist(), title=title, colorscale=colorscale, height=height, x_title="column",
+                         y_title="row")
+    if colorscale == charts.DIVERGING:  # diverging: zero in the middle (white)
         fig.update_traces(zmid=0)
     fig.update_traces(showscale=True, hovertemplate="row %{y}, col %{x}: %{z:.3g}<extra></extra>",
                       colorbar=dict(thickness=10))

@@ -20,7 +20,8 @@ def prices_figure(train_prices: Sequence[float], predicted: Sequence[float], tit
                                  (predicted, "test houses: predicted", charts.PALETTE[1])):
         fig.add_trace(go.Histogram(x=np.log10(np.maximum(np.asarray(values, dtype=float), 1.0)), name=name,
                                    xbins=dict(start=lo, end=hi + size, size=size), marker_color=colour,
-                                   opacity=0.75))
+                                   opacity=0.75,
+                                   marker_pattern_shape=charts.PATTERNS[0 if name.startswith("training") else 1]))
     ticks = [v for v in (1e3, 3e3, 1e4, 3e4, 1e5, 3e5, 1e6, 3e6) if lo - size <= np.log10(v) <= hi + size]
     fig.update_xaxes(tickvals=[float(np.log10(v)) for v in ticks], ticktext=[f"{v:,.0f}" for v in ticks])
     fig.update_layout(barmode="overlay", hovermode="closest",

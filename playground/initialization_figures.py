@@ -12,7 +12,7 @@ from . import charts
 
 
 def sigmoid_figure(curve: Mapping, height: int = 300) -> go.Figure:
-    fig = charts.figure("sigmoid and its gradient", x_title="x", height=height)
+    fig = charts.figure("sigmoid and its gradient", x_title="x", y_title="sigmoid(x), its gradient", height=height)
     charts.add_line(fig, curve["x"].tolist(), curve["y"].tolist(), "sigmoid", color=charts.PALETTE[0])
     charts.add_line(fig, curve["x"].tolist(), curve["grad"].tolist(), "gradient", color=charts.PALETTE[1],
                     dash="dash")
@@ -29,7 +29,7 @@ def product_figure(norms: Sequence[float], std: float, height: int = 320) -> go.
                         y_title="Frobenius norm", log_y=True, height=height)
     charts.add_line(fig, k[ok].tolist(), norms[ok].tolist(), "‖M₀ ⋯ M_k‖", color=charts.PALETTE[0],
                     mode="lines+markers", max_points=1000)
-    fig.add_hline(y=1, line=dict(color="#adb5bd", dash="dot"))
+    fig.add_hline(y=1, line=dict(color=charts.LIGHT, dash="dot"))
     fig.update_layout(showlegend=False)
     return fig
 
@@ -52,13 +52,14 @@ def per_layer_figure(stats: Mapping[str, Mapping], key: str, title: str, *, y_ti
         label = name if ok.all() else f"{name} ({int((~ok).sum())} layer(s) at 0 or inf left out)"
         width = 3.5 if name == highlight else 2
         charts.add_line(fig, xs[ok].tolist(), ys[ok].tolist(), label, color=charts.PALETTE[i % len(charts.PALETTE)],
-                        mode="lines+markers", width=width, max_points=1000)
+                        mode="lines+markers", width=width, max_points=1000,
+                        symbol=charts.MARKERS[i % len(charts.MARKERS)])
     if missing and len(missing) == len(stats):
         charts.placeholder(fig, "; ".join(missing) + " (nothing to draw on a log axis)")
     elif missing:
         fig.add_annotation(dict(text="; ".join(missing) + " (not on a log axis)", xref="paper", yref="paper",
                                 x=0, y=0, xanchor="left", yanchor="bottom", showarrow=False,
-                                font=dict(size=11, color="#868e96")))
+                                font=dict(size=11, color=charts.MUTED)))
     fig.update_layout(hovermode="x unified", legend=dict(orientation="h", yanchor="top", y=-0.2, x=0,
                                                          xanchor="left"), margin=dict(b=60))
     return fig
@@ -89,7 +90,7 @@ def symmetry_figure(runs: Mapping[str, Mapping], height: int = 320) -> go.Figure
     for i, (label, r) in enumerate(runs.items()):
         d = np.asarray(r["diff"], dtype=float)
         charts.add_line(fig, list(range(len(d))), d.tolist(), label, color=charts.PALETTE[i % len(charts.PALETTE)],
-                        width=3 if i == 0 else 2, dash="solid" if i else "dash")
+                        width=3 if i == 0 else 2, dash=charts.DASHES[i % len(charts.DASHES)])
     return fig
 
 
@@ -101,12 +102,14 @@ def unit_weights_figure(w: np.ndarray, title: str, height: int = 260) -> go.Figu
     gap = np.full((side, 2), np.nan)
     z = np.concatenate([w[0].reshape(side, side), gap, w[1].reshape(side, side)], axis=1)
     m = float(np.nanmax(np.abs(z))) or 1.0
-    fig = charts.heatmap(np.where(np.isnan(z), None, z).tolist(), title=title, colorscale="RdBu", zmin=-m, zmax=m,
+    fig = charts.heatmap(np.where(np.isnan(z), None, z).tolist(), title=title, colorscale=charts.DIVERGING,
+                         zmin=-m, zmax=m,
                          height=height)
     fig.update_traces(zmid=0, hovertemplate="row %{y}, col %{x}: %{z:.4g}<extra></extra>",
                       colorbar=dict(thickness=10))
     fig.update_yaxes(autorange="reversed", scaleanchor="x", scaleratio=1, constrain="domain", showgrid=False,
                      showticklabels=False)
-    fig.update_xaxes(constrain="domain", showgrid=False, tickvals=[side / 2 - 0.5, side * 1.5 + 1.5],
+    fig.update_xaxes(constrain="domain", showgrid=False, title=dict(text="hidden unit"),
+                     tickvals=[side / 2 - 0.5, side * 1.5 + 1.5],
                      ticktext=["unit 1", "unit 2"])
     return fig

@@ -23,7 +23,7 @@ def histogram_figure(hist: Mapping, scheme: str, *, color: str = charts.PALETTE[
                          hovertemplate="%{x:.4g}: %{y}<extra></extra>"))
     marks = {"xavier": [-hist["xavier_bound"], hist["xavier_bound"]], "my_init": [-10, -5, 5, 10]}.get(scheme, [])
     for x in marks:
-        fig.add_vline(x=x, line=dict(color="#868e96", dash="dot", width=1))
+        fig.add_vline(x=x, line=dict(color=charts.MUTED, dash="dot", width=1))
     fig.update_layout(showlegend=False, bargap=0, hovermode="closest")
     if hist["zeros"] > 0:
         fig.add_annotation(text=f"{hist['zeros']:.0%} exactly 0", xref="paper", yref="paper", x=1, y=1,

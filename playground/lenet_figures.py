@@ -13,10 +13,10 @@ from plotly.colors import get_colorscale
 from . import charts
 from .softmax_figures import GRAY, image_grid
 
-VIRIDIS = get_colorscale("Viridis")
-DIVERGING = get_colorscale("RdBu_r")
-WINDOW_COLOR = "#f08c00"
-CELL_COLOR = "#e03131"
+VIRIDIS = get_colorscale(charts.SEQUENTIAL)
+DIVERGING = get_colorscale(charts.DIVERGING_R)
+WINDOW_COLOR = charts.PALETTE[4]
+CELL_COLOR = charts.PALETTE[1]
 
 
 def _range(values: np.ndarray) -> tuple[float, float]:
@@ -73,17 +73,18 @@ def kernels_figure(W: np.ndarray, title: str, *, panel_px: int = 110) -> go.Figu
                       title=f"{title}<br><sup>red: positive weight, blue: negative (±{vmax:.2f})</sup>")
 
 
-def image_figure(image: np.ndarray, title: str, *, height: int = 260) -> go.Figure:
-    """The input image, grayscale in [0, 1]."""
+def image_figure(image: np.ndarray, title: str, *, height: int = 260, figure_title: str = "") -> go.Figure:
+    """The input image, grayscale in [0, 1]; `title` above the picture,
+    `figure_title` (what the picture is) above the figure."""
     return image_grid([dict(z=np.asarray(image).tolist(), zmin=0, zmax=1, colorscale=GRAY, showscale=False,
                             hovertemplate="row %{y}, col %{x}: %{z:.3f}<extra></extra>")],
-                      [title], 1, panel_px=height - 50, title_px=26)
+                      [title], 1, panel_px=height - 50, title_px=26, title=figure_title)
 
 
 def bars_figure(values: Sequence[float], title: str, *, activation: str, height: int = 230) -> go.Figure:
     """A dense layer's activations, one bar per unit (sigmoid outputs lie in (0, 1))."""
     values = [float(v) for v in values]
-    fig = charts.figure(title, x_title="unit", height=height)
+    fig = charts.figure(title, x_title="unit", y_title="activation", height=height)
     fig.add_trace(go.Bar(x=list(range(len(values))), y=values, marker=dict(color=values, colorscale=VIRIDIS),
                          name=title, hovertemplate="unit %{x}: %{y:.4f}<extra></extra>"))
     if activation == "sigmoid":

@@ -426,18 +426,20 @@ def _fmt(value: Any, fmt: str) -> str:
     return fmt.format(value)
 
 
-DASHES = ["solid", "dot", "dash", "dashdot"]
+DASHES = ["solid", "dash", "dot", "dashdot"]
 
 
 def _figure(R: PageRun, key: str, chart: Chart):
     """(data, spec) of one live chart: one colour per run (old runs first, faded,
-    then the current trainers); within a run the curves differ by dash, test
-    solid (the lesson is usually in the test curve)."""
+    thinner, then the current trainers); within a run the curves differ by dash,
+    test solid (the lesson is usually in the test curve); with several runs on the
+    chart each run also has its own marker, so that none is told by colour alone."""
     f = chart.transform or (lambda v: v)
     order = sorted(range(len(chart.curves)), key=lambda c: chart.curves[c][0].startswith("train"))
     dash = {c: DASHES[rank % len(DASHES)] for rank, c in enumerate(order)}
     series: list[charts.Series] = []
     colour = 0
+    many = len(R.names) > 1 or bool(R.runs)  # colour and marker by run, dash by curve
     for run in R.runs:
         records = run.epochs if chart.level == "epochs" else run.steps
         for name, recs in records.items():
@@ -447,9 +449,9 @@ def _figure(R: PageRun, key: str, chart: Chart):
                     series.append(charts.Series(
                         " · ".join(p for p in (run.label, name, curve) if p) + _flags(run), xs,
                         [f(e[k]) for e in recs if e.get(k) is not None],
-                        charts.FADED[colour % len(charts.FADED)], dash[c], 1.5))
+                        charts.FADED[colour % len(charts.FADED)], dash[c], 1.5,
+                        charts.VEGA_SHAPES[colour % len(charts.VEGA_SHAPES)]))
             colour += 1
-    many = len(R.names) > 1 or bool(R.runs)  # colour by run, dash by curve
     current = R.label if R.runs else ""  # beside older runs, say which this is
     for name in R.names:
         recs = R.history(name)[chart.level]
@@ -458,9 +460,10 @@ def _figure(R: PageRun, key: str, chart: Chart):
                 " · ".join(p for p in (current, name, curve) if p),
                 [rec["epoch"] for rec in recs if rec.get(k) is not None],
                 [f(rec[k]) for rec in recs if rec.get(k) is not None],
-                charts.PALETTE[(colour if many else c) % len(charts.PALETTE)], dash[c] if many else "solid"))
+                charts.PALETTE[(colour if many else c) % len(charts.PALETTE)], dash[c],
+                shape=charts.VEGA_SHAPES[colour % len(charts.VEGA_SHAPES)] if many else None))
         colour += 1
-    return charts.live_lines(chart.title, series, y_title=chart.y_title, log_y=chart.log_y,
+    return charts.live_lines(chart.title, series, y_title=chart.y_title or chart.title, log_y=chart.log_y,
                              reference=chart.reference,
                              points=0 if chart.level != "epochs" else 30 if R.num_epochs <= 30 else 8)
 

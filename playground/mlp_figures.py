@@ -12,7 +12,8 @@ from core.ops.activations import NAMES
 
 from . import charts
 
-ORANGE, BLUE, PALE = "#f59322", "#0877bd", "#e8eaeb"
+ORANGE, BLUE, PALE = charts.PALETTE[4], charts.PALETTE[0], charts.PALE
+CLASS_SYMBOLS = ("circle", "square")  # class 0, class 1: told apart also without colour
 TWO_CLASSES = [[0.0, ORANGE], [0.5, PALE], [1.0, BLUE]]
 
 
@@ -28,7 +29,8 @@ def activation_figures(curves: dict) -> tuple[go.Figure, go.Figure]:
         d.add_trace(go.Scatter(x=c["x"], y=c["grad_autograd"], name=f"{NAMES[name]}, autograd", mode="lines",
                                line=dict(color=color, width=2.5)))
         d.add_trace(go.Scatter(x=c["x"][::8], y=c["grad_closed"][::8], name=f"{NAMES[name]}, closed form",
-                               mode="markers", marker=dict(color="white", size=6, line=dict(color=color, width=1.5))))
+                               mode="markers",
+                               marker=dict(color=charts.WHITE, size=6, line=dict(color=color, width=1.5))))
     for fig in (f, d):
         fig.update_layout(legend=dict(orientation="h", y=-0.25, yanchor="top", x=0, xanchor="left"),
                           margin=dict(b=40), hovermode="closest")
@@ -38,8 +40,8 @@ def activation_figures(curves: dict) -> tuple[go.Figure, go.Figure]:
 def _points(fig: go.Figure, X, y, *, test: bool, row=None, col=None, showlegend: bool = True) -> None:
     for cls, color in ((0, ORANGE), (1, BLUE)):
         pts = X[y == cls]
-        marker = (dict(color=PALE, size=6, symbol="circle", line=dict(color=color, width=2)) if test else
-                  dict(color=color, size=7, line=dict(color="white", width=1)))
+        marker = (dict(color=PALE, size=6, symbol=CLASS_SYMBOLS[cls], line=dict(color=color, width=2)) if test else
+                  dict(color=color, size=7, symbol=CLASS_SYMBOLS[cls], line=dict(color=charts.WHITE, width=1)))
         fig.add_trace(go.Scatter(x=pts[:, 0], y=pts[:, 1], mode="markers", marker=marker,
                                  name=f"class {cls}, {'test' if test else 'train'} ({len(pts)})",
                                  showlegend=showlegend, hoverinfo="skip"), row=row, col=col)
@@ -58,7 +60,7 @@ def boundary_figure(seen: dict, *, show_test: bool = True, height: int = 520) ->
     prob = np.asarray(seen["prob"])
     if np.nanmin(prob) < 0.5 < np.nanmax(prob):
         fig.add_trace(go.Contour(z=prob, x=xs, y=xs, showscale=False, contours=dict(start=0.5, end=0.5, size=1,
-                                 coloring="lines"), line=dict(color="#212529", width=2), name="P = 1/2",
+                                 coloring="lines"), line=dict(color=charts.INK, width=2), name="P = 1/2",
                                  hoverinfo="skip", showlegend=True))
     _points(fig, seen["X_train"], seen["y_train"], test=False)
     if show_test:
@@ -101,7 +103,7 @@ def units_figure(seen: dict) -> go.Figure:
     return fig
 
 
-def weights_figure(weights: np.ndarray, cols: int = 8) -> go.Figure:
+def weights_figure(weights: np.ndarray, cols: int = 8, title: str = "") -> go.Figure:
     """The incoming weights of hidden units as 28 x 28 images (red positive,
     blue negative, each on its own symmetric scale)."""
     n = len(weights)
@@ -109,10 +111,11 @@ def weights_figure(weights: np.ndarray, cols: int = 8) -> go.Figure:
     fig = make_subplots(rows=rows, cols=cols, horizontal_spacing=0.01, vertical_spacing=0.03)
     for i, w in enumerate(weights):
         top = float(np.abs(w).max()) or 1.0
-        fig.add_trace(go.Heatmap(z=w[::-1], colorscale="RdBu", reversescale=True, zmin=-top, zmax=top,
+        fig.add_trace(go.Heatmap(z=w[::-1], colorscale=charts.DIVERGING, reversescale=True, zmin=-top, zmax=top,
                                  showscale=False, hovertemplate=f"unit {i + 1}: %{{z:.3g}}<extra></extra>"),
                       row=i // cols + 1, col=i % cols + 1)
     fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False)
     fig.update_yaxes(showticklabels=False, showgrid=False, zeroline=False)
-    fig.update_layout(height=30 + 120 * rows, margin=dict(l=10, r=10, t=20, b=10), template="plotly_white")
+    fig.update_layout(height=(50 if title else 30) + 120 * rows, margin=dict(l=10, r=10, t=40 if title else 20, b=10),
+                      template="plotly_white", title=dict(text=title, x=0, xanchor="left", font=dict(size=14)))
     return fig

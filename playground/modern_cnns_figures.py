@@ -12,10 +12,10 @@ from core.models.cnn_zoo import DenseBlock, Inception, Residual, make
 from . import charts
 
 HEAD = ('digraph {\n rankdir=TB; nodesep=0.25; ranksep=0.3; bgcolor="transparent"; '
-        'node [shape=box, style="rounded,filled", fillcolor="#f1f3f5", color="#868e96", fontname="Helvetica", '
-        'fontsize=11]; '
-        'edge [color="#495057", arrowsize=0.7];\n')
-CONV, POOL, JOIN = "#d0ebff", "#fff3bf", "#d3f9d8"
+        f'node [shape=box, style="rounded,filled", fillcolor="{charts.PALE}", color="{charts.MUTED}", '
+        'fontname="Helvetica", fontsize=11]; '
+        f'edge [color="{charts.INK}", arrowsize=0.7];\n')
+CONV, POOL, JOIN = (charts.faded(charts.PALETTE[i], 0.8) for i in (5, 4, 2))
 
 
 
@@ -133,6 +133,7 @@ def block_diagram(net: str, width: int) -> str:
 def race_chart(seen: dict, *, key_x: str = "elapsed", title: str = "Test accuracy against wall time",
                x_title: str = "seconds of training and evaluation"):
     """(data, spec) of test accuracy against the run's cumulative seconds, one line per net."""
-    series = [charts.Series(name or "this run", v[key_x], v["test_metric"], charts.PALETTE[i % len(charts.PALETTE)])
+    series = [charts.Series(name or "this run", v[key_x], v["test_metric"], charts.PALETTE[i % len(charts.PALETTE)],
+                            shape=charts.VEGA_SHAPES[i % len(charts.VEGA_SHAPES)] if len(seen) > 1 else None)
               for i, (name, v) in enumerate(seen.items())]
     return charts.live_lines(title, series, x_title=x_title, y_title="test accuracy", points=30)

@@ -10,14 +10,15 @@ import torch
 
 from . import charts
 
-DARK = "#212529"
+DARK = charts.INK
+EDGE = charts.rgba(charts.MUTED, 0.18)
 
 
 def dropout_figure(probe: dict, units: int, labels, title: str = "") -> go.Figure:
     """Two hidden layers (the first `units` of each) and the output: dropped
     units dark (crossed), survivors coloured by the value they pass on (scaled by
     1/(1-p) in train mode), lines between units that both pass something on."""
-    fig = charts.figure(title, height=max(420, 22 * units + 80))
+    fig = charts.figure(title, x_title="layer", height=max(420, 22 * units + 80))
     ys = [np.linspace(1, 0, units), np.linspace(1, 0, units), np.linspace(0.9, 0.1, 10)]
     kept = [np.ones(units, bool) if m is None else m[:units].numpy() for m in probe["mask"]] + [np.ones(10, bool)]
     ex, ey = [], []
@@ -26,7 +27,7 @@ def dropout_figure(probe: dict, units: int, labels, title: str = "") -> go.Figur
             for b in np.flatnonzero(kept[layer + 1]):
                 ex += [layer, layer + 1, None]
                 ey += [ys[layer][a], ys[layer + 1][b], None]
-    fig.add_trace(go.Scatter(x=ex, y=ey, mode="lines", line=dict(color="rgba(134,142,150,0.18)", width=1),
+    fig.add_trace(go.Scatter(x=ex, y=ey, mode="lines", line=dict(color=EDGE, width=1),
                              hoverinfo="skip", showlegend=False))
     shown = torch.cat([o[:units] for o in probe["out"]])
     vmax = max(float(shown[torch.isfinite(shown)].max()) if torch.isfinite(shown).any() else 1.0, 1e-6)
@@ -39,19 +40,19 @@ def dropout_figure(probe: dict, units: int, labels, title: str = "") -> go.Figur
             text=[f"{float(out[u]):.2f}" for u in on], textposition="middle right", textfont=dict(size=9),
             hoverinfo="text", hovertext=[f"unit {u}: h = {float(h[u]):.3g}, kept, passes on {float(out[u]):.3g}"
                                          for u in on],
-            marker=dict(size=14, line=dict(color=DARK, width=1), cmin=0, cmax=vmax, colorscale="YlOrRd",
+            marker=dict(size=14, line=dict(color=DARK, width=1), cmin=0, cmax=vmax, colorscale=charts.SEQUENTIAL,
                         color=[float(out[u]) for u in on])))
         fig.add_trace(go.Scatter(
             x=[layer] * len(off), y=ys[layer][off].tolist(), mode="markers", showlegend=False, hoverinfo="text",
             hovertext=[f"unit {u}: h = {float(h[u]):.3g}, dropped, passes on 0" for u in off],
-            marker=dict(size=14, color=DARK, symbol="circle-x", line=dict(color="white", width=1.5))))
+            marker=dict(size=14, color=DARK, symbol="circle-x", line=dict(color=charts.WHITE, width=1.5))))
     probs = probe["probs"].numpy()
     fig.add_trace(go.Scatter(
         x=[2] * 10, y=ys[2].tolist(), mode="markers+text", textposition="middle right", showlegend=False,
         text=[f"{labels[c]} {probs[c]:.2f}" for c in range(10)], hoverinfo="text",
         hovertext=[f"{labels[c]}: probability {probs[c]:.3f}" for c in range(10)],
-        marker=dict(size=16, color=probs.tolist(), cmin=0, cmax=1, colorscale="Oranges", line=dict(color=DARK,
-                                                                                                     width=1))))
+        marker=dict(size=16, color=probs.tolist(), cmin=0, cmax=1, colorscale=charts.SEQUENTIAL_ALT,
+                    line=dict(color=DARK, width=1))))
     fig.update_xaxes(tickvals=[0, 1, 2], ticktext=["hidden 1", "hidden 2", "output"], range=[-0.3, 2.75],
                      showgrid=False)
     fig.update_yaxes(visible=False, range=[-0.05, 1.05])
@@ -72,6 +73,7 @@ def histogram_figure(title: str, series: dict[str, torch.Tensor], *, bins: int =
         counts, _ = np.histogram(a, edges)
         fig.add_bar(x=((edges[:-1] + edges[1:]) / 2).tolist(), y=(counts / max(a.size, 1)).tolist(), name=name,
                     opacity=0.6, marker_color=charts.PALETTE[m % len(charts.PALETTE)],
+                    marker_pattern_shape=charts.PATTERNS[m % len(charts.PATTERNS)],
                     width=float(edges[1] - edges[0]))
     fig.update_layout(barmode="overlay", bargap=0, hovermode="closest")
     return fig
@@ -84,16 +86,18 @@ def bn_figures(stat: dict, height: int = 260) -> list[go.Figure]:
     figs = []
     for what in ("mean", "var"):
         fig = charts.figure(f"{'mean' if what == 'mean' else 'variance'} per channel",
-                            x_title="channel", height=height)
+                            x_title="channel", y_title=what if what == "mean" else "variance", height=height)
         charts.add_line(fig, idx, stat[f"running_{what}"].tolist(), "running",
                         color=charts.PALETTE[0], mode="lines+markers")
         if stat[f"batch_{what}"] is not None:
             fig.add_scatter(x=idx, y=stat[f"batch_{what}"].tolist(), name="last batch", mode="markers",
                             marker=dict(color=charts.PALETTE[1], symbol="diamond-open", size=8))
         figs.append(fig)
-    fig = charts.figure("learned γ and β", x_title="channel", height=height)
-    charts.add_line(fig, idx, stat["gamma"].tolist(), "γ", color=charts.PALETTE[2], mode="lines+markers")
-    charts.add_line(fig, idx, stat["beta"].tolist(), "β", color=charts.PALETTE[3], mode="lines+markers")
+    fig = charts.figure("learned γ and β", x_title="channel", y_title="value", height=height)
+    charts.add_line(fig, idx, stat["gamma"].tolist(), "γ", color=charts.PALETTE[2], mode="lines+markers",
+                    symbol=charts.MARKERS[0])
+    charts.add_line(fig, idx, stat["beta"].tolist(), "β", color=charts.PALETTE[3], mode="lines+markers", dash="dot",
+                    symbol=charts.MARKERS[1])
     figs.append(fig)
     for f in figs:
         f.update_layout(hovermode="x unified")

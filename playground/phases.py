@@ -180,7 +180,7 @@ def _activation_picture(name: str, layer: dict, *, title_prefix: str = ""):
         z = ex
     else:
         z = as_square(ex)
-    fig = charts.heatmap(z, title=title, height=260, colorscale="Viridis")
+    fig = charts.heatmap(z, title=title, height=260, colorscale=charts.SEQUENTIAL)
     fig.update_xaxes(showticklabels=False, showgrid=False, constrain="domain")
     fig.update_yaxes(showticklabels=False, showgrid=False, autorange="reversed", constrain="domain",
                      **({"scaleanchor": "x"} if z.shape[0] > 1 else {}))  # images keep their shape, row 0 on top
@@ -202,7 +202,7 @@ def _tensor_picture(entry: dict, what: str):
     top = float(np.abs(finite).max()) if finite.size else 1.0
     top = top or 1.0
     text = np.vectorize(lambda v: f"{v:.3g}")(z) if z.size <= 4 else None  # more would not fit the cells
-    fig = charts.heatmap(z, title=title, height=260, colorscale="RdBu_r", zmin=-top, zmax=top, text=text,
+    fig = charts.heatmap(z, title=title, height=260, colorscale=charts.DIVERGING_R, zmin=-top, zmax=top, text=text,
                          x_title="column" if z.shape[1] > 1 and not vector else "",
                          y_title="row" if z.shape[0] > 1 and not vector else "")
     fig.update_yaxes(autorange="reversed", showticklabels=z.shape[0] > 1 and not vector)

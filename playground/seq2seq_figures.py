@@ -6,6 +6,9 @@ import numpy as np
 
 from playground import charts
 
+ENCODER_FILL, DECODER_FILL = charts.faded(charts.PALETTE[5], 0.7), charts.faded(charts.PALETTE[4], 0.7)
+MASK_FILL = charts.faded(charts.PALETTE[5], 0.4)  # a token the loss counts
+
 
 def _dot_label(text: str) -> str:
     return text.replace("\\", "\\\\").replace('"', '\\"')
@@ -28,7 +31,7 @@ def architecture_dot(shapes: list[tuple[str, tuple[int, ...]]], num_layers: int)
     lines = ["digraph seq2seq {", "rankdir=TB; nodesep=0.35; ranksep=0.3;",
              'node [shape=box, style="rounded,filled", fontsize=11];']
     for key, label in nodes.items():
-        colour = "#dbe7fb" if key in enc else "#fde3d2" if key != "loss" else "#e9ecef"
+        colour = ENCODER_FILL if key in enc else DECODER_FILL if key != "loss" else charts.PALE
         lines.append(f'{key} [label="{_dot_label(label)}", fillcolor="{colour}"];')
     for a, b, label in [("src", "enc_emb", ""), ("enc_emb", "enc_gru", ""), ("enc_gru", "state", ""),
                         ("enc_gru", "ctx", ""), ("state", "dec_gru", "initial state"), ("ctx", "cat", ""),
@@ -40,21 +43,25 @@ def architecture_dot(shapes: list[tuple[str, tuple[int, ...]]], num_layers: int)
     return "\n".join(lines)
 
 
-def token_grid(tokens: list[list[str]], mask: np.ndarray, title: str, *, row_labels=None):
+def token_grid(tokens: list[list[str]], mask: np.ndarray, title: str, *, row_labels=None,
+               y_title: str = "sequence in the batch"):
     """The tokens of a batch as cells, coloured by the mask (1: counted by the
     loss, 0: padding, ignored)."""
-    fig = charts.heatmap(np.asarray(mask, dtype=float), title=title, colorscale=[[0, "#f1f3f5"], [1, "#b2d3f7"]],
-                         zmin=0, zmax=1, x_title="time step", text=np.asarray(tokens, dtype=object),
+    fig = charts.heatmap(np.asarray(mask, dtype=float), title=title, colorscale=[[0, charts.PALE], [1, MASK_FILL]],
+                         zmin=0, zmax=1, x_title="time step", y_title=y_title, text=np.asarray(tokens, dtype=object),
                          height=60 + 34 * len(tokens), y=row_labels)
     fig.update_traces(showscale=False, hovertemplate="%{text}: mask %{z:.0f}<extra></extra>")
     fig.update_yaxes(autorange="reversed", type="category")
     return fig
 
 
-def loss_grid(losses: np.ndarray, tokens: list[list[str]], title: str, *, row_labels=None):
+def loss_grid(losses: np.ndarray, tokens: list[list[str]], title: str, *, row_labels=None,
+              y_title: str = "sequence in the batch"):
     """Cross-entropy of every target token (NaN, blank, where the mask is 0)."""
     text = np.where(np.isnan(losses), "", np.asarray(tokens, dtype=object))
-    fig = charts.heatmap(losses, title=title, colorscale="OrRd", zmin=0, x_title="time step", text=text,
+    fig = charts.heatmap(losses, title=title, colorscale=charts.SEQUENTIAL, zmin=0, x_title="time step",
+                         y_title=y_title,
+                         text=text,
                          height=80 + 34 * len(tokens), y=row_labels)
     fig.update_traces(hovertemplate="%{text}: loss %{z:.3f}<extra></extra>", colorbar=dict(title="loss"))
     fig.update_yaxes(autorange="reversed", type="category")

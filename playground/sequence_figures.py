@@ -9,8 +9,9 @@ import plotly.graph_objects as go
 
 from . import charts
 
-DATA_COLOR, ONE_COLOR, MULTI_COLOR = "#868e96", charts.PALETTE[0], charts.PALETTE[1]
+DATA_COLOR, ONE_COLOR, MULTI_COLOR = charts.MUTED, charts.PALETTE[0], charts.PALETTE[1]
 K_COLORS = {1: charts.PALETTE[0], 4: charts.PALETTE[1], 16: charts.PALETTE[2], 64: charts.PALETTE[3]}
+K_DASHES = {1: "solid", 4: "dash", 16: "dot", 64: "dashdot"}  # told apart also without colour
 PICKED_COLOR = charts.PALETTE[4]
 
 
@@ -34,7 +35,7 @@ def multi_step_figure(seen: dict) -> go.Figure:
                     max_points=1000)
     start = seen["start"]
     charts.add_line(fig, seen["time"][start:], seen["multi_step"][start:], "multistep preds", color=MULTI_COLOR,
-                    width=2.5, max_points=1000)
+                    width=2.5, max_points=1000, dash="dash")
     _train_end(fig, seen)
     return fig
 
@@ -50,19 +51,20 @@ def k_step_figure(seen: dict, steps, picked: int) -> go.Figure:
         times, preds = k_series(seen, k)
         is_book = k in K_COLORS
         charts.add_line(fig, times, preds, f"{k}-step preds" + ("" if is_book else " (your k)"),
-                        color=K_COLORS.get(k, PICKED_COLOR), width=3 if k == picked else 1.2, max_points=1000)
+                        color=K_COLORS.get(k, PICKED_COLOR), width=3 if k == picked else 1.2, max_points=1000,
+                        dash=K_DASHES.get(k, "longdash"))
     return fig
 
 
 def _train_end(fig: go.Figure, seen: dict) -> None:
     x = int(seen["n_train"] + seen["tau"])  # the last time the model was trained to predict
-    fig.add_vline(x=x, line=dict(color="#495057", dash="dot", width=1))
+    fig.add_vline(x=x, line=dict(color=charts.INK, dash="dot", width=1))
     fig.add_annotation(x=x, y=1, yref="paper", text="end of training data", showarrow=False, xanchor="left",
-                       yanchor="top", font=dict(size=11, color="#495057"))
+                       yanchor="top", font=dict(size=11, color=charts.INK))
 
 
 # ------------------------------------------------------------ text minibatches
-UNUSED = "#e9ecef"
+UNUSED = charts.PALE
 
 
 def character_cells(text: str, owners: list, selected: int, width: int, title: str) -> go.Figure:
@@ -121,9 +123,9 @@ def label_rows(fig: go.Figure, segments: list[tuple[int, int, int, int]]) -> go.
     seen = set()
     for row, line, c0, c1 in segments:
         fig.add_shape(type="rect", x0=c0 - 0.5, x1=c1 + 0.5, y0=line - 0.5, y1=line + 0.5,
-                      line=dict(color="#212529", width=2))
+                      line=dict(color=charts.INK, width=2))
         if row not in seen:
             seen.add(row)
             fig.add_annotation(x=c0 - 0.5, y=line - 0.5, text=f"row {row}", showarrow=False, xanchor="left",
-                               yanchor="bottom", font=dict(size=10, color="#212529"), bgcolor="white")
+                               yanchor="bottom", font=dict(size=10, color=charts.INK), bgcolor=charts.WHITE)
     return fig

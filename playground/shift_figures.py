@@ -10,8 +10,11 @@ import plotly.graph_objects as go
 
 from . import charts
 
-SOURCE_COLORS = ("#1f6feb", "#e8590c")  # class 0, class 1
-TARGET_COLORS = ("#8aa4c8", "#d9a47f")
+SOURCE_COLORS = (charts.PALETTE[0], charts.PALETTE[1])  # class 0, class 1
+TARGET_COLORS = tuple(charts.faded(c) for c in SOURCE_COLORS)
+SOURCE_SYMBOLS = ("circle", "square")  # the classes told apart also without colour
+TARGET_SYMBOLS = ("x-thin", "cross-thin")
+BOUNDARY_DASHES = ("solid", "dashdot", "dot", "longdash")  # one per run
 MIN_SIZE, MAX_SIZE = 4.0, 22.0
 
 
@@ -30,24 +33,25 @@ def scatter(seen: Mapping, *, weights: bool = True, height: int = 520) -> go.Fig
     for c in (0, 1):
         m = src["y"] == c
         marker = dict(color=SOURCE_COLORS[c], size=sizes(src["beta"])[m] if weights else 6, opacity=0.75,
-                      line=dict(width=0.5, color="white"))
+                      symbol=SOURCE_SYMBOLS[c], line=dict(width=0.5, color=charts.WHITE))
         fig.add_trace(dict(type="scatter", mode="markers", x=src["X"][m, 0], y=src["X"][m, 1], marker=marker,
                            name=f"train, y = {c}" + (" (size: β)" if weights else "")))
     for c in (0, 1):
         m = tgt["y"] == c
         fig.add_trace(dict(type="scatter", mode="markers", x=tgt["X"][m, 0], y=tgt["X"][m, 1],
-                           marker=dict(color=TARGET_COLORS[c], size=6, symbol="x-thin", line=dict(width=1.5,
+                           marker=dict(color=TARGET_COLORS[c], size=6, symbol=TARGET_SYMBOLS[c], line=dict(width=1.5,
                                                                                                   color=TARGET_COLORS[c])),
                            name=f"test, y = {c}"))
     fig.add_trace(dict(type="scatter", mode="lines", x=seen["boundary"]["x1"], y=seen["boundary"]["x2"],
-                       name="true boundary x₂ = x₁²/2", line=dict(color="#212529", dash="dash", width=2)))
+                       name="true boundary x₂ = x₁²/2", line=dict(color=charts.INK, dash="dash", width=2)))
     for i, (name, run) in enumerate(seen["runs"].items()):
         if run["p"] is None:
             continue
         color = charts.PALETTE[(i + 2) % len(charts.PALETTE)]
         fig.add_trace(dict(type="contour", x=seen["x1"], y=seen["x2"], z=run["p"], showscale=False,
                            contours=dict(start=0.5, end=0.5, size=1, coloring="none"), ncontours=1,
-                           line=dict(color=color, width=3), name=f"learned boundary: {name or 'this run'}",
+                           line=dict(color=color, width=3, dash=BOUNDARY_DASHES[i % len(BOUNDARY_DASHES)]),
+                           name=f"learned boundary: {name or 'this run'}",
                            showlegend=True, hoverinfo="skip"))
     fig.update_xaxes(range=[float(seen["x1"][0]), float(seen["x1"][-1])], autorange=False)
     fig.update_yaxes(range=[float(seen["x2"][0]), float(seen["x2"][-1])], autorange=False)
@@ -59,12 +63,13 @@ def scatter(seen: Mapping, *, weights: bool = True, height: int = 520) -> go.Fig
 def sweep(out: Mapping, model: str, current: float | None = None, height: int = 380) -> go.Figure:
     fig = charts.figure(f"Test accuracy against the amount of shift ({model}, fitted to convergence)",
                         x_title="amount of shift", y_title="accuracy on the shifted test set", height=height)
-    charts.add_line(fig, out["shift"], out["bayes"], "best possible (Bayes)", color="#868e96", dash="dash")
+    charts.add_line(fig, out["shift"], out["bayes"], "best possible (Bayes)", color=charts.MUTED, dash="dash")
     charts.add_line(fig, out["shift"], out["uncorrected"], "uncorrected", color=charts.PALETTE[0],
-                    mode="lines+markers")
-    charts.add_line(fig, out["shift"], out["corrected"], "corrected (β)", color=charts.PALETTE[1], mode="lines+markers")
+                    mode="lines+markers", symbol=charts.MARKERS[0])
+    charts.add_line(fig, out["shift"], out["corrected"], "corrected (β)", color=charts.PALETTE[1], mode="lines+markers",
+                    dash="dot", symbol=charts.MARKERS[1])
     if current is not None:
-        fig.add_vline(x=current, line_dash="dot", line_color="#868e96", annotation_text="your setting")
+        fig.add_vline(x=current, line_dash="dot", line_color=charts.MUTED, annotation_text="your setting")
     fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.2, xanchor="left", x=0), margin=dict(b=10))
     return fig
 
@@ -73,10 +78,12 @@ def priors(classes: Sequence[str], bars: Mapping[str, Sequence[float]], height: 
     """Grouped bars: each label distribution over the classes."""
     fig = charts.figure("The target's label distribution q(y)", x_title="class", y_title="probability",
                         height=height)
-    colors = ["#868e96", "#adb5bd", charts.PALETTE[1], charts.PALETTE[0]]
+    colors = [charts.MUTED, charts.LIGHT, charts.PALETTE[1], charts.PALETTE[0]]
     for i, (name, values) in enumerate(bars.items()):
         fig.add_trace(go.Bar(x=list(classes), y=[float(v) for v in values], name=name,
-                             marker_color=colors[i % len(colors)], text=[f"{v:.3f}" for v in values],
+                             marker_color=colors[i % len(colors)],
+                             marker_pattern_shape=charts.PATTERNS[i % len(charts.PATTERNS)],
+                             text=[f"{v:.3f}" for v in values],
                              textposition="outside"))
     fig.update_layout(barmode="group", hovermode="closest", legend=dict(orientation="h", yanchor="top", y=-0.2,
                                                                         xanchor="left", x=0), margin=dict(b=10))

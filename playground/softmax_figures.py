@@ -13,10 +13,10 @@ from plotly.colors import get_colorscale
 
 from . import charts
 
-GREY = "#adb5bd"
-# colour scales spelled out: the grids below skip plotly's validation, which is what resolves names like "RdBu_r"
-DIVERGING = get_colorscale("RdBu_r")
-GRAY = [[0.0, "#000000"], [1.0, "#ffffff"]]
+GREY = charts.LIGHT
+# colour scales spelled out: the grids below skip plotly's validation, which is what resolves names like RdBu_r
+DIVERGING = get_colorscale(charts.DIVERGING_R)
+GRAY = charts.GRAYS
 
 
 def image_grid(panels: Sequence[dict], titles: Sequence[str], cols: int, *, title: str = "",
@@ -46,7 +46,7 @@ def image_grid(panels: Sequence[dict], titles: Sequence[str], cols: int, *, titl
         data.append({"type": "heatmap", "xaxis": f"x{name}", "yaxis": f"y{name}", **trace})
         layout["annotations"].append(dict(text=str(titles[i]), x=x0 + w / 2, y=y1, xref="paper", yref="paper",
                                           xanchor="center", yanchor="bottom", showarrow=False,
-                                          font=dict(size=11, color="#495057")))
+                                          font=dict(size=11, color=charts.INK)))
     return go.Figure(dict(data=data, layout=layout), _validate=False)
 
 
@@ -65,10 +65,13 @@ def weights_figure(W: np.ndarray, labels: Sequence[str], title: str = "") -> go.
 
 def probs_figure(probs: Sequence[float], labels: Sequence[str], true: int, predicted: int,
                  title: str = "") -> go.Figure:
-    """The softmax of one image as bars: the true class green, a wrong prediction red."""
+    """The softmax of one image as bars: the true class green, a wrong
+    prediction red and hatched (told apart also without colour)."""
     colours = [charts.GOOD if c == true else charts.BAD if c == predicted else GREY for c in range(len(probs))]
-    fig = charts.figure(title, y_title="probability ŷ", height=320)
+    hatch = ["x" if c == predicted and c != true else "" for c in range(len(probs))]
+    fig = charts.figure(title, x_title="class", y_title="probability ŷ", height=320)
     fig.add_trace(go.Bar(x=[str(labels[c]) for c in range(len(probs))], y=list(probs), marker_color=colours,
+                         marker_pattern_shape=hatch,
                          text=[f"{p:.2f}" for p in probs], textposition="outside", name="softmax",
                          hovertemplate="%{x}: %{y:.4f}<extra></extra>"))
     fig.update_yaxes(range=[0, 1.12])
@@ -82,7 +85,7 @@ def confusion_figure(C: np.ndarray, labels: Sequence[str], title: str = "") -> g
     C = np.asarray(C)
     share = C / np.maximum(C.sum(1, keepdims=True), 1)
     names = [str(label) for label in labels[:len(C)]]
-    fig = charts.heatmap(share.tolist(), x=names, y=names, colorscale="Blues", zmin=0, zmax=1, title=title,
+    fig = charts.heatmap(share.tolist(), x=names, y=names, colorscale=charts.SEQUENTIAL, zmin=0, zmax=1, title=title,
                          x_title="predicted", y_title="true", height=460,
                          text=[[str(v) for v in row] for row in C.tolist()])
     fig.update_traces(hovertemplate="true %{y}, predicted %{x}: %{text} (%{z:.1%} of the row)<extra></extra>",
@@ -103,14 +106,14 @@ def temperature_figure(labels: Sequence[str], naive: Sequence[float], stable: Se
                        title: str = "") -> go.Figure:
     """softmax(o / T) as bars: the book's formula beside the stable one; a NaN
     of the naive formula is drawn as a red 'NaN' mark."""
-    fig = charts.figure(title, y_title="probability", height=320)
+    fig = charts.figure(title, x_title="class", y_title="probability", height=320)
     naive_shown = [0.0 if not math.isfinite(v) else v for v in naive]
     fig.add_trace(go.Bar(x=list(labels), y=list(stable), name="stable: exp(o − max o) / Σ",
                          marker_color=charts.PALETTE[0], text=[f"{v:.3f}" for v in stable], textposition="outside"))
     fig.add_trace(go.Bar(x=list(labels), y=naive_shown, name="the book's softmax: exp(o) / Σ exp(o)",
-                         marker_color=charts.PALETTE[1],
+                         marker_color=charts.PALETTE[1], marker_pattern_shape=charts.PATTERNS[1],
                          text=["NaN" if not math.isfinite(v) else f"{v:.3f}" for v in naive], textposition="outside",
-                         textfont=dict(color=[charts.BAD if not math.isfinite(v) else "#212529" for v in naive])))
+                         textfont=dict(color=[charts.BAD if not math.isfinite(v) else charts.INK for v in naive])))
     fig.update_yaxes(range=[0, 1.15])
     fig.update_layout(barmode="group", hovermode="closest")
     return fig

@@ -21,6 +21,7 @@ from core.train import timeline as core_timeline
 from core.train.page_run import PageRun
 from core.train.runs import LOST, RunGone
 
+from . import charts
 from .state import page_state
 
 NOW = "now"
@@ -72,7 +73,7 @@ def rule(spec: dict, x: float | None) -> dict:
     """The live chart's vega-lite spec with a vertical rule at epoch `x` (the chosen point)."""
     if x is None or "layer" not in spec:
         return spec
-    mark = {"data": {"values": [{"x": x}]}, "mark": {"type": "rule", "color": "#e8590c", "strokeWidth": 2},
+    mark = {"data": {"values": [{"x": x}]}, "mark": {"type": "rule", "color": charts.PALETTE[1], "strokeWidth": 2},
             "encoding": {"x": {"field": "x", "type": "quantitative"}}}
     return {**spec, "layer": [*spec["layer"], mark]}
 

@@ -16,10 +16,10 @@ from core.ops.beam_layout import Placed, beam_at, edges, endings, layout
 from . import charts, controls
 
 STYLE = {  # status -> (legend name, colour, marker symbol, size, opacity)
-    "root": ("start", "#212529", "square", 11, 1.0),
+    "root": ("start", charts.INK, "square", 11, 1.0),
     "kept": ("in the beam", charts.PALETTE[0], "circle", 12, 1.0),
     "finished": ("finished (<eos>)", charts.GOOD, "diamond", 13, 1.0),
-    "pruned": ("pruned", "#adb5bd", "circle", 8, 0.55),
+    "pruned": ("pruned", charts.LIGHT, "circle-open", 8, 0.55),
 }
 NODE_TRACES = tuple(name for name, *_ in STYLE.values())
 ROW_PX = 24
@@ -47,7 +47,7 @@ def tree_figure(placed: Sequence[Placed], label: Callable[[Placed], str], hover:
                 ys += [a.y, b.y, None]
         if xs:
             fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", name=name, showlegend=False, hoverinfo="skip",
-                                     line=dict(color="#ced4da" if faded else charts.PALETTE[0],
+                                     line=dict(color=charts.LIGHT if faded else charts.PALETTE[0],
                                                width=1 if faded else 2.5)))
     for status, (name, color, symbol, size, opacity) in STYLE.items():
         group = [p for p in placed if p.status == status]
@@ -55,10 +55,10 @@ def tree_figure(placed: Sequence[Placed], label: Callable[[Placed], str], hover:
             continue
         fig.add_trace(go.Scatter(
             x=[p.x for p in group], y=[p.y for p in group], mode="markers+text", name=name, opacity=opacity,
-            marker=dict(color=color, symbol=symbol, size=size, line=dict(color="white", width=1)),
+            marker=dict(color=color, symbol=symbol, size=size, line=dict(color=charts.WHITE, width=1)),
             text=[label(p) for p in group],  # above a node with children, else to the right (clear of edges)
             textposition=["top center" if p.id in parents else "middle right" for p in group],
-            textfont=dict(size=12, color="#212529" if status != "pruned" else "#868e96"),
+            textfont=dict(size=12, color=charts.INK if status != "pruned" else charts.MUTED),
             hovertext=[hover(p) for p in group], hoverinfo="text"))
     fig.update_xaxes(range=[-0.3, last + label_width], tickmode="linear", tick0=0, dtick=1, showgrid=False)
     fig.update_yaxes(range=[-rows + 0.4, 0.6], visible=False, showgrid=False)

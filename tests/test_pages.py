@@ -4,13 +4,26 @@ Pages come from playground.catalog, the same list the navigation is built
 from, so a new page is covered without editing this file."""
 from __future__ import annotations
 
+import json
 import statistics
 
 import pytest
 from apptest_support import APP, TIMEOUT, find_widget, open_page, panel_states, shown, tick_until
 from streamlit.testing.v1 import AppTest
 
+from playground.accessibility import plotly_problems, vega_problems
 from playground.catalog import TOPICS
+
+
+def chart_problems(at: AppTest) -> list[str]:
+    """Every chart on the page without a title or axis titles, and every image
+    without alt text (Streamlit 1.67 gives an image its `alt`, never its caption)."""
+    out = [f"plotly {el.proto.id.rsplit('-', 1)[-1]}: {p}" for el in at.get("plotly_chart")
+           for p in plotly_problems(json.loads(el.proto.spec))]
+    out += [f"vega-lite {json.loads(el.proto.spec).get('title')}: {p}" for el in at.get("vega_lite_chart")
+            for p in vega_problems(json.loads(el.proto.spec))]
+    out += [f"image {img.url}: no alt text" for el in at.get("imgs") for img in el.proto.imgs if not img.alt]
+    return out
 
 
 def test_home_lists_every_topic():
@@ -29,6 +42,7 @@ def test_page_renders_with_defaults(topic):
     at = open_page(topic.path)
     assert not at.exception, at.exception
     assert at.title and at.title[0].value == topic.title
+    assert chart_problems(at) == []
 
 
 @pytest.mark.parametrize("topic", [t for t in TOPICS if t.main_control], ids=lambda t: t.url_path)
@@ -64,6 +78,7 @@ def test_training_page_starts_and_the_loss_falls(topic):
         return min(steps) >= 30 or not any(R.active or R.building for R in states)
 
     tick_until(at, trained)
+    assert chart_problems(at) == []  # the live charts with their curves
     for S in states:
         for name in S.names:
             losses = [r["loss"] for r in S.history(name)["steps"]]

@@ -91,7 +91,8 @@ def refuse(problems) -> None:
 
 def draw(graph: bp.Graph, key: str, k: int) -> None:
     st.caption(step_caption(graph, k))
-    st.plotly_chart(graph_figure(graph, bp.shown_at(graph, k), revision=key), key=f"{key}:graph", width="stretch")
+    st.plotly_chart(graph_figure(graph, bp.shown_at(graph, k), revision=key,
+                                 title=f"The computational graph at step {k}"), key=f"{key}:graph", width="stretch")
     show_step(graph, k)
 
 

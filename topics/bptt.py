@@ -178,7 +178,7 @@ if clip:
                     color=charts.PALETTE[1], dash="dot")
     over = np.flatnonzero(run["clipped"])
     charts.add_line(fig, over + 1, run["norms"][over], "clipped to θ", color=charts.PALETTE[3], mode="markers")
-    charts.add_line(fig, [1, max(len(updates), 1)], [theta, theta], f"θ = {theta:g}", color="gray", dash="dash",
+    charts.add_line(fig, [1, max(len(updates), 1)], [theta, theta], f"θ = {theta:g}", color=charts.MUTED, dash="dash",
                     width=1)
 c1.plotly_chart(fig, key="bptt:clip", width="stretch")
 fig = charts.figure("Training loss", x_title="update", y_title="loss", height=320)

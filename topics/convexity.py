@@ -36,6 +36,7 @@ for seg in np.split(np.arange(len(j.x)), edges):
     xs = np.concatenate([j.x[seg], j.x[seg][::-1]])
     ys = np.concatenate([j.chord[seg], j.curve[seg][::-1]])
     fig.add_scatter(x=xs, y=ys, fill="toself", mode="none", fillcolor=charts.GOOD if ok else charts.BAD,
+                    fillpattern=dict(shape="" if ok else "x", fgcolor=charts.INK, size=8),  # violated: hatched
                     opacity=0.3, name="inequality holds" if ok else "inequality violated", hoverinfo="skip")
 charts.add_line(fig, grid, fn.f(grid), "f(x)", color=charts.PALETTE[0])
 charts.add_line(fig, [a, b], [fn.f(np.float64(a)), fn.f(np.float64(b))], "chord", color=charts.PALETTE[7],
@@ -74,7 +75,7 @@ fig = charts.figure("Iterates", x_title="x", y_title="f(x)", height=380)
 charts.add_line(fig, grid, fn.f(grid), "f(x)", color=charts.PALETTE[0])
 fig.add_scatter(x=run.xs, y=run.fs, mode="lines+markers", name="x_t",
                 line=dict(color=charts.PALETTE[1], width=1),
-                marker=dict(size=8, color=np.arange(len(run.xs)), colorscale="Oranges", showscale=False))
+                marker=dict(size=8, color=np.arange(len(run.xs)), colorscale=charts.SEQUENTIAL_ALT, showscale=False))
 span = max(2.2, float(np.abs(run.xs).max()) if np.isfinite(run.xs).all() else 2.2)
 fig.update_xaxes(range=[-min(span, 50), min(span, 50)])
 st.plotly_chart(fig, key="convexity:descent", width="stretch")

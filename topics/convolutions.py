@@ -7,7 +7,7 @@ import torch
 from core.data.fashion_mnist import TEXT_LABELS
 from core.experiments import conv_kernel as ck
 from core.ops.conv2d import KERNEL_MAX, KERNELS, MAX_BYTES, ImageError, apply_kernel, edge_example, kernel
-from playground import controls, grid
+from playground import charts, controls, grid
 from playground.conv_figures import decode_image, image_problem, kernel_figure, map_figure
 from playground.fmnist import fashion_mnist
 from playground.live import Chart, Readout, View, live_panel
@@ -44,17 +44,17 @@ st.latex(r"Y_{i,j} = \sum_{a=0}^{k_h-1}\sum_{b=0}^{k_w-1} K_{a,b} \, X_{i+a,j+b}
          r"K = \begin{bmatrix} 1 & -1 \end{bmatrix}")
 ex = edge_example()
 c1, c2 = st.columns([8, 7])
-c1.plotly_chart(grid.grid_figure(ex["X"], title="X: 6×8, columns 2-5 black (0)", colorscale="Greys_r"),
+c1.plotly_chart(grid.grid_figure(ex["X"], title="X: 6×8, columns 2-5 black (0)", colorscale=charts.GRAYS),
                 key="conv:X", width="stretch")
-c2.plotly_chart(grid.grid_figure(ex["Y"], title="Y = corr2d(X, K): 6×7", colorscale="RdBu"), key="conv:Y",
+c2.plotly_chart(grid.grid_figure(ex["Y"], title="Y = corr2d(X, K): 6×7", colorscale=charts.DIVERGING), key="conv:Y",
                 width="stretch")
 ones, minus = int((ex["Y"] == 1).all(0).sum()), int((ex["Y"] == -1).all(0).sum())
 st.caption(f"Y is +1 in column 1 (white to black), −1 in column 5 (black to white) and 0 elsewhere: "
            f"{ones} column of +1, {minus} of −1, every row the same.")
 c1, c2 = st.columns([6, 5])
-c1.plotly_chart(grid.grid_figure(ex["XT"], title="X.T: 8×6, the edges now horizontal", colorscale="Greys_r",
+c1.plotly_chart(grid.grid_figure(ex["XT"], title="X.T: 8×6, the edges now horizontal", colorscale=charts.GRAYS,
                                  cell_px=26), key="conv:XT", width="stretch")
-c2.plotly_chart(grid.grid_figure(ex["YT"], title="corr2d(X.T, K): 8×5", colorscale="RdBu", cell_px=26),
+c2.plotly_chart(grid.grid_figure(ex["YT"], title="corr2d(X.T, K): 8×5", colorscale=charts.DIVERGING, cell_px=26),
                 key="conv:YT", width="stretch")
 st.caption(f"On the transposed image every output is {float(ex['YT'].abs().max()):g}: K only compares "
            "horizontal neighbours, so it finds vertical edges only.")

@@ -70,7 +70,8 @@ def depth_figure(runs: list[dict]):
                     mode="lines+markers")
     valid = [r for r in rows if r["valid_perplexity"] is not None]
     charts.add_line(fig, [r["num_layers"] for r in valid], [r["valid_perplexity"] for r in valid],
-                    "validation (held out)", color=charts.PALETTE[1], mode="lines+markers")
+                    "validation (held out)", color=charts.PALETTE[1], mode="lines+markers", dash="dash",
+                    symbol=charts.MARKERS[1])
     fig.update_xaxes(tickvals=list(dr.DEPTHS))
     return fig
 
@@ -109,7 +110,7 @@ def show(seen: dict) -> None:
     for layer in range(len(states)):
         z = states[layer][:, :SHOWN].T  # (units, characters)
         fig = charts.heatmap(z, title=f"layer {layer + 1} of {len(states)}: hidden state H(l={layer + 1})",
-                             colorscale="RdBu", zmin=-1.0, zmax=1.0, x_title="character", y_title="unit")
+                             colorscale=charts.DIVERGING, zmin=-1.0, zmax=1.0, x_title="character", y_title="unit")
         cols[layer % 2].plotly_chart(_token_axis(fig, deepest["tokens"]), key=f"deep_rnn:layer:{layer}",
                                      width="stretch")
 

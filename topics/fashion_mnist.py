@@ -33,9 +33,11 @@ if cached is None or cached[0] is not data:
 train_stats, test_counts, means = cached[1]
 
 
-def image_figure(grid, row_labels, rows, cols, key, height):
-    """A grid of images (28-pixel tiles, 2-pixel gaps) as one grayscale heatmap."""
-    fig = charts.heatmap(grid, colorscale="gray", zmin=0, zmax=1, height=height)
+def image_figure(grid, row_labels, rows, cols, key, height, title):
+    """A grid of images (28-pixel tiles, 2-pixel gaps) as one grayscale heatmap;
+    the axis that names the classes is titled "class"."""
+    fig = charts.heatmap(grid, colorscale=charts.GRAYS, zmin=0, zmax=1, height=height + 30, title=title,
+                         x_title="class" if cols else "", y_title="class" if row_labels else "")
     fig.update_traces(showscale=False, hovertemplate="pixel value %{z:.3f}<extra></extra>")
     fig.update_xaxes(showgrid=False, showticklabels=cols is not None, constrain="domain", constraintoward="left",
                      tickvals=[i * 30 + 13.5 for i in range(len(cols or []))], ticktext=cols, side="top")
@@ -62,20 +64,22 @@ else:
     grid = ds.image_grid(data.X_train[[i for r in rows for i in r]].cpu(),
                          [list(range(k * per_class, k * per_class + len(r))) for k, r in enumerate(rows)])
     image_figure(grid, [labels[c] for c in classes], len(classes), None, "fmnist:samples",
-                 40 + len(classes) * min(80, 900 // per_class))
+                 40 + len(classes) * min(80, 900 // per_class),
+                 f"{per_class} training images per class, one class a row")
     st.caption(f"Training images drawn at random within each class with seed {controls.seed()} "
                "(a torch.Generator, not the global random state).")
 
     st.header("Mean image per class")
     image_figure(ds.image_grid(means[classes]), None, 1, [labels[c] for c in classes], "fmnist:means",
-                 50 + min(120, 1000 // len(classes)))
+                 50 + min(120, 1000 // len(classes)), "The mean training image of each class")
     st.caption("The average of every training image of the class, pixel by pixel.")
 
 st.header("Class counts and pixel statistics")
 s1, s2 = st.columns([3, 2])
-fig = charts.figure("Images per class", y_title="images", height=340)
+fig = charts.figure("Images per class", x_title="class", y_title="images", height=340)
 fig.add_bar(x=labels, y=train_stats.count, name="train", marker_color=charts.PALETTE[0])
-fig.add_bar(x=labels, y=test_counts, name="test", marker_color=charts.PALETTE[1])
+fig.add_bar(x=labels, y=test_counts, name="test", marker_color=charts.PALETTE[1],
+            marker_pattern_shape=charts.PATTERNS[1])
 fig.update_layout(barmode="group")
 s1.plotly_chart(fig, key="fmnist:counts", width="stretch")
 with s2:

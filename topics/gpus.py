@@ -7,7 +7,7 @@ import streamlit as st
 import torch
 
 from core.ops import devices
-from playground import controls
+from playground import charts, controls
 from playground.fmnist import fashion_mnist, is_stand_in
 from playground.messages import literal
 from playground.state import executor
@@ -114,12 +114,23 @@ st.dataframe(table, hide_index=True, column_config={
     "GFLOP/s": st.column_config.NumberColumn(format="%.1f"),
     "MLP examples/sec": st.column_config.NumberColumn(format="%.0f"),
     "MLP epoch (s, est.)": st.column_config.NumberColumn(format="%.2f")})
+
+
+def speed_figure(column: str, title: str):
+    """One horizontal bar per device: `column` of the table."""
+    fig = charts.figure(title, x_title=column, y_title="device", height=110 + 40 * len(table))
+    fig.add_bar(y=list(table["device"]), x=[float(v) for v in table[column]], orientation="h",
+                marker_color=charts.PALETTE[0], name=column, hovertemplate="%{y}: %{x:,.1f}<extra></extra>")
+    fig.update_yaxes(type="category", autorange="reversed")
+    fig.update_layout(showlegend=False, hovermode="closest")
+    return fig
+
+
 left, right = st.columns(2)
-left.markdown("**GFLOP/s of the n × n product**")
-left.bar_chart(table, x="device", y="GFLOP/s", horizontal=True, height=80 + 40 * len(table))
+left.plotly_chart(speed_figure("GFLOP/s", "GFLOP/s of the n × n product"), key="gpus:gflops", width="stretch")
 if data is not None:
-    right.markdown(f"**Examples/sec, the book's MLP (batch {BATCH_SIZE})**")
-    right.bar_chart(table, x="device", y="MLP examples/sec", horizontal=True, height=80 + 40 * len(table))
+    right.plotly_chart(speed_figure("MLP examples/sec", f"Examples/sec, the book's MLP (batch {BATCH_SIZE})"),
+                       key="gpus:mlp", width="stretch")
 cpu = rows[0]
 st.caption(
     f"Measured in a training worker (not the web process) with {cpu['threads']} torch thread(s), as a run "

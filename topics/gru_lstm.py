@@ -104,12 +104,12 @@ def gate_figure(trace, key: str, title: str):
     z = trace[key][:, block:block + SHOWN].T  # (units, time steps)
     if key == "C":  # a state, not a gate: a symmetric scale around 0
         m = float(abs(z).max()) or 1.0
-        lo, hi, scale, note = -m, m, "RdBu", f" (|C| ≤ {m:.2g})"
+        lo, hi, scale, note = -m, m, charts.DIVERGING, f" (|C| ≤ {m:.2g})"
     elif stretch:
-        lo, hi, scale = float(z.min()), float(z.max()), "Viridis"
+        lo, hi, scale = float(z.min()), float(z.max()), charts.SEQUENTIAL
         note = f" ({lo:.2f} to {hi:.2f})"
     else:
-        lo, hi, scale, note = 0.0, 1.0, "Viridis", ""
+        lo, hi, scale, note = 0.0, 1.0, charts.SEQUENTIAL, ""
     fig = charts.heatmap(z, title=f"{title}: {GATE_LABELS[key]}{note}", colorscale=scale, zmin=lo, zmax=hi,
                          x_title="character", y_title="unit", y=list(range(block, block + len(z))))
     return _token_axis(fig, trace["tokens"])

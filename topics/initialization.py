@@ -137,9 +137,9 @@ def draw_stats(stats: dict, chosen: str | None, where: str, key: str) -> None:
     """Per-layer lines for every entry of `stats`, then the histograms of layer `shown_layer`."""
     c1, c2, c3 = st.columns(3)
     c1.plotly_chart(figs.per_layer_figure(stats, "act_std", "std of each hidden layer's activations",
-                                          highlight=chosen), key=f"init:{key}:act", width="stretch")
+                                          y_title="std", highlight=chosen), key=f"init:{key}:act", width="stretch")
     c2.plotly_chart(figs.per_layer_figure(stats, "grad_norm", "‖∂l/∂W‖ per layer (last: output layer)",
-                                          highlight=chosen), key=f"init:{key}:grad", width="stretch")
+                                          y_title="‖∂l/∂W‖", highlight=chosen), key=f"init:{key}:grad", width="stretch")
     c3.plotly_chart(figs.per_layer_figure(stats, "saturated", "units passing (almost) no gradient, φ'(z) < 0.05",
                                           log_y=False, y_title="fraction", highlight=chosen),
                     key=f"init:{key}:sat", width="stretch")

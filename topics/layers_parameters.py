@@ -118,7 +118,7 @@ lim = float(max(tied["grad"].abs().max(), tied["use1"].abs().max(), tied["use2"]
 for col, (name, g) in zip(st.columns(3), (("through the use at 2", tied["use1"]), ("through the use at 4",
                                                                                   tied["use2"]),
                                           ("autograd's .grad of the shared weight", tied["grad"]))):
-    col.plotly_chart(charts.heatmap(g.numpy(), title=name, colorscale="RdBu", zmin=-lim, zmax=lim, height=300,
+    col.plotly_chart(charts.heatmap(g.numpy(), title=name, colorscale=charts.DIVERGING, zmin=-lim, zmax=lim, height=300,
                                     x_title="input j", y_title="output i"), key=f"lp:tied:{name}", width="stretch")
 
 st.header("Custom layers")

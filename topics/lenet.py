@@ -115,7 +115,8 @@ def maps_picture(seen: dict) -> None:
     st.caption(f"After step {seen['step']} (epoch {seen['epoch']}); redrawn every {FEATURE_SECONDS:g} s while "
                "training. Hover a cell for its value." + (f" {image_note}" if seen["label"] is None else ""))
     c0, c1, c2 = st.columns([2, 6, 4])
-    c0.plotly_chart(figs.image_figure(seen["image"], "input 1 × 28 × 28"), key="lenet:image", width="stretch")
+    c0.plotly_chart(figs.image_figure(seen["image"], "input 1 × 28 × 28", figure_title="The input image"),
+                key="lenet:image", width="stretch")
     c1.plotly_chart(figs.maps_figure(seen["maps"]["C1"], f"C1: conv 5 × 5 (pad 2) + {act}, 6 × 28 × 28", 3),
                     key="lenet:C1", width="stretch")
     c2.plotly_chart(figs.kernels_figure(seen["weights"]["C1"], "the six learned C1 kernels (1 × 5 × 5)"),

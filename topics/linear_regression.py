@@ -67,20 +67,20 @@ def picture(seen: dict) -> None:
         fig.add_trace(dict(type="scatter", x=[path["w1"][0]], y=[path["w2"][0]], mode="markers", name="start",
                            marker=dict(color=color, size=9, symbol="circle-open"), showlegend=i == 0))
     fig.add_trace(dict(type="scatter", x=[W1], y=[W2], mode="markers", name=f"true w = ({W1:g}, {W2:g})",
-                       marker=dict(color="white", size=14, symbol="star", line=dict(color="black", width=1))))
+                       marker=dict(color=charts.WHITE, size=14, symbol="star", line=dict(color=charts.INK, width=1))))
     left.plotly_chart(fig, key="linreg:surface", width="stretch")
     X, y = seen["X"], seen["y"]
     lo, hi = float(y.min()), float(y.max())
     if seen["plane"] is not None:
-        data_fig = charts.contour(seen["plane"], seen["x1"], seen["x2"], zmin=lo, zmax=hi, colorscale="RdBu",
+        data_fig = charts.contour(seen["plane"], seen["x1"], seen["x2"], zmin=lo, zmax=hi, colorscale=charts.DIVERGING,
                                   title="The data, coloured by y, over the fitted plane ŷ", x_title="x1",
                                   y_title="x2", colorbar_title="y and ŷ", equal_aspect=True)
     else:
         data_fig = charts.figure("The data, coloured by y (no finite plane to draw)", x_title="x1", y_title="x2",
                                  height=380)
     data_fig.add_trace(dict(type="scatter", x=X[:, 0], y=X[:, 1], mode="markers", name=f"{len(y)} examples",
-                            marker=dict(color=y, colorscale="RdBu", cmin=lo, cmax=hi, size=7,
-                                        line=dict(color="black", width=0.5))))
+                            marker=dict(color=y, colorscale=charts.DIVERGING, cmin=lo, cmax=hi, size=7,
+                                        line=dict(color=charts.INK, width=0.5))))
     right.plotly_chart(data_fig, key="linreg:data", width="stretch")
     left.caption("Each line is one run's (w1, w2) after every minibatch, read from the step records; the circle is "
                  "where it started. The contour is drawn at the current b, so it sinks as b is learned.")

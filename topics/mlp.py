@@ -97,7 +97,8 @@ def fmnist_part() -> None:
     def picture(seen: dict) -> None:
         st.markdown(f"**The first {len(seen['weights'])} hidden units' incoming weights** (epoch {seen['epoch']}, "
                     f"step {seen['step']})")
-        st.plotly_chart(mlp_figures.weights_figure(seen["weights"]), key="mlp:weights", width="stretch")
+        st.plotly_chart(mlp_figures.weights_figure(seen["weights"], title="Incoming weights, one 28 × 28 square per "
+                                                   "hidden unit"), key="mlp:weights", width="stretch")
         st.caption("Each square is one hidden unit's 784 weights laid out as the image they multiply (red "
                    "positive, blue negative): the pattern of pixels that turns the unit on. At the start they are "
                    "noise drawn from N(0, 0.01²); as training goes on, smooth blobs and outlines of clothing show "

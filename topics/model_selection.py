@@ -70,18 +70,21 @@ def legend_below(fig, height: int = 420):
     return fig
 
 
+FIT_DASHES = ["solid", "dot", "dashdot", "longdash"]  # one per fit ("dash" is the true cubic's)
+
+
 def picture(seen: dict) -> None:
     runs = seen["runs"]
     left, right = st.columns(2)
     fit = charts.figure("The fitted polynomials", x_title="x", y_title="y", height=380)
     fit.add_trace(dict(type="scatter", mode="markers", x=seen["test"]["x"], y=seen["test"]["y"], name="test examples",
-                       marker=dict(color="#adb5bd", size=5)))
+                       marker=dict(color=charts.LIGHT, size=6, symbol="diamond-open")))
     fit.add_trace(dict(type="scatter", mode="markers", x=seen["train"]["x"], y=seen["train"]["y"],
-                       name="training examples", marker=dict(color="#212529", size=6)))
-    charts.add_line(fit, seen["grid"], seen["true"], "true cubic", color="#868e96", dash="dash")
+                       name="training examples", marker=dict(color=charts.INK, size=6, symbol="circle")))
+    charts.add_line(fit, seen["grid"], seen["true"], "true cubic", color=charts.MUTED, dash="dash")
     for i, (name, run) in enumerate(runs.items()):
         charts.add_line(fit, seen["grid"], run["fitted"], name or f"{len(run['w'])} features",
-                        color=charts.PALETTE[i % len(charts.PALETTE)])
+                        color=charts.PALETTE[i % len(charts.PALETTE)], dash=FIT_DASHES[i % len(FIT_DASHES)])
     ys = seen["train"]["y"] + seen["test"]["y"]
     pad = 0.15 * (max(ys) - min(ys))
     fit.update_yaxes(range=[min(ys) - pad, max(ys) + pad])  # an overfit curve may shoot off at the edges
@@ -91,10 +94,11 @@ def picture(seen: dict) -> None:
     coef = charts.figure("Learned coefficients and the true ones", x_title="i (feature xⁱ / i!)", y_title="w_i",
                          height=380)
     idx = list(range(width))
-    coef.add_trace(go.Bar(x=idx, y=seen["true_w"][:width], name="true", marker_color="#868e96"))
+    coef.add_trace(go.Bar(x=idx, y=seen["true_w"][:width], name="true", marker_color=charts.MUTED))
     for i, (name, run) in enumerate(runs.items()):
         coef.add_trace(go.Bar(x=list(range(len(run["w"]))), y=run["w"], name=name or "learned",
-                              marker_color=charts.PALETTE[i % len(charts.PALETTE)]))
+                              marker_color=charts.PALETTE[i % len(charts.PALETTE)],
+                              marker_pattern_shape=charts.PATTERNS[(i + 1) % len(charts.PATTERNS)]))
     coef.update_layout(barmode="group", hovermode="closest")
     right.plotly_chart(legend_below(coef), key="model_selection:coef", width="stretch")
 
@@ -174,15 +178,17 @@ if st.session_state.get(CURVES):
     fig = charts.figure(f"Validation curve: {n_train} examples, {cfg.num_epochs} epochs",
                         x_title="number of features", y_title="final loss", log_y=True, height=360)
     charts.add_line(fig, ds, vc["train_loss"], "train", color=charts.PALETTE[0], mode="lines+markers")
-    charts.add_line(fig, ds, vc["test_loss"], "test", color=charts.PALETTE[1], mode="lines+markers")
-    fig.add_vline(x=4, line_dash="dot", line_color="#868e96", annotation_text="the true cubic")
+    charts.add_line(fig, ds, vc["test_loss"], "test", color=charts.PALETTE[1], mode="lines+markers",
+                    dash="dash", symbol=charts.MARKERS[1])
+    fig.add_vline(x=4, line_dash="dot", line_color=charts.MUTED, annotation_text="the true cubic")
     left.plotly_chart(legend_below(fig), key="model_selection:curve", width="stretch")
 
     fold = charts.figure(f"{k}-fold cross-validation ({kf['fold_size']} examples a fold)",
                          x_title="number of features", y_title="validation loss", log_y=True, height=360)
     for i in range(k):
         fold.add_trace(dict(type="scatter", mode="markers", x=ds, y=[v[i] for v in kf["valid_loss"]],
-                            name=f"fold {i + 1}", marker=dict(color=charts.FADED[i % len(charts.FADED)], size=6)))
+                            name=f"fold {i + 1}", marker=dict(color=charts.FADED[i % len(charts.FADED)], size=7,
+                                                                symbol=charts.MARKERS[i % len(charts.MARKERS)])))
     charts.add_line(fold, ds, kf["mean_valid_loss"], "mean of the folds", color=charts.PALETTE[1],
                     mode="lines+markers")
     charts.add_line(fold, ds, kf["mean_train_loss"], "mean training loss", color=charts.PALETTE[0], dash="dot")

@@ -11,8 +11,9 @@ from playground import charts, controls, messages
 from playground.data import dataset, file_warning, pasted_or_uploaded, per_text
 
 BATCH = 8
-STYLE = {"<pad>": "background-color: #e9ecef; color: #868e96", "<eos>": "background-color: #d3f9d8",
-         "<unk>": "background-color: #fff3bf"}
+STYLE = {"<pad>": f"background-color: {charts.PALE}; color: {charts.MUTED}",
+         "<eos>": f"background-color: {charts.faded(charts.PALETTE[2], 0.8)}",
+         "<unk>": f"background-color: {charts.faded(charts.PALETTE[4], 0.75)}"}
 
 st.title("Machine translation dataset")
 st.markdown("Pairs of an English sentence and its French translation, one pair a line separated by a tab. "

@@ -16,7 +16,7 @@ from core.ops.conv_arithmetic import (
     make_kernel,
     test_pattern,
 )
-from playground import controls, grid
+from playground import charts, controls, grid
 from playground.fmnist import fashion_mnist
 from playground.messages import conv_note
 
@@ -65,7 +65,7 @@ else:
                     key="ps:kernel", width="stretch")
     c1, c2 = st.columns([max(4, out_w), 3])
     c1.plotly_chart(grid.grid_figure(Y, title=f"output {Y.shape[0]}×{Y.shape[1]}", selected=[(i, j)],
-                                     colorscale="Oranges", cell_px=40), key="ps:output", width="stretch")
+                                     colorscale=charts.SEQUENTIAL_ALT, cell_px=40), key="ps:output", width="stretch")
     c2.metric("output shape (book's formula)", f"{out_h} × {out_w}")
     c2.metric("output shape (torch's conv2d)", f"{Y.shape[0]} × {Y.shape[1]}")
     c2.metric("input cells read by this output", f"{sum(not p for *_, p in cells)} (+{sum(p for *_, p in cells)} pad)")
@@ -98,7 +98,8 @@ for n, (title, img) in enumerate(images):
         continue
     out = apply_conv(img, K_img, **settings)
     formula = conv_output_shape(img.shape[0], img.shape[1], kh, kw, 2 * pad_h, 2 * pad_w, s_h, s_w, dil, dil)
-    c2.plotly_chart(grid.image_figure(out, f"output feature map: {out.shape[0]}×{out.shape[1]}", colorscale="RdBu"),
+    c2.plotly_chart(grid.image_figure(out, f"output feature map: {out.shape[0]}×{out.shape[1]}",
+                                      colorscale=charts.DIVERGING),
                     key=f"ps:out{n}", width="stretch")
     same = tuple(out.shape) == formula
     (c2.success if same else c2.error)(

@@ -4,7 +4,7 @@ import torch
 import torch.nn.functional as F
 
 from core.ops.conv_arithmetic import check_conv, conv_output_shape, input_of_output, pool_grid, shift_comparison
-from playground import controls, grid
+from playground import charts, controls, grid
 from playground.messages import conv_note
 
 INPUTS = {"arange": "0, 1, 2, ... (book)", "random": "random 0-9 (seeded)"}
@@ -45,7 +45,7 @@ else:
     c1.plotly_chart(grid.grid_figure(F.pad(X, (pad, pad, pad, pad), value=fill), pad=(pad, pad), read=read,
                                      winner=win, pad_text="−∞" if mode == "max" else "0",
                                      title=f"input {n}×{n} + padding"), key="pool:input", width="stretch")
-    c2.plotly_chart(grid.grid_figure(Y, selected=[(i, j)], colorscale="Oranges",
+    c2.plotly_chart(grid.grid_figure(Y, selected=[(i, j)], colorscale=charts.SEQUENTIAL_ALT,
                                      title=f"{mode} pooling output {out_h}×{out_w}"),
                     key="pool:output", width="stretch")
     if mode == "max":
@@ -74,8 +74,9 @@ for a, b, what in (("X", "X_shifted", "input"), ("conv", "conv_shifted", "edge d
                    ("pool", "pool_shifted", "after pooling")):
     c1, c2 = st.columns(2)
     changed = [(r, col) for r, col in zip(*torch.nonzero(res[a] != res[b], as_tuple=True))]
-    c1.plotly_chart(grid.grid_figure(res[a], title=f"{what}", colorscale="RdBu", cell_px=28),
+    c1.plotly_chart(grid.grid_figure(res[a], title=f"{what}", colorscale=charts.DIVERGING, cell_px=28),
                     key=f"pool:shift:{a}", width="stretch")
     c2.plotly_chart(grid.grid_figure(res[b], title=f"{what}, shifted {shift:+d} (changed cells outlined)",
-                                     colorscale="RdBu", cell_px=28, changed=[(int(r), int(q)) for r, q in changed]),
+                                     colorscale=charts.DIVERGING, cell_px=28,
+                                     changed=[(int(r), int(q)) for r, q in changed]),
                     key=f"pool:shift:{b}", width="stretch")

@@ -77,7 +77,7 @@ if prefix:
     fig = charts.heatmap(oh["X"].T, title=f"The book's one-hot input: the first {len(shown_text)} characters of the "
                                           f"prefix, one column each, a 1 in the row of its index in the "
                                           f"{len(vocab)}-token vocabulary",
-                         colorscale="Greys", zmin=0, zmax=1, x_title="character", y_title="token",
+                         colorscale=charts.GRAYS_R, zmin=0, zmax=1, x_title="character", y_title="token",
                          y=[t if t != " " else "␣" for t in vocab.idx_to_token], height=420)
     fig.update_traces(showscale=False, xgap=1, ygap=1)
     fig.update_xaxes(tickvals=list(range(len(oh["tokens"]))),
@@ -99,7 +99,8 @@ def _token_axis(fig, tokens):
 
 def state_figure(trace, title: str):
     z = trace["H"][:, block:block + SHOWN].T  # (units, time steps)
-    fig = charts.heatmap(z, title=title, colorscale="RdBu", zmin=-1, zmax=1, x_title="character", y_title="unit",
+    fig = charts.heatmap(z, title=title, colorscale=charts.DIVERGING, zmin=-1, zmax=1, x_title="character",
+                         y_title="unit",
                          y=list(range(block, block + len(z))))
     return _token_axis(fig, trace["tokens"])
 

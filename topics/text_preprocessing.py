@@ -87,7 +87,7 @@ t1.dataframe(table, hide_index=True, width="stretch", height=360)
 fig = charts.figure("Frequency by rank", x_title="rank", y_title="frequency", log_y=True, height=360)
 fig.update_xaxes(type="log")
 for n, name in ((1, "unigrams"), (2, "bigrams"), (3, "trigrams")):
-    charts.add_line(fig, *got["zipf"][n], name, color=charts.PALETTE[n - 1])
+    charts.add_line(fig, *got["zipf"][n], name, color=charts.PALETTE[n - 1], dash=charts.DASHES[n - 1])
 if min_freq > 1:
     charts.add_line(fig, [1, got["most_ngrams"]], [min_freq, min_freq],
                     f"min_freq = {min_freq}", color=charts.BAD, dash="dot", width=1.5)
