@@ -155,7 +155,7 @@ class Series:
 
 def live_lines(title: str, series: Sequence[Series], *, x_title: str = "epoch", y_title: str = "",
                log_y: bool = False, reference: Sequence[tuple] = (), height: int = 360,
-               max_points: int = 400, points: float = 0) -> tuple[pd.DataFrame, dict]:
+               max_points: int = 400, points: float = 0, empty_text: str = EMPTY_TEXT) -> tuple[pd.DataFrame, dict]:
     """(data, vega-lite spec) of line charts that grow while a model trains.
 
     Streamlit gives a vega-lite chart with a key the same identity from run to
@@ -174,7 +174,7 @@ def live_lines(title: str, series: Sequence[Series], *, x_title: str = "epoch", 
     if data.empty:
         return data, {**head, "data": {"values": [{}]},
                       "mark": {"type": "text", "fontSize": 13, "color": "#868e96"},
-                      "encoding": {"text": {"value": EMPTY_TEXT}}}
+                      "encoding": {"text": {"value": empty_text}}}
     shown = [s for s in series if (data["series"] == s.name).any()]
     names = [s.name for s in shown]
     y_axis: dict = {"title": y_title or None, "labelExpr": LINEAR_LABELS}

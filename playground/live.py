@@ -463,7 +463,7 @@ def _figure(R: PageRun, key: str, chart: Chart):
         colour += 1
     return charts.live_lines(chart.title, series, x_title=t("live.axis_epoch"), y_title=chart.y_title,
                              log_y=chart.log_y,
-                             reference=chart.reference,
+                             reference=chart.reference, empty_text=t("live.nothing_yet"),
                              points=0 if chart.level != "epochs" else 30 if R.num_epochs <= 30 else 8)
 
 
