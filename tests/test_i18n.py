@@ -216,13 +216,15 @@ def test_navigation_and_home_in_chinese(monkeypatch):
     assert english_seen(page_strings(at)) == {}
 
 
-def test_an_unknown_language_falls_back_to_english_with_a_notice():
+@pytest.mark.parametrize("raw", ["fr", "\x07<script>alert(1)</script> 中文 " + "x" * 3000])
+def test_an_unknown_language_falls_back_to_english_with_a_notice(raw):
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    at.query_params["lang"] = "fr"
+    at.query_params["lang"] = raw
     at.run()
     assert not at.exception, at.exception
     assert at.title[0].value == "d2l playground"
     notices = [c.value for c in at.sidebar.caption]
-    assert any("The link's value for *Language / 语言* (`fr`) is not one of the choices; using English instead."
-               in n for n in notices), notices
-    assert at.session_state[i18n.KEY] == "en"
+    shown = "`fr`" if raw == "fr" else "`<script>alert(1)</sc...`"  # cut, the bell character dropped
+    assert any(f"The link's value for *Language / 语言* ({shown}) is not one of the choices; using English "
+               "instead." in n for n in notices), notices
+    assert at.session_state[i18n.KEY] == "en" and "lang" not in at.query_params
