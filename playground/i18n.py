@@ -31,6 +31,7 @@ import tomllib
 from pathlib import Path
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from core.experiments.schema import Control
 
@@ -70,10 +71,9 @@ def placeholders(text: str) -> set[str]:
 
 def lang() -> str:
     """The language of this session (the sidebar's switch; English outside a session)."""
-    try:
-        code = st.session_state.get(KEY)
-    except Exception:  # noqa: BLE001 - no script run (a plain import, a worker): English
-        code = None
+    if get_script_run_ctx(suppress_warning=True) is None:  # no script run (an import, a worker, a test): English
+        return DEFAULT
+    code = st.session_state.get(KEY)
     return code if code in LANGS else DEFAULT
 
 

@@ -31,7 +31,8 @@ def test_chinese_page_navigation_and_switch_to_english(app_url, page):
     nav.get_by_text("线性回归", exact=True).click()  # another page: the language goes along
     page.wait_for_selector("h1:has-text('线性回归')", timeout=60_000)
     wait_query(page, "lang", "zh")
-    page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length >= 2", timeout=60_000)
+    page.wait_for_selector("text=第 0 / 3 个迭代周期", timeout=60_000)
+    page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length >= 2", timeout=120_000)
     wait_idle(page, 60_000)
     no_exceptions(page)
     shot(page, "browser-i18n-linear-regression-zh")
