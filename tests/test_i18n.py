@@ -1,12 +1,14 @@
 """English and 中文 (playground/i18n.py, locales/*.toml): both files hold the
 same keys with the same {named} values; the pages converted so far (CONVERTED)
 show no English in Chinese, every string the page sends included (markdown,
-captions, labels, help texts, buttons, chart titles and axes, the sidebar);
+captions, labels, help texts, buttons, chart titles and axes, the sidebar):
+no text of en.toml, and no run of four Latin words outside code and maths;
 the navigation carries the Chinese edition's titles; a zh key that is missing
 falls back to English and is recorded; ?lang= is checked like any setting."""
 from __future__ import annotations
 
 import json
+import re
 import string
 
 import pytest
@@ -106,8 +108,9 @@ def _strings(value, out: list[str]) -> None:
                 pass
         out.append(value)
     elif isinstance(value, dict):
-        for v in value.values():
-            _strings(v, out)
+        for k, v in value.items():
+            if k not in ("labelExpr", "test", "expr"):  # vega-lite expressions: code, not words
+                _strings(v, out)
     elif isinstance(value, (list, tuple)) or type(value).__name__.startswith("Repeated"):
         for v in value:
             _strings(v, out)
@@ -127,6 +130,23 @@ def page_strings(at: AppTest) -> list[str]:
     walk(at.main)
     walk(at.sidebar)
     return out
+
+
+LATIN_RUN = re.compile(r"[A-Za-z][A-Za-z'’]*(?:[ ,;:()-]+[A-Za-z][A-Za-z'’]*){3,}")
+
+
+def latin_runs(at: AppTest, strings: list[str]) -> list[str]:
+    """Runs of four or more Latin words outside code listings, `code spans` and $maths$: English
+    that a page may have kept in its code rather than in the language files."""
+    listings = {el.proto.code_text for el in at.get("code")}
+    found = []
+    for s in strings:
+        if s in listings:
+            continue
+        s = re.sub(r"`[^`]*`", " ", s)
+        s = re.sub(r"\$\$.*?\$\$", " ", s, flags=re.S)
+        found += LATIN_RUN.findall(re.sub(r"\$[^$]*\$", " ", s))
+    return found
 
 
 def english_only() -> dict[str, list[str]]:
@@ -161,12 +181,14 @@ def test_a_converted_page_in_chinese_shows_no_english(url_path):
         assert any("验证曲线" in s for s in page_strings(at))
     strings = page_strings(at)
     assert english_seen(strings) == {}
+    assert latin_runs(at, strings) == []
     assert i18n.missing() == set() and i18n.untranslated() == set()
     assert at.query_params["lang"] == "zh", "kept across pages (open_page starts on the home page)"
     # the same collection in English finds the page's English (the check above can see it)
     en = open_page(topic.path)
     tables = {k.split(".")[0] for k in english_seen(page_strings(en))}
     assert tables >= {url_path, "live", "sidebar"}, tables
+    assert len(latin_runs(en, page_strings(en))) > 10
 
 
 def test_weight_decay_in_chinese_after_a_side_by_side_run():
@@ -181,6 +203,7 @@ def test_weight_decay_in_chinese_after_a_side_by_side_run():
     assert "新的运行" in strings  # the finished run's popover
     assert "第 10 / 10 个迭代周期" in strings
     assert english_seen(strings) == {}
+    assert latin_runs(at, strings) == []
     assert i18n.missing() == set() and i18n.untranslated() == set()
 
 
@@ -214,6 +237,7 @@ def test_navigation_and_home_in_chinese(monkeypatch):
     labels = {link.proto.label for link in at.get("page_link")}
     assert labels == {f"{t.section} {ZH_TITLES[t.url_path]}" for t in TOPICS}
     assert english_seen(page_strings(at)) == {}
+    assert latin_runs(at, page_strings(at)) == []
 
 
 @pytest.mark.parametrize("raw", ["fr", "\x07<script>alert(1)</script> 中文 " + "x" * 3000])
