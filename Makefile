@@ -29,13 +29,14 @@ run: $(VENV)/.app
 		--server.headless true --browser.gatherUsageStats false
 
 # Debian's Chromium for the browser tests and the Fashion-MNIST package for the
-# real-data checks; only attempted as root with apt-get (tests say why they skip).
+# real-data checks, a CJK font for the 中文 pages in screenshots; only attempted as root with apt-get
+# (tests say why they skip).
 system-deps:
-	@if [ ! -x /usr/bin/chromium ] || [ ! -d /usr/share/datasets/fashion-mnist ]; then \
+	@if [ ! -x /usr/bin/chromium ] || [ ! -d /usr/share/datasets/fashion-mnist ] || [ ! -d /usr/share/fonts/truetype/wqy ]; then \
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium dataset-fashion-mnist >/dev/null \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium dataset-fashion-mnist fonts-wqy-microhei >/dev/null \
 			|| echo "system-deps: apt-get install failed; browser or real-data tests will say why they skip"; \
-		else echo "system-deps: not root or no apt-get: install chromium and dataset-fashion-mnist yourself"; fi; \
+		else echo "system-deps: not root or no apt-get: install chromium, dataset-fashion-mnist and fonts-wqy-microhei yourself"; fi; \
 	fi
 
 test: $(VENV)/.dev system-deps

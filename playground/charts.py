@@ -204,7 +204,7 @@ MARKERS_PER_LINE = 12  # markers on a line of many points (every point of a shor
 
 def live_lines(title: str, series: Sequence[Series], *, x_title: str = "epoch", y_title: str = "",
                log_y: bool = False, reference: Sequence[tuple] = (), height: int = 360,
-               max_points: int = 400, points: float = 0) -> tuple[pd.DataFrame, dict]:
+               max_points: int = 400, points: float = 0, empty_text: str = EMPTY_TEXT) -> tuple[pd.DataFrame, dict]:
     """(data, vega-lite spec) of line charts that grow while a model trains.
 
     Streamlit gives a vega-lite chart with a key the same identity from run to
@@ -231,7 +231,7 @@ def live_lines(title: str, series: Sequence[Series], *, x_title: str = "epoch", 
     if data.empty:
         return data, {**head, "data": {"values": [{}]},
                       "mark": {"type": "text", "fontSize": round(13 * scale), "color": MUTED},
-                      "encoding": {"text": {"value": EMPTY_TEXT}}}
+                      "encoding": {"text": {"value": empty_text}}}
     shown = [s for s in series if (data["series"] == s.name).any()]
     names = [s.name for s in shown]
     y_axis: dict = {"title": y_title or None, "labelExpr": LINEAR_LABELS}

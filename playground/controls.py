@@ -29,7 +29,8 @@ from core.experiments import schema
 from core.experiments.schema import Control, SettingError
 from core.train.device import cuda_available, pick_device
 
-from . import hiding
+from . import hiding, i18n
+from .i18n import t
 from .messages import code, literal
 
 SEED_MAX = 2**31 - 1
@@ -55,21 +56,20 @@ def set_value(name: str, value, ns: str | None = None) -> None:
 
 # ------------------------------------------------------------------- the core
 def _explain(err: SettingError, control: Control, fallback) -> str:
-    reasons = {
-        "not_a_number": "is not a number", "not_finite": "is not a finite number",
-        "below_min": f"is below the minimum {schema.encode(control.min)}",
-        "above_max": f"is above the maximum {schema.encode(control.max)}",
-        "not_integer": "is not a whole number", "not_an_option": "is not one of the choices",
-        "not_a_bool": "is not true or false", "too_long": f"is longer than {control.max_chars} characters",
-    }
+    values = {"min": schema.encode(control.min), "max": schema.encode(control.max), "max_chars": control.max_chars}
+    reason = t(f"controls.reason.{err.code}", **values) if err.code in REASONS else t("controls.reason.other")
     shown = str(err.raw)
     shown = shown if len(shown) <= 24 else shown[:21] + "..."
     if isinstance(fallback, list):
         fallback = ", ".join(control.display(o) for o in fallback)
     else:
         fallback = control.display(fallback) if control.options else schema.encode(fallback)
-    return (f"The link's value for *{literal(control.label)}* ({code(shown)}) "
-            f"{reasons.get(err.code, 'is not valid')}; using {literal(fallback) or 'an empty value'} instead.")
+    return t("controls.bad_link", label=literal(control.label), value=code(shown), reason=reason,
+             fallback=literal(fallback) or t("controls.empty_value"))
+
+
+REASONS = ("not_a_number", "not_finite", "below_min", "above_max", "not_integer", "not_an_option", "not_a_bool",
+           "too_long")
 
 
 def _initial(name: str, key: str, ns: str, control: Control, default, parse: Callable[[Any], Any]):
@@ -168,7 +168,8 @@ class Form:
         out = []
         for i, name in enumerate(names):
             default = getattr(self.base, name)
-            value = bound(name, self.controls[name], default, container=boxes[i % len(boxes)], ns=self.ns,
+            shown = i18n.control(self.controls[name], i18n.prefix_of(self.cls, self.ns or namespace()), name)
+            value = bound(name, shown, default, container=boxes[i % len(boxes)], ns=self.ns,
                           parse=lambda raw, n=name: schema.coerce(self.cls, n, raw))
             self.values[name] = value
             out.append(value)
@@ -269,10 +270,11 @@ DEVICE = _control("select", "Device", options=DEVICES, help="auto: CUDA when thi
 def sidebar_seed_and_device() -> None:
     """The shared controls of every page (drawn by the entry script)."""
     with st.sidebar:
-        bound("seed", SEED, 0, parse=_parse_plain(SEED, 0), ns=SHARED)
-        choice = bound("device", DEVICE, "auto", parse=_parse_plain(DEVICE, "auto"), ns=SHARED)
+        bound("seed", i18n.control(SEED, "sidebar", "seed"), 0, parse=_parse_plain(SEED, 0), ns=SHARED)
+        choice = bound("device", i18n.control(DEVICE, "sidebar", "device"), "auto",
+                       parse=_parse_plain(DEVICE, "auto"), ns=SHARED)
         if choice == "cuda" and not cuda_available():
-            st.caption(":material/info: No CUDA device on this server: running on the CPU.")
+            st.caption(":material/info: " + t("sidebar.no_cuda"))
 
 
 def seed() -> int:

@@ -27,6 +27,7 @@ from core.data.files import fingerprint
 from core.train.runs import Shared
 
 from . import messages
+from .i18n import t
 from .messages import upload_problem
 
 MAX_CACHED = 6
@@ -45,19 +46,18 @@ def single_user() -> bool:
 
 def data_folder_setting() -> None:
     """The sidebar's data folder: an input when single-user, else what the server uses."""
-    with st.sidebar.expander("Data folder", icon=":material/folder_open:"):
+    with st.sidebar.expander(t("sidebar.data_folder"), icon=":material/folder_open:"):
         if not single_user():
-            st.caption("The server's data folder is set by whoever runs it (PLAYGROUND_DATA_DIR); "
-                       "pages say when a file is missing and offer a stand-in.")
+            st.caption(t("sidebar.data_folder_server"))
             return
         value = st.text_input(
-            "Folder with the book's data files", key="data_dir", max_chars=MAX_FOLDER_CHARS,
-            placeholder=str(dl.data_dir() or "PLAYGROUND_DATA_DIR is not set"),
-            help="Looked in first, before the download cache. Leave empty to use PLAYGROUND_DATA_DIR.",
+            t("sidebar.data_folder_input"), key="data_dir", max_chars=MAX_FOLDER_CHARS,
+            placeholder=str(dl.data_dir() or t("sidebar.data_folder_unset")),
+            help=t("sidebar.data_folder_help"),
         )
         if value and session_data_dir() is None:
-            st.error("That is not a folder on this server; it is ignored.", icon=":material/error:")
-        st.caption(f"Downloads are cached in {dl.cache_dir()}")
+            st.error(t("sidebar.data_folder_not_a_folder"), icon=":material/error:")
+        st.caption(t("sidebar.downloads_cached", folder=dl.cache_dir()))
 
 
 def session_data_dir() -> Path | None:

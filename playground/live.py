@@ -38,6 +38,7 @@ from core.train.runs import LOST, RunGone, RunSpec
 
 from . import charts, code_export, health, presenter, timeline
 from .data import shared
+from .i18n import t
 from .messages import literal
 from .state import browser_id, executor, page_state
 
@@ -123,14 +124,14 @@ def live_panel(
         _sync(R, cfg, spec, context, label)
         _keep(R)
     except Exception as err:  # noqa: BLE001 - no worker, a cluster that does not answer: say so, keep the page
-        st.error("Training is not available on this server right now: the workers that train runs could not "
-                 f"be reached ({literal(type(err).__name__)}: {literal(str(err)[:200])}). The rest of the page works; "
-                 "try again in a minute.", icon=":material/cloud_off:")
+        st.error(t("live.unavailable", error=f"{literal(type(err).__name__)}: {literal(str(err)[:200])}"),
+                 icon=":material/cloud_off:")
         st.stop()
 
-    for preset in presets:
-        st.button(preset.label, key=f"{key}:preset:{preset.label}", icon=":material/compare_arrows:",
-                  on_click=_start_preset, args=(R, preset, cfg, spec, context))
+    for i, preset in enumerate(presets):
+        shown = dataclasses.replace(preset, label=_preset_label(experiment, i, preset))
+        st.button(shown.label, key=f"{key}:preset:{preset.label}", icon=":material/compare_arrows:",
+                  on_click=_start_preset, args=(R, shown, cfg, spec, context))
 
     ticking = _cadence(R)
     cache: dict = page_state(f"views:{key}", dict)
@@ -234,6 +235,13 @@ def _view_cadence(R: PageRun, views: Sequence[View]) -> float | None:
                                  for v in views))
 
 
+def _preset_label(experiment: str, i: int, preset: Preset) -> str:
+    """A preset's button in this session's language (`<experiment>.preset.<i>`, else its own label)."""
+    from .i18n import t_or
+
+    return t_or(f"{experiment}.preset.{i}", preset.label)
+
+
 def _default_label(cfg) -> str:
     return ", ".join(f"{c.label}={schema.encode(getattr(cfg, n))}" for n, c in schema.controls(cfg).items()) or "run"
 
@@ -274,12 +282,10 @@ def _offer_saved(R: PageRun, key: str, path) -> None:
             st.session_state[f"saved-failed:{key}"] = True
 
     if st.session_state.pop(f"saved-failed:{key}", False):
-        st.warning("The saved model could not be used (the file is damaged or from another version): "
-                   "train it here instead.", icon=":material/warning:")
+        st.warning(t("live.saved_failed"), icon=":material/warning:")
         return
-    st.button("Start from the model saved at these settings", key=f"{key}:saved", icon=":material/download:",
-              on_click=load, help="A run with exactly these settings and seed finished on this server before; "
-                                  "its model and curves were kept. Loading takes a moment instead of training.")
+    st.button(t("live.saved_start"), key=f"{key}:saved", icon=":material/download:", on_click=load,
+              help=t("live.saved_help"))
 
 
 def _start_preset(R: PageRun, preset: Preset, cfg, spec: Callable[[Any], RunSpec], context: dict) -> None:
@@ -295,35 +301,32 @@ def _buttons(R: PageRun, key: str) -> None:
     widths = [1, 1, 1, 1, 1] if presenter.presenting() else [1, 1, 1, 1, 3]  # larger type: wider buttons
     cols = st.columns(widths, vertical_alignment="center")
     if R.state == LOST:
-        cols[0].button("Restart", key=f"{key}:restart", icon=":material/restart_alt:", type="primary",
-                       on_click=R.restart, width="stretch",
-                       help="Train on in a new worker from the run's last snapshot.")
+        cols[0].button(t("live.restart"), key=f"{key}:restart", icon=":material/restart_alt:", type="primary",
+                       on_click=R.restart, width="stretch", help=t("live.restart_help"))
     elif R.active:
-        cols[0].button("Pause", key=f"{key}:pause", icon=":material/pause:", on_click=R.pause, width="stretch")
+        cols[0].button(t("live.pause"), key=f"{key}:pause", icon=":material/pause:", on_click=R.pause, width="stretch")
     elif R.state == State.FINISHED:  # a trained model: one more click before it is replaced
-        with cols[0].popover("New run", icon=":material/replay:", type="primary", width="stretch"):
-            st.markdown("Train again from the same initial weights. This run's curves stay drawn for comparison; "
-                        "its trained model is replaced (to keep training it, use *+epochs*).")
-            st.button("Start a new run", key=f"{key}:start", icon=":material/replay:", type="primary",
+        with cols[0].popover(t("live.new_run"), icon=":material/replay:", type="primary", width="stretch"):
+            st.markdown(t("live.new_run_explained"))
+            st.button(t("live.start_new_run"), key=f"{key}:start", icon=":material/replay:", type="primary",
                       on_click=R.start, width="stretch")
     elif R.state in (State.DIVERGED, State.FAILED):
-        cols[0].button("New run", key=f"{key}:start", icon=":material/replay:", type="primary", on_click=R.start,
-                       width="stretch", help="Train again from the same initial weights; this run stays drawn "
-                                             "for comparison.")
+        cols[0].button(t("live.new_run"), key=f"{key}:start", icon=":material/replay:", type="primary",
+                       on_click=R.start, width="stretch", help=t("live.new_run_help"))
     else:
-        cols[0].button("Start", key=f"{key}:start", icon=":material/play_arrow:", type="primary",
+        cols[0].button(t("live.start"), key=f"{key}:start", icon=":material/play_arrow:", type="primary",
                        on_click=R.start, width="stretch")
     if R.state == State.FINISHED:
         more = max(1, round(R.num_epochs / 5))
-        cols[1].button(f"+{more} epochs", key=f"{key}:more", icon=":material/fast_forward:", width="stretch",
-                       on_click=_continue, args=(R, more), help="Keep the trained model and train it longer.")
+        cols[1].button(t("live.more_epochs", n=more), key=f"{key}:more", icon=":material/fast_forward:",
+                       width="stretch", on_click=_continue, args=(R, more), help=t("live.more_epochs_help"))
     else:
-        cols[1].button("Step", key=f"{key}:step", icon=":material/skip_next:", on_click=R.step, width="stretch",
-                       help="Train one epoch, then pause.")
-    cols[2].button("Reset", key=f"{key}:reset", icon=":material/restart_alt:", on_click=R.reset, width="stretch",
-                   help="Back to the same initial weights (same seed).")
-    cols[3].button("Clear runs", key=f"{key}:clear", icon=":material/layers_clear:", on_click=R.clear_runs,
-                   disabled=not R.runs, help="Forget the finished runs drawn for comparison.", width="stretch")
+        cols[1].button(t("live.step"), key=f"{key}:step", icon=":material/skip_next:", on_click=R.step,
+                       width="stretch", help=t("live.step_help"))
+    cols[2].button(t("live.reset"), key=f"{key}:reset", icon=":material/restart_alt:", on_click=R.reset,
+                   width="stretch", help=t("live.reset_help"))
+    cols[3].button(t("live.clear_runs"), key=f"{key}:clear", icon=":material/layers_clear:", on_click=R.clear_runs,
+                   disabled=not R.runs, help=t("live.clear_runs_help"), width="stretch")
     st.caption(presenter.KEYS_HELP)  # the keys press these buttons (playground.presenter)
 
 
@@ -339,34 +342,30 @@ def message(R: PageRun) -> tuple[str, str] | None:
             slots = executor().stats()
         except Exception:  # noqa: BLE001 - a cluster that does not answer: say less
             slots = {"running": 0, "capacity": 0}
-        capacity = slots.get("capacity") or "few"
-        why = (" Another tab of this browser is training: one run per student at a time, so it lets the "
-               "students behind it go first." if slots["running"] < slots.get("capacity", 0) else "")
-        return ("info", f"Queued: place {R.place} in line for the server's {capacity} training "
-                        f"slot(s). Training starts by itself when a slot frees up.{why}")
+        capacity = slots.get("capacity") or t("live.few")
+        why = " " + t("live.queued_other_tab") if slots["running"] < slots.get("capacity", 0) else ""
+        return ("info", t("live.queued", place=R.place, capacity=capacity) + why)
     if R.state == LOST:
-        saved = f" from epoch {R.lost_epoch}" if R.lost_snapshot is not None else " from the start"
-        return ("warning", "The worker process training this run stopped (it was killed or ran out of memory); "
-                           f"nothing else on the server was affected. Press Restart to train on{saved}.")
+        saved = (t("live.lost_from_epoch", epoch=R.lost_epoch) if R.lost_snapshot is not None
+                 else t("live.lost_from_start"))
+        return ("warning", t("live.lost", saved=saved))
     if R.state == State.DIVERGED:
-        return ("warning", health.divergence_text(R)
-                or "The loss became NaN or infinite: training stopped. Try a smaller learning rate.")
+        return ("warning", health.divergence_text(R) or t("live.diverged"))
     if R.state == State.FAILED:
-        return ("warning", f"Training stopped: {R.error}")
+        return ("warning", t("live.failed", error=R.error))
     if R.state == State.IDLE and R.note == "slot_lost":
-        return ("info", "Paused: this tab was away long enough for its training slot to go to the next in line. "
-                        "The run is kept where it was: press Start to go on.")
+        return ("info", t("live.slot_lost"))
     return None
 
 
 def _draw(R: PageRun, key: str, charts_: Sequence[Chart], readouts: Sequence[Readout]) -> None:
-    doing = {State.RUNNING: " (running)", State.STEPPING: " (running)", State.QUEUED: " (waiting for a slot)"}
-    text = ("Preparing the run in a worker..." if R.building else
-            f"Epoch {R.epoch} of {R.num_epochs}" + doing.get(R.state, ""))
+    doing = {State.RUNNING: "live.running", State.STEPPING: "live.running", State.QUEUED: "live.waiting"}
+    text = (t("live.preparing") if R.building else
+            t("live.progress", epoch=R.epoch, num_epochs=R.num_epochs) + (t(doing[R.state]) if R.state in doing
+                                                                          else ""))
     st.progress(min(1.0, max(0.0, R.progress)), text=text)
     if not R.follows_page:
-        st.caption(f":material/compare_arrows: Showing *{literal(R.label)}*: {len(R.names)} runs side by side from "
-                   "the same seed. Moving any setting above starts a run with it; these stay drawn for comparison.")
+        st.caption(":material/compare_arrows: " + t("live.side_by_side", label=literal(R.label), n=len(R.names)))
     said = message(R)
     if said:
         (st.info if said[0] == "info" else st.warning)(said[1], icon=":material/info:")
@@ -390,8 +389,8 @@ def _readouts(R: PageRun, readouts: Sequence[Readout]) -> None:
         epochs = R.history(name)["epochs"]
         last = epochs[-1] if epochs else {}
         items = [
-            ("examples/sec", _fmt(last.get("examples_per_sec"), "{:,.0f}")),
-            ("elapsed", _fmt(last.get("elapsed"), "{:.1f} s")),
+            (t("live.examples_per_sec"), _fmt(last.get("examples_per_sec"), "{:,.0f}")),
+            (t("live.elapsed"), _fmt(last.get("elapsed"), "{:.1f} s")),
         ] + [(r.label, _fmt(last.get(r.key), r.fmt)) for r in readouts]
         cols = st.columns(len(items) + (1 if name else 0))
         if name:
@@ -405,19 +404,21 @@ def _final_table(R: PageRun, readouts: Sequence[Readout]) -> None:
     rows = []
     for run in R.runs:
         for name, last in run.final.items():
-            rows.append({"run": " · ".join(p for p in (run.label, name) if p) + _flags(run), "epochs": last["epoch"],
+            rows.append({t("live.column_run"): " · ".join(p for p in (run.label, name) if p) + _flags(run),
+                         t("live.column_epochs"): last["epoch"],
                          **{r.label: _fmt(last.get(r.key), r.fmt) for r in readouts}})
     for name in R.names:
         if R.history(name)["epochs"]:
             last = R.history(name)["epochs"][-1]
-            rows.append({"run": " · ".join(p for p in (R.label, name) if p) + " (current)", "epochs": last["epoch"],
+            rows.append({t("live.column_run"): " · ".join(p for p in (R.label, name) if p) + t("live.current"),
+                         t("live.column_epochs"): last["epoch"],
                          **{r.label: _fmt(last.get(r.key), r.fmt) for r in readouts}})
-    with st.expander("Final figures of each run", icon=":material/table:"):
+    with st.expander(t("live.final_figures"), icon=":material/table:"):
         st.dataframe(rows, hide_index=True)
 
 
 def _flags(run) -> str:
-    return (" (changed mid-run)" if run.changed_mid_run else "") + (" (stopped)" if run.stopped else "")
+    return (t("live.changed_mid_run") if run.changed_mid_run else "") + (t("live.stopped") if run.stopped else "")
 
 
 def _fmt(value: Any, fmt: str) -> str:
@@ -427,6 +428,17 @@ def _fmt(value: Any, fmt: str) -> str:
 
 
 DASHES = ["solid", "dash", "dot", "dashdot"]
+# The shared charts' words (LOSS, ACCURACY, MINIBATCH and their curves), by their English: a page's own
+# chart comes already in the session's language.
+WORDS = {"Loss": "live.chart_loss", "Accuracy": "live.chart_accuracy", "Minibatch loss": "live.chart_minibatch",
+         "train": "live.curve_train", "test": "live.curve_test"}
+
+
+def _words(chart: Chart) -> Chart:
+    def say(text: str) -> str:
+        return t(WORDS[text]) if text in WORDS else text
+
+    return dataclasses.replace(chart, title=say(chart.title), curves=[(k, say(c)) for k, c in chart.curves])
 
 
 def _figure(R: PageRun, key: str, chart: Chart):
@@ -435,6 +447,7 @@ def _figure(R: PageRun, key: str, chart: Chart):
     test solid (the lesson is usually in the test curve); with several runs on the
     chart each run also has its own marker, so that none is told by colour alone."""
     f = chart.transform or (lambda v: v)
+    chart = _words(chart)
     order = sorted(range(len(chart.curves)), key=lambda c: chart.curves[c][0].startswith("train"))
     dash = {c: DASHES[rank % len(DASHES)] for rank, c in enumerate(order)}
     series: list[charts.Series] = []
@@ -463,8 +476,8 @@ def _figure(R: PageRun, key: str, chart: Chart):
                 charts.PALETTE[(colour if many else c) % len(charts.PALETTE)], dash[c],
                 shape=charts.VEGA_SHAPES[colour % len(charts.VEGA_SHAPES)] if many else None))
         colour += 1
-    return charts.live_lines(chart.title, series, y_title=chart.y_title or chart.title, log_y=chart.log_y,
-                             reference=chart.reference,
+    return charts.live_lines(chart.title, series, x_title=t("live.axis_epoch"), y_title=chart.y_title or chart.title,
+                             log_y=chart.log_y, reference=chart.reference, empty_text=t("live.nothing_yet"),
                              points=0 if chart.level != "epochs" else 30 if R.num_epochs <= 30 else 8)
 
 

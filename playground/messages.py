@@ -14,6 +14,8 @@ from core.data.files import UploadError
 from core.data.translation import FraNote
 from core.ops.conv_arithmetic import ConvNote
 
+from .i18n import t
+
 
 def literal(text) -> str:
     """`text` shown as is inside markdown: every character markdown (or
@@ -31,19 +33,10 @@ def code(text) -> str:
     return f"{fence}{pad}{text}{pad}{fence}"
 
 
-KINDS = {"text": "plain text", "csv": "a CSV file"}
-
-UPLOAD = {
-    "empty": "The file is empty.",
-    "too_large": "The file is too large: {size:,} bytes; the limit is {limit:,} bytes.",
-    "binary": "This looks like a binary file, not {kind} (it contains NUL bytes).",
-    "not_utf8": "The file is not UTF-8 text (bad byte at position {position:,}); save it as UTF-8 and try again.",
-    "no_letters": "The text has no letters A-Z left after preprocessing (the book keeps only Latin letters "
-                  "and spaces).",
-    "no_pairs": "No line holds a sentence pair: each line needs the source sentence, a tab character, then "
-                "the target sentence ({lines:,} non-empty lines, none with a tab). Spaces are not tabs.",
-    "empty_pair": "Every tab-separated line has an empty source or target sentence.",
-}
+# The words are in locales/<lang>.toml (messages.upload.<code>, messages.kind.<kind>); these name the keys.
+KINDS = {"text": "messages.kind.text", "csv": "messages.kind.csv"}
+UPLOAD = {code: f"messages.upload.{code}"
+          for code in ("empty", "too_large", "binary", "not_utf8", "no_letters", "no_pairs", "empty_pair")}
 
 
 def upload_problem(err: ValueError) -> str:
@@ -52,8 +45,8 @@ def upload_problem(err: ValueError) -> str:
     if isinstance(err, UploadError):
         details = dict(err.details)
         if "kind" in details:
-            details["kind"] = KINDS.get(details["kind"], details["kind"])
-        return UPLOAD[err.code].format(**details)
+            details["kind"] = t(KINDS[details["kind"]]) if details["kind"] in KINDS else details["kind"]
+        return t(UPLOAD[err.code], **details)
     return str(err)
 
 

@@ -1,17 +1,16 @@
 """Home: what the playground is, and every topic with one line."""
 import streamlit as st
 
+from playground import i18n
 from playground.catalog import by_chapter
+from playground.i18n import t
 
-st.title("d2l playground")
-st.markdown(
-    "Live, seeded experiments for the topics of *Dive into Deep Learning*. Every page trains or "
-    "computes a real PyTorch model while you move its controls; the same seed replays the same "
-    "curve, and the page's address carries its settings, so a copied link reproduces what you see."
-)
+st.title(t("app.title"))
+st.markdown(t("home.intro"))
 for chapter, topics in by_chapter().items():
-    st.subheader(chapter)
-    for t in topics:
+    st.subheader(i18n.chapter(chapter))
+    for topic in topics:
         cols = st.columns([2, 5], vertical_alignment="center")
-        cols[0].page_link(t.path, label=f"{t.section} {t.title}".strip(), icon=t.icon)
-        cols[1].markdown(t.blurb + (" *Trains live.*" if t.training else ""))
+        cols[0].page_link(topic.path, label=f"{topic.section} {i18n.page_title(topic.url_path)}".strip(),
+                          icon=topic.icon)
+        cols[1].markdown(i18n.blurb(topic.url_path) + (" " + t("home.trains_live") if topic.training else ""))
