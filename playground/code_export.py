@@ -20,6 +20,7 @@ from core.data import download as dl
 from core.export import exporter
 
 from .data import session_data_dir
+from .i18n import t
 from .messages import literal
 from .state import executor
 
@@ -79,25 +80,18 @@ def show(experiment: str, cfg: Any, *, seed: int, data: Any = None, key: str, pr
     try:
         text = source(experiment, cfg, int(seed), data_dir(data), worker_threads())
     except Exception as err:  # noqa: BLE001 - an exporter that fails must not take the page down
-        st.warning(f"The script for this run could not be written ({literal(type(err).__name__)}).",
-                   icon=":material/code_off:")
+        st.warning(t("code_export.failed", error=literal(type(err).__name__)), icon=":material/code_off:")
         return
     if text is None:
         return
-    with st.expander("Show the PyTorch", icon=":material/code:"):
-        st.caption("A self-contained script (torch and Python's standard library only) that trains this page's "
-                   "run from the same seed: the same initial weights, minibatch order and updates, step for step. "
-                   "Run it with `python run.py --steps 5` to see the first losses; `--data-dir` says where the data "
-                   "files are.")
+    with st.expander(t("code_export.title"), icon=":material/code:"):
+        st.caption(t("code_export.caption"))
         if preset:
-            st.info(f"The runs side by side (*{literal(preset)}*) are not in the script: it trains the page's own "
-                    "settings, shown above.", icon=":material/info:")
+            st.info(t("code_export.preset", preset=literal(preset)), icon=":material/info:")
         if init:
-            st.info("This run starts from the parameters you gave it; the script starts from the seed's initial "
-                    "weights.", icon=":material/info:")
+            st.info(t("code_export.init"), icon=":material/info:")
         if _stand_in(data):
-            st.info("This page trains on the stand-in for Fashion-MNIST here; the script reads the real files.",
-                    icon=":material/info:")
-        st.download_button("Download run.py", data=text, file_name="run.py", mime="text/x-python",
+            st.info(t("code_export.stand_in"), icon=":material/info:")
+        st.download_button(t("code_export.download"), data=text, file_name="run.py", mime="text/x-python",
                            key=f"{key}:code:download", icon=":material/download:", on_click="ignore")
         st.code(text, language="python", line_numbers=True, height=560)

@@ -23,21 +23,14 @@ from core.train.page_run import PageRun
 from core.train.runs import RunGone
 
 from . import charts
+from .i18n import t
 from .messages import code, literal
 
 HEALTH_TICK_SECONDS = 2.0  # the charts are summaries: slower than the loss curves' 0.5 s
 MAX_LAYERS = 12
 UPDATE_GUIDE = 1e-3  # the usual rule of thumb for ‖Δw‖/‖w‖ per step
 
-KIND_WORDS = {
-    "input": "the minibatch itself (input tensor {tensor}) holds NaN or infinite values",
-    "gradient": "the gradient of {tensor} in layer {layer}, computed at the step before, was not finite, so the "
-                "update put non-finite values into the weights",
-    "parameter": "the weights of layer {layer} ({tensor}) were already non-finite after the previous update",
-    "output": "layer {layer} was the first, in forward order, to output NaN or infinite values",
-    "loss": "every layer's output was still finite, but the loss overflowed: the largest output of layer {layer} "
-            "was {max_abs}, too large to square or exponentiate in float32",
-}
+KINDS = ("input", "gradient", "parameter", "output", "loss")  # the diagnoses' words: health.kind.<kind>
 
 
 def _name(R: PageRun) -> str:
@@ -55,17 +48,16 @@ def divergence_text(R: PageRun) -> str | None:
         found = health.divergence(R.history(name)["steps"])
         if found is None:
             continue
-        what = "NaN" if found.get("loss") == "nan" else "infinite"
+        what = "NaN" if found.get("loss") == "nan" else t("health.infinite")
         lr = found.get("lr")
         max_abs = found.get("max_abs")
-        words = KIND_WORDS.get(found.get("kind"), "layer {layer} went non-finite").format(
-            layer=code(found.get("layer") or "net"), tensor=code(found.get("tensor") or ""),
-            max_abs=f"{max_abs:.3g}" if isinstance(max_abs, (int, float)) else "very large")
-        run = f" in run {literal(name)}" if name else ""
-        lr_text = f"lr = {lr:g}" if isinstance(lr, (int, float)) else "this learning rate"
-        return (f"The loss became NaN or infinite ({what}) at step {found['step']}{run} with {lr_text}, and "
-                f"training stopped: {words}. Try a smaller learning rate: rewind to the last good snapshot, "
-                "lower lr, and press Start.")
+        kind = found.get("kind")
+        words = t(f"health.kind.{kind if kind in KINDS else 'other'}",
+                  layer=code(found.get("layer") or "net"), tensor=code(found.get("tensor") or ""),
+                  max_abs=f"{max_abs:.3g}" if isinstance(max_abs, (int, float)) else t("health.very_large"))
+        run = t("health.in_run", name=literal(name)) if name else ""
+        lr_text = f"lr = {lr:g}" if isinstance(lr, (int, float)) else t("health.this_lr")
+        return t("health.diverged", what=what, step=found["step"], run=run, lr=lr_text, words=words)
     return None
 
 
@@ -86,10 +78,8 @@ def _rewind(R: PageRun, key: str) -> None:
 
 
 def rewind_button(R: PageRun, key: str) -> None:
-    st.button("Rewind to the last good snapshot", key=f"{key}:health:rewind", icon=":material/history:",
-              on_click=_rewind, args=(R, key),
-              help="Put the run back to the last recorded step whose loss and weights were finite (the start, when "
-                   "it diverged before one). Then lower the learning rate and press Start.")
+    st.button(t("health.rewind"), key=f"{key}:health:rewind", icon=":material/history:",
+              on_click=_rewind, args=(R, key), help=t("health.rewind_help"))
 
 
 def rewound_note(key: str) -> None:
@@ -102,58 +92,55 @@ def rewound_note(key: str) -> None:
     if step is None:
         return
     if step < 0:
-        st.warning("The run could not be rewound (its worker did not answer): press New run.",
-                   icon=":material/warning:")
+        st.warning(t("health.rewind_failed"), icon=":material/warning:")
     else:
-        st.info(f"Rewound to step {step}" + (" (the start)" if step == 0 else "") +
-                ". Lower the learning rate, then press Start.", icon=":material/history:")
+        st.info(t("health.rewound", step=step, start=t("health.the_start") if step == 0 else ""),
+                icon=":material/history:")
 
 
 def _lines(title: str, per_layer: dict, shown: list[str], *, log_y: bool, y_title: str, reference=()):
     n = len(charts.PALETTE)  # past eight layers the colours come round again, dashed
     series = [charts.Series(layer, *per_layer[layer], charts.PALETTE[i % n], ("solid", "dash")[(i // n) % 2])
               for i, layer in enumerate(shown) if layer in per_layer]
-    return charts.live_lines(title, series, x_title="epoch", y_title=y_title, log_y=log_y, reference=reference,
-                             height=300)
+    return charts.live_lines(title, series, x_title=t("live.axis_epoch"), y_title=y_title, log_y=log_y,
+                             reference=reference, height=300)
 
 
 def _body(R: PageRun, key: str) -> None:
     names = R.names
     name = _name(R)
     if len(names) > 1:
-        name = st.selectbox("Run", names, index=names.index(name) if name in names else 0,
+        name = st.selectbox(t("health.run"), names, index=names.index(name) if name in names else 0,
                             key=f"{key}:health:run:{zlib.crc32(chr(10).join(names).encode())}")
     steps = R.history(name)["steps"]
     layers = health.layer_names(steps)
     if not layers:
-        st.caption("Per-layer statistics appear here once the run has trained a recorded step "
-                   f"(about {health.RECORDS_PER_EPOCH} a epoch).")
+        st.caption(t("health.empty", per_epoch=health.RECORDS_PER_EPOCH))
         return
     shown = layers
     if len(layers) > MAX_LAYERS:
         tag = zlib.crc32("\n".join(layers).encode())
-        shown = st.multiselect(f"Layers shown (at most {MAX_LAYERS} of {len(layers)})", layers,
+        shown = st.multiselect(t("health.layers_shown", most=MAX_LAYERS, n=len(layers)), layers,
                                default=health.default_layers(layers, MAX_LAYERS), max_selections=MAX_LAYERS,
                                key=f"{key}:health:layers:{tag}")
     recorded = sum(1 for r in steps if r.get(health.KEY))
-    st.caption(f"{recorded} recorded steps; layers are modules with parameters of their own, named by their path "
-               "in the net. Activation RMS and dead units are measured on the recorded step's minibatch, the "
-               "gradient before any clipping, the update ratio ‖Δw‖/‖w‖ over the optimizer's step.")
+    st.caption(t("health.explained", recorded=recorded))
     cols = st.columns(2)
-    figures = [
-        ("Activation RMS", health.series(steps, "act"), True, "RMS of the output", ()),
-        ("Gradient norm", health.series(steps, "grad"), True, "‖∇w‖", ()),
-        ("Update ratio ‖Δw‖/‖w‖", health.series(steps, "update"), True, "‖Δw‖ / ‖w‖", ((UPDATE_GUIDE, "1e-3"),)),
+    figures = [  # (stat: the chart's key, title, values, log y, y title, reference lines)
+        ("act", t("health.chart_act"), health.series(steps, "act"), True, t("health.axis_act"), ()),
+        ("grad", t("health.chart_grad"), health.series(steps, "grad"), True, "‖∇w‖", ()),
+        ("update", t("health.chart_update"), health.series(steps, "update"), True, "‖Δw‖ / ‖w‖",
+         ((UPDATE_GUIDE, "1e-3"),)),
     ]
     dead = health.series(steps, "dead")
     if dead:
-        figures.append(("Dead ReLU units", dead, False, "share of units 0 on the whole minibatch", ()))
-    for i, (title, per_layer, log_y, y_title, reference) in enumerate(figures):
+        figures.append(("dead", t("health.chart_dead"), dead, False, t("health.axis_dead"), ()))
+    for i, (stat, title, per_layer, log_y, y_title, reference) in enumerate(figures):
         with cols[i % 2]:
             data, spec = _lines(title, per_layer, shown, log_y=log_y, y_title=y_title, reference=reference)
-            st.vega_lite_chart(data, spec, key=f"{key}:health:{title}", width="stretch")
+            st.vega_lite_chart(data, spec, key=f"{key}:health:{stat}", width="stretch")
     if not dead:
-        st.caption("No layer here is followed by an nn.ReLU module, so there is no dead-unit chart.")
+        st.caption(t("health.no_dead"))
 
 
 def panel(R: PageRun, key: str) -> None:
@@ -162,7 +149,7 @@ def panel(R: PageRun, key: str) -> None:
 
     @st.fragment(run_every=every)
     def draw():
-        with st.expander("Health", icon=":material/monitor_heart:", expanded=False):
+        with st.expander(t("health.title"), icon=":material/monitor_heart:", expanded=False):
             _body(R, key)
 
     draw()

@@ -327,7 +327,7 @@ def _buttons(R: PageRun, key: str) -> None:
                    width="stretch", help=t("live.reset_help"))
     cols[3].button(t("live.clear_runs"), key=f"{key}:clear", icon=":material/layers_clear:", on_click=R.clear_runs,
                    disabled=not R.runs, help=t("live.clear_runs_help"), width="stretch")
-    st.caption(presenter.KEYS_HELP)  # the keys press these buttons (playground.presenter)
+    st.caption(presenter.keys_help())  # the keys press these buttons (playground.presenter)
 
 
 def _continue(R: PageRun, epochs: int) -> None:

@@ -26,14 +26,12 @@ from core.train.page_run import PageRun
 from core.train.runs import LOST
 
 from . import charts
+from .i18n import t
 from .messages import literal
 
 PHASES = ("forward", "backward", "update")
-LABELS = {"forward": "Forward", "backward": "Backward", "update": "Update"}
 ICONS = {"forward": ":material/east:", "backward": ":material/west:", "update": ":material/published_with_changes:"}
-HELP = {"forward": "Compute the loss of the next minibatch, keeping every layer's output.",
-        "backward": "Backpropagate: the gradient of the loss with respect to every parameter.",
-        "update": "Take the optimizer's step: every parameter moves by Δ (for SGD, −lr times its gradient)."}
+# The buttons' words: phases.<phase> and phases.help.<phase> (locales/).
 PER_ROW = 3
 
 
@@ -46,7 +44,7 @@ def _press(R: PageRun, key: str) -> None:
     out = R.phase()
     store: dict[str, Any] = st.session_state.setdefault(_state_key(key), {})
     if out is None:
-        store.update(message=("warning", "The run's worker did not answer; press the button again in a moment."))
+        store.update(message=("warning", t("phases.no_answer")))
         return
     if out.get("code") != "ok":
         store["message"] = _code_message(out)
@@ -62,15 +60,15 @@ def _press(R: PageRun, key: str) -> None:
 def _code_message(out: dict) -> tuple[str, str]:
     code = out.get("code")
     if code == "running":
-        return ("info", "The run is training: pause it to step by phases.")
+        return ("info", t("phases.running"))
     if code == "done":
-        return ("info", "The run has trained all its epochs: press +epochs, or start a new run, to step on.")
+        return ("info", t("phases.done"))
     if code == "ended":
-        return ("warning", "The run stopped (its loss diverged, or it failed): start a new run to step again.")
-    return ("warning", f"The phase could not be run: {literal(str(out.get('error', code)))[:300]}")
+        return ("warning", t("phases.ended"))
+    return ("warning", t("phases.failed", error=literal(str(out.get("error", code)))[:300]))
 
 
-def phase_panel(R: PageRun, key: str, *, title: str = "One minibatch, phase by phase") -> None:
+def phase_panel(R: PageRun, key: str, *, title: str | None = None) -> None:
     """The buttons and the pictures of the current step (see the module
     docstring). A fragment: Forward and Backward redraw only this part; the
     step an Update completes redraws the whole page (its curves, its views)."""
@@ -79,17 +77,14 @@ def phase_panel(R: PageRun, key: str, *, title: str = "One minibatch, phase by p
     def body() -> None:
         if st.session_state.get(_state_key(key), {}).pop("whole_page", False):
             st.rerun()
-        _panel(R, key, title)
+        _panel(R, key, title or t("phases.title"))
 
     body()
 
 
 def _panel(R: PageRun, key: str, title: str) -> None:
     st.subheader(title)
-    st.markdown("A training step is three phases: **forward** (the loss of one minibatch, every layer's output "
-                "kept), **backward** (the gradient of that loss with respect to every parameter, by the chain rule "
-                "through the kept outputs), **update** (the optimizer moves each parameter). Run them one at a "
-                "time on the run above, in its worker; the step counts only once the update is done.")
+    st.markdown(t("phases.intro"))
     store: dict[str, Any] = st.session_state.get(_state_key(key), {})
     nxt = R.next_phase
     ended = R.state in (LOST, State.DIVERGED, State.FAILED)
@@ -97,17 +92,17 @@ def _panel(R: PageRun, key: str, title: str) -> None:
     done = R.state == State.FINISHED and nxt == "forward"
     cols = st.columns([1, 1, 1, 3], vertical_alignment="center")
     for col, phase in zip(cols, PHASES):
-        col.button(LABELS[phase], key=f"{key}:phase:{phase}", icon=ICONS[phase], width="stretch",
+        col.button(t(f"phases.{phase}"), key=f"{key}:phase:{phase}", icon=ICONS[phase], width="stretch",
                    disabled=busy or ended or done or phase != nxt, on_click=_press, args=(R, key),
                    type="primary" if phase == nxt and not (busy or ended or done) else "secondary",
-                   help=HELP[phase])
+                   help=t(f"phases.help.{phase}"))
     if busy:
-        status = "Training: the phase buttons wait for a pause. Start finishes a step begun here first."
+        status = t("phases.status_busy")
     elif ended or done:
-        status = "The run has ended: start a new run (or add epochs) to step on."
+        status = t("phases.status_ended")
     else:
-        status = f"next: {nxt}"
-    cols[3].caption(f"{status} · {R.steps} step(s) done")
+        status = t("phases.status_next", phase=t(f"phases.next.{nxt}"))
+    cols[3].caption(t("phases.status", status=status, steps=R.steps))
     message = store.get("message")
     if message:
         (st.info if message[0] == "info" else st.warning)(message[1], icon=":material/info:")
@@ -116,11 +111,10 @@ def _panel(R: PageRun, key: str, title: str) -> None:
     results = (store.get("results") or {}) if current else {}
     if not results:
         if nxt != "forward" and not busy:
-            st.caption(f"This step was begun before this page drew it: press {LABELS[nxt]} to go on.")
+            st.caption(t("phases.begun_elsewhere", button=t(f"phases.{nxt}")))
         return
     if store.get("several"):
-        st.caption(f"Several runs train side by side here: the pictures follow *{literal(store['name'])}*; every "
-                   "run took the same phase.")
+        st.caption(t("phases.several", name=literal(store["name"])))
     if "forward" in results:
         _forward(results["forward"], key)
     if "backward" in results:
@@ -197,14 +191,14 @@ def _tensor_picture(entry: dict, what: str):
     vector = z.shape[0] == 1 and z.shape[1] > 32
     if vector:  # a long vector (a bias) as a square, row after row
         z = as_square(z)
-        title += " as a square"
+        title += t("phases.as_square")
     finite = z[np.isfinite(z)]
     top = float(np.abs(finite).max()) if finite.size else 1.0
     top = top or 1.0
     text = np.vectorize(lambda v: f"{v:.3g}")(z) if z.size <= 4 else None  # more would not fit the cells
     fig = charts.heatmap(z, title=title, height=260, colorscale=charts.DIVERGING_R, zmin=-top, zmax=top, text=text,
-                         x_title="column" if z.shape[1] > 1 and not vector else "",
-                         y_title="row" if z.shape[0] > 1 and not vector else "")
+                         x_title=t("phases.axis_column") if z.shape[1] > 1 and not vector else "",
+                         y_title=t("phases.axis_row") if z.shape[0] > 1 and not vector else "")
     fig.update_yaxes(autorange="reversed", showticklabels=z.shape[0] > 1 and not vector)
     fig.update_xaxes(showticklabels=not vector)
     return fig
@@ -213,9 +207,10 @@ def _tensor_picture(entry: dict, what: str):
 def _hist_figure(hist: dict, title: str):
     edges = np.asarray(hist["edges"], dtype=float)
     centers = (edges[:-1] + edges[1:]) / 2
-    fig = charts.figure(title, x_title="value", y_title="count", height=260)
+    count = t("phases.axis_count")
+    fig = charts.figure(title, x_title=t("phases.axis_value"), y_title=count, height=260)
     fig.add_trace(dict(type="bar", x=centers.tolist(), y=list(hist["counts"]), width=float(edges[1] - edges[0]),
-                       marker=dict(color=charts.PALETTE[0]), showlegend=False, name="count"))
+                       marker=dict(color=charts.PALETTE[0]), showlegend=False, name=count))
     fig.update_layout(hovermode="closest", bargap=0)
     return fig
 
@@ -229,7 +224,7 @@ def _examples_table(result: dict) -> None:
     y, y_hat = result.get("y"), result.get("y_hat")
     count = len(values) if values is not None else (len(y) if y is not None else 0)
     for i in range(count):
-        row: dict[str, Any] = {"example": i + 1}
+        row: dict[str, Any] = {t("phases.column_example"): i + 1}
         if small:
             row.update({f"x{j + 1}": f"{v:.4g}" for j, v in enumerate(np.asarray(values[i]).reshape(-1))})
         if y is not None:
@@ -237,38 +232,35 @@ def _examples_table(result: dict) -> None:
             row["y"] = f"{yi[0]:.4g}" if yi.dtype.kind == "f" else int(yi[0])
         if y_hat is not None:
             yh = np.asarray(y_hat[i]).reshape(-1)
-            row["ŷ"] = f"{yh[0]:.4g}" if yh.size == 1 else f"class {int(yh.argmax())}"
+            row["ŷ"] = f"{yh[0]:.4g}" if yh.size == 1 else t("phases.class", k=int(yh.argmax()))
         rows.append(row)
     if rows:
         st.dataframe(rows, hide_index=True)
 
 
 def _forward(result: dict, key: str) -> None:
-    st.markdown(f"**Forward** (step {result['step'] + 1}): loss **{_fmt(result['loss'])}**, the mean over a "
-                f"minibatch of {result['batch_size']}; {result['seconds'] * 1000:.1f} ms.")
+    st.markdown(t("phases.forward_done", step=result["step"] + 1, loss=_fmt(result["loss"]),
+                  batch_size=result["batch_size"], ms=f"{result['seconds'] * 1000:.1f}"))
     _examples_table(result)
     pictures = []
     inp = result.get("input")
     if inp is not None and inp.get("values") is not None and len(inp["shape"]) == 3:
-        pictures.append(_activation_picture("input X", inp))
+        pictures.append(_activation_picture(t("phases.input_x"), inp))
     layers = [layer for layer in result["layers"] if layer["module"] != "Flatten"]
     pictures += [_activation_picture(layer["name"], layer) for layer in layers]
     _grid(pictures, f"{key}:phase:fwd")
-    rows = [{"layer": layer["name"], "module": layer["module"], "output shape": " × ".join(map(str, layer["shape"])),
-             "‖output‖, example 1": _fmt(layer["norms"][0])} for layer in result["layers"]]
-    with st.expander("Every layer's output shape and norm", icon=":material/table:"):
+    columns = [t(f"phases.column_{c}") for c in ("layer", "module", "shape", "norm")]
+    rows = [dict(zip(columns, (layer["name"], layer["module"], " × ".join(map(str, layer["shape"])),
+                               _fmt(layer["norms"][0])))) for layer in result["layers"]]
+    with st.expander(t("phases.layers_table"), icon=":material/table:"):
         st.dataframe(rows, hide_index=True)
-    st.caption("Each picture is one layer's output for the minibatch's first example (a convolution's channels "
-               "side by side; a vector as a square, row after row). A layer too big to send whole is a histogram.")
+    st.caption(t("phases.forward_caption"))
 
 
 def _backward(result: dict, key: str) -> None:
-    st.markdown(f"**Backward**: gradients of the loss, ‖all gradients‖ = **{_fmt(result['norm'])}**; "
-                f"{result['seconds'] * 1000:.1f} ms.")
+    st.markdown(t("phases.backward_done", norm=_fmt(result["norm"]), ms=f"{result['seconds'] * 1000:.1f}"))
     _grid([_tensor_picture(g, "∇") for g in result["grads"] if g["shape"] is not None], f"{key}:phase:grad")
-    st.caption("One picture per parameter tensor, shaped like it (red positive, blue negative; a long vector "
-               "such as a bias as a square, row after row); a tensor of more than 256 numbers is drawn as the "
-               "histogram of its entries.")
+    st.caption(t("phases.backward_caption"))
 
 
 def _update(result: dict, key: str) -> None:
@@ -278,14 +270,13 @@ def _update(result: dict, key: str) -> None:
         diff = max(c["max_diff"] for c in checks)
         ulp = max(c["max_ulp"] for c in checks)
         exact = sum(1 for c in checks if c["exact"])
-        sgd = (f" Plain SGD: Δ = −lr·∇ for every tensor, to float32's rounding of w (largest difference "
-               f"{diff:.2g}, within {ulp:.2g}; {exact} of {len(checks)} tensors bit for bit).")
+        sgd = t("phases.plain_sgd", diff=f"{diff:.2g}", ulp=f"{ulp:.2g}", exact=exact, n=len(checks))
     elif not result["plain_sgd"]:
-        sgd = " This optimizer's Δ is not −lr·∇ alone (momentum, weight decay, clipping or an adaptive rate)."
-    st.markdown(f"**Update**: lr = {_fmt(result['lr'])}, ‖Δ‖ = **{_fmt(result['norm'])}**; the step's loss was "
-                f"{_fmt(result['loss'])}.{sgd}" + (" The epoch ended with this step." if result["epoch_ended"] else ""))
+        sgd = t("phases.not_plain_sgd")
+    st.markdown(t("phases.update_done", lr=_fmt(result["lr"]), norm=_fmt(result["norm"]), loss=_fmt(result["loss"]),
+                  sgd=sgd, epoch_ended=t("phases.epoch_ended") if result["epoch_ended"] else ""))
     _grid([_tensor_picture(d, "Δ") for d in result["deltas"] if d["shape"] is not None], f"{key}:phase:delta")
-    st.caption("Δ = w after − w before, per parameter tensor: the same pictures as the gradients, scaled by −lr.")
+    st.caption(t("phases.update_caption"))
 
 
 __all__ = ["as_square", "phase_panel", "tile"]

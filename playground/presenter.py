@@ -21,18 +21,22 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from core.experiments import schema
 
-from . import hiding
+from . import hiding, i18n
 from .controls import SHARED, _control, _parse_plain, bound, namespace, widget_key
+from .i18n import t
 from .messages import code
 
 PRESENT = "present"
 SCALE = 1.5  # chart fonts in presenter mode, against the normal ones
 ROOT_PX = 22  # the page's root font size in presenter mode (Streamlit's is 16 px): every rem grows with it
-PRESENT_CONTROL = _control("toggle", "Presenter mode",
+PRESENT_CONTROL = _control("toggle", "Presenter mode",  # shown as presenter.setting.present / .help.present
                            help="For a projector: larger type and charts, the sidebar folded away. "
                                 "The link keeps it (present=1).")
-KEYS_HELP = (":material/keyboard: Keys: **space** Start / Pause, **→** Step (Next on a step-through view), "
-             "**←** Back, **r** Reset")
+
+
+def keys_help() -> str:
+    """The line under the live panel's buttons that names the keys (in this session's language)."""
+    return ":material/keyboard: " + t("presenter.keys_help")
 
 # The project's own constant (no user text). Streamlit sizes its type in rem, so the
 # root size scales body text, headings, labels, buttons and captions together.
@@ -120,8 +124,8 @@ def before_page() -> None:
     the CSS, the keyboard script, and a fresh record of the settings drawn."""
     hiding.begin_run()
     with st.sidebar:
-        bound(PRESENT, PRESENT_CONTROL, False, parse=_parse_plain(PRESENT_CONTROL, False), ns=SHARED,
-              encode=lambda on: "1" if on else "0")
+        bound(PRESENT, i18n.control(PRESENT_CONTROL, "presenter", PRESENT), False,
+              parse=_parse_plain(PRESENT_CONTROL, False), ns=SHARED, encode=lambda on: "1" if on else "0")
         st.html(KEYS_JS, unsafe_allow_javascript=True)  # (the sidebar: no gap in the page; runs when folded)
     if presenting():
         st.html(PRESENTER_CSS)  # style only: Streamlit puts it where it takes no room
@@ -134,11 +138,10 @@ def after_page(notice) -> None:
     settings = {n: v for n, v in hiding.drawn().items() if not v[2] and n != PRESENT}
     unknown = [n for n in hiding.hidden_names() if n not in settings]
     if unknown and settings:
-        notice.info("The link hides " + ", ".join(code(n[:40]) for n in unknown[:8])
-                    + (" ..." if len(unknown) > 8 else "") + ", which this page does not have as settings: ignored.",
-                    icon=":material/visibility_off:")
+        names = ", ".join(code(n[:40]) for n in unknown[:8]) + (" ..." if len(unknown) > 8 else "")
+        notice.info(t("presenter.unknown_hidden", names=names), icon=":material/visibility_off:")
     if settings:
-        with st.sidebar.expander("Set up for students", icon=":material/co_present:"):
+        with st.sidebar.expander(t("presenter.setup"), icon=":material/co_present:"):
             _setup(settings)
 
 
@@ -154,11 +157,9 @@ def _setup(settings: dict) -> None:
         elif hiding.HIDE in st.query_params:
             del st.query_params[hiding.HIDE]
 
-    st.multiselect("Hide from students", options=list(settings), key=key, on_change=changed,
-                   format_func=lambda n: settings[n][0],
-                   help="Ticked settings are not drawn on the page; their values stay in the link, "
-                        "so the students run exactly what you set up.")
-    st.caption("Copy link for students (every setting, presenter mode, the hidden ones):")
+    st.multiselect(t("presenter.hide"), options=list(settings), key=key, on_change=changed,
+                   format_func=lambda n: settings[n][0], help=t("presenter.hide_help"))
+    st.caption(t("presenter.copy_link"))
     st.code(student_link(), language=None, wrap_lines=True)
 
 

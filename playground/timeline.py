@@ -17,11 +17,11 @@ from typing import Any
 
 import streamlit as st
 
-from core.train import timeline as core_timeline
 from core.train.page_run import PageRun
 from core.train.runs import LOST, RunGone
 
-from . import charts
+from . import charts, i18n
+from .i18n import t
 from .state import page_state
 
 NOW = "now"
@@ -78,25 +78,28 @@ def rule(spec: dict, x: float | None) -> dict:
     return {**spec, "layer": [*spec["layer"], mark]}
 
 
+def _epoch(point: dict) -> str:
+    """'epoch 3.5' (core.train.timeline.label's number) in this session's language."""
+    return t("timeline.epoch", epoch=f"{float(Fraction(point['at'])):.3f}".rstrip("0").rstrip("."))
+
+
 def _label(point: dict) -> str:
-    return f"{core_timeline.label(Fraction(point['at']))} (step {point['step']:,})"
+    return t("timeline.point", epoch=_epoch(point), step=f"{point['step']:,}")
 
 
 def scrubber(R: PageRun, key: str) -> None:
     """The slider and *Resume from here* (see the module docstring); nothing while the run trains."""
     skey = _key(key)
     if st.session_state.pop(f"{skey}:failed", False):
-        st.warning("That point of the timeline is no longer kept (the timeline was thinned to stay within its "
-                   "memory budget): choose another.", icon=":material/warning:")
+        st.warning(t("timeline.point_gone"), icon=":material/warning:")
     info = _points(R, key) if _shown(R) else None
     if not info:
         st.session_state.pop(skey, None)
         return
     budget_mb = info["budget"] / 2**20
     if info["over_budget"]:
-        st.caption(f":material/history: No timeline for this run: one point of it takes "
-                   f"{info['point_bytes'] / 2**20:.1f} MB, and two do not fit in the {budget_mb:g} MB a run may "
-                   "keep (PLAYGROUND_TIMELINE_MB).")
+        st.caption(":material/history: " + t("timeline.over_budget", point_mb=f"{info['point_bytes'] / 2**20:.1f}",
+                                                 budget_mb=f"{budget_mb:g}"))
         st.session_state.pop(skey, None)
         return
     now = info.get("now", {})
@@ -105,31 +108,31 @@ def scrubber(R: PageRun, key: str) -> None:
         st.session_state.pop(skey, None)
         return
     labels = {p["at"]: _label(p) for p in points}
-    labels[NOW] = f"now (step {next(iter(now.values()), 0):,})"
+    labels[NOW] = t("timeline.now", step=f"{next(iter(now.values()), 0):,}")
+    epochs = {p["at"]: _epoch(p) for p in points}
     options = [p["at"] for p in points] + [NOW]
     if st.session_state.get(skey) not in options:
         st.session_state[skey] = NOW
     left, right = st.columns([4, 1], vertical_alignment="bottom")
     chosen = left.select_slider(
-        "Timeline", options=options, format_func=labels.get, key=skey,
-        help="Snapshots the worker kept while this run trained. Choose an earlier point to see the pictures "
-             "below at that moment (the charts mark it); *now* is the run as it is.")
-    right.button("Resume from here", key=f"{key}:branch", icon=":material/call_split:", width="stretch",
-                 disabled=chosen == NOW, on_click=_branch, args=(R, key, chosen, labels.get(chosen, "")),
-                 help="Start a new run from this point: same weights, optimizer state and random streams, the "
-                      "curves up to here; settings you change from now on apply from here. This run stays "
-                      "drawn, faded, for comparison.")
-    st.caption(f":material/history: {len(info['points'])} points kept of this run, "
-               f"{info['nbytes'] / 2**20:.1f} MB of the {budget_mb:g} MB a run may keep "
-               f"(PLAYGROUND_TIMELINE_MB)" + (", thinned to every other point when it was full" if info["thinned"]
-                                              else "") + ".")
+        t("timeline.title"), options=options, format_func=labels.get, key=skey, help=t("timeline.help"))
+    right.button(t("timeline.resume"), key=f"{key}:branch", icon=":material/call_split:", width="stretch",
+                 disabled=chosen == NOW, on_click=_branch, args=(R, key, chosen, epochs.get(chosen, "")),
+                 help=t("timeline.resume_help"))
+    st.caption(":material/history: " + t("timeline.kept", n=len(info["points"]), mb=f"{info['nbytes'] / 2**20:.1f}",
+                                         budget_mb=f"{budget_mb:g}",
+                                         thinned=t("timeline.thinned") if info["thinned"] else ""))
 
 
-def _branch(R: PageRun, key: str, at: str, where: str) -> None:
-    """Resume from here: a new run from the point, started at once; the slider goes back to now."""
+def _branch(R: PageRun, key: str, at: str, point: str) -> None:
+    """Resume from here: a new run from the point (`point`: its epoch, in words), started at once; the slider
+    goes back to now."""
     st.session_state[_key(key)] = NOW
-    point, base = where.split(" (")[0], R.label.split(", resumed at ")[0]  # a branch of a branch: one suffix
-    label = f"{base}, resumed at {point}" if base else f"resumed at {point}"
+    base = R.label
+    for code in i18n.LANGS:  # a branch of a branch: one suffix (whichever language added the last)
+        joint = i18n.text("timeline.resumed_after", code).split("{base}")[1].split("{point}")[0]
+        base = base.split(joint)[0]
+    label = t("timeline.resumed_after", base=base, point=point) if base else t("timeline.resumed", point=point)
     try:
         R.branch(at, label=label)
     except (LookupError, RunGone, TimeoutError, ValueError):

@@ -93,12 +93,24 @@ def test_a_missing_chinese_key_falls_back_to_english_and_is_recorded(monkeypatch
 
 
 # ------------------------------------------------------------------ the pages
+LISTINGS = {("Code", "code_text")}  # st.code's listing (an exported script, a link to copy): code, not words
+HTML = {("Html", "body"), ("IFrame", "srcdoc")}  # st.html, components.html: their <script>s are code
+SCRIPT = re.compile(r"<script\b[^>]*>.*?</script\s*>", re.S | re.I)
+
+
 def _strings(value, out: list[str]) -> None:
-    """Every string inside a protobuf message, JSON chart specs opened (plotly, vega-lite)."""
+    """Every string inside a protobuf message, JSON chart specs opened (plotly, vega-lite); code
+    listings and the scripts in HTML left out (a download button's file is not in the message: a URL)."""
     if isinstance(value, Message):
+        kind = value.DESCRIPTOR.full_name
         for field, v in value.ListFields():
-            if field.name not in ("id", "form_id"):  # a widget's id holds its key, which the page never shows
-                _strings(v, out)
+            if field.name in ("id", "form_id"):  # a widget's id holds its key, which the page never shows
+                continue
+            if (kind, field.name) in LISTINGS:
+                continue
+            if (kind, field.name) in HTML:
+                v = SCRIPT.sub(" ", v)
+            _strings(v, out)
     elif isinstance(value, str):
         if value[:1] in "{[":
             try:
@@ -114,6 +126,22 @@ def _strings(value, out: list[str]) -> None:
     elif isinstance(value, (list, tuple)) or type(value).__name__.startswith("Repeated"):
         for v in value:
             _strings(v, out)
+
+
+def test_the_collection_leaves_out_only_listings_and_scripts():
+    from streamlit.proto.Code_pb2 import Code
+    from streamlit.proto.DownloadButton_pb2 import DownloadButton
+    from streamlit.proto.Html_pb2 import Html
+    from streamlit.proto.Markdown_pb2 import Markdown
+
+    out: list[str] = []
+    for message in (Code(code_text="# the loss on all examples\nprint(loss)", language="python"),
+                    Html(body="<p>words the page shows</p><script>for (const name of names) go(name);</script>"),
+                    DownloadButton(id="k", label="Download run.py", url="/media/abc.py", help="words of its help"),
+                    Markdown(body="# the loss on all examples")):
+        _strings(message, out)
+    assert out == ["python", "<p>words the page shows</p> ", "Download run.py", "words of its help", "/media/abc.py",
+                   "# the loss on all examples"]
 
 
 def page_strings(at: AppTest) -> list[str]:
