@@ -103,7 +103,7 @@ def _lines(title: str, per_layer: dict, shown: list[str], *, log_y: bool, y_titl
     series = [charts.Series(layer, *per_layer[layer], charts.PALETTE[i % n], ("solid", "dash")[(i // n) % 2])
               for i, layer in enumerate(shown) if layer in per_layer]
     return charts.live_lines(title, series, x_title=t("live.axis_epoch"), y_title=y_title, log_y=log_y,
-                             reference=reference, height=300)
+                             reference=reference, height=300, empty_text=t("live.nothing_yet"))
 
 
 def _body(R: PageRun, key: str) -> None:
