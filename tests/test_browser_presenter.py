@@ -27,7 +27,8 @@ CONTROLS_JS = """() => {
   const main = document.querySelector('[data-testid="stMain"]');
   const found = Array.from(main.querySelectorAll(
       'button, [role="slider"], input[type="checkbox"], input[role="combobox"], input[type="text"], textarea'))
-    .filter(el => !el.disabled && el.getClientRects().length > 0 && !el.closest('[data-testid="stVegaLiteChart"]'));
+    .filter(el => !el.disabled && el.getClientRects().length > 0 && !el.closest('[data-testid="stVegaLiteChart"]')
+                  && !el.closest('details:not([open])'));  // not inside a folded expander (Show the PyTorch)
   found.forEach((el, i) => el.setAttribute('data-tab-probe', String(i)));
   return found.map(el => (el.getAttribute('role') || el.tagName.toLowerCase()) + ':' +
                          (el.innerText || el.getAttribute('aria-label') || '').trim().slice(0, 30));
@@ -102,7 +103,10 @@ def test_presenter_mode_keys_and_tab_order(app_url, page):
         if len(reached) == len(controls):
             break
     assert sorted(int(i) for i in reached) == list(range(len(controls))), (
-        "not reached with Tab: " + ", ".join(c for i, c in enumerate(controls) if str(i) not in reached))
+        "not reached with Tab: " + ", ".join(c for i, c in enumerate(controls) if str(i) not in reached)
+        + page.evaluate("() => Array.from(document.querySelectorAll('[data-tab-probe]')).filter(e => !"
+                        + repr(sorted(reached)) + ".includes(e.getAttribute('data-tab-probe')))"
+                        ".map(e => e.outerHTML.slice(0, 300) + ' in ' + e.parentElement.outerHTML.slice(0, 300)).join(' | ')"))
     page.evaluate("document.activeElement.blur()")
 
     # a step-through view: → Next, ← Back; never while typing in a box
