@@ -131,13 +131,8 @@ def evaluate(net, data, loss):
     return loss_sum / max(n, 1), (correct / max(n, 1) if classifier else None)
 '''
 
-FASHION_MNIST = '''
-
-FASHION_MNIST = {"train": ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"),
-                 "test": ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")}
-
-
-def read_idx(name, data_dir):
+# The idx reader, shared by every Fashion-MNIST script (the modern CNNs' too).
+READ_IDX = '''def read_idx(name, data_dir):
     """An idx file of Fashion-MNIST as a uint8 tensor: two zero bytes, a type
     code, the number of dimensions, each dimension as a big-endian uint32,
     then the data. Looked for in data_dir, data_dir/fashion-mnist and Debian's
@@ -155,7 +150,15 @@ def read_idx(name, data_dir):
                 shape = struct.unpack(f">{ndim}I", raw[4:4 + 4 * ndim])
                 return torch.frombuffer(bytearray(raw[4 + 4 * ndim:]), dtype=torch.uint8).reshape(shape)
     raise SystemExit(f"{name} not found in {folders}: pass --data-dir")
+'''
 
+FASHION_MNIST = '''
+
+FASHION_MNIST = {"train": ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"),
+                 "test": ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")}
+
+
+''' + READ_IDX + '''
 
 def load_data_fashion_mnist(data_dir):
     """Fashion-MNIST (4.2): images as float32 in [0, 1] of shape (N, 1, 28, 28), labels int64."""

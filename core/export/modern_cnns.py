@@ -6,31 +6,18 @@ chosen net's code goes into the script."""
 from __future__ import annotations
 
 from core.experiments import modern_cnns as mc
-from core.export import _text
+from core.export import _ch3to7, _text
 
 DATA = '''
 
 # ------------------------------------------------ Fashion-MNIST (section 4.2)
-def read_idx(name):
-    """An idx file (gzip-compressed or not) as a uint8 tensor of its shape."""
-    for folder in (args.data_dir, os.path.join(args.data_dir, "fashion-mnist")):
-        for path in (os.path.join(folder, name), os.path.join(folder, name[:-3])):
-            if os.path.isfile(path):
-                with open(path, "rb") as f:
-                    raw = f.read()
-                if raw[:2] == b"\\x1f\\x8b":
-                    raw = gzip.decompress(raw)
-                ndim = raw[3]
-                shape = struct.unpack(f">{ndim}I", raw[4:4 + 4 * ndim])
-                return torch.frombuffer(bytearray(raw[4 + 4 * ndim:]), dtype=torch.uint8).reshape(shape)
-    raise FileNotFoundError(f"no {name} in {args.data_dir} (nor in its folder fashion-mnist)")
-
+''' + _ch3to7.READ_IDX + '''
 
 # images as float32 in [0, 1], (n, 1, 28, 28); the first NUM_TRAIN and NUM_TEST of them
-train_images = read_idx("train-images-idx3-ubyte.gz").unsqueeze(1).float().div_(255)[:NUM_TRAIN]
-train_labels = read_idx("train-labels-idx1-ubyte.gz").long()[:NUM_TRAIN]
-test_images = read_idx("t10k-images-idx3-ubyte.gz").unsqueeze(1).float().div_(255)[:NUM_TEST]
-test_labels = read_idx("t10k-labels-idx1-ubyte.gz").long()[:NUM_TEST]
+train_images = read_idx("train-images-idx3-ubyte.gz", args.data_dir).unsqueeze(1).float().div_(255)[:NUM_TRAIN]
+train_labels = read_idx("train-labels-idx1-ubyte.gz", args.data_dir).long()[:NUM_TRAIN]
+test_images = read_idx("t10k-images-idx3-ubyte.gz", args.data_dir).unsqueeze(1).float().div_(255)[:NUM_TEST]
+test_labels = read_idx("t10k-labels-idx1-ubyte.gz", args.data_dir).long()[:NUM_TEST]
 
 
 def resize(X):
