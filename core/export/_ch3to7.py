@@ -131,6 +131,17 @@ def evaluate(net, data, loss):
     return loss_sum / max(n, 1), (correct / max(n, 1) if classifier else None)
 '''
 
+# nn.Linear initialised as torch does, but from the script's gen_init (the engine draws it so).
+LINEAR = '''def linear(n_in, n_out):
+    """nn.Linear with torch's default initial values, U(-1/sqrt(n_in), 1/sqrt(n_in)), drawn from gen_init."""
+    layer = nn.Linear(n_in, n_out)
+    bound = 1 / math.sqrt(n_in)
+    with torch.no_grad():
+        layer.weight.copy_(torch.empty(n_out, n_in).uniform_(-bound, bound, generator=gen_init))
+        layer.bias.copy_(torch.empty(n_out).uniform_(-bound, bound, generator=gen_init))
+    return layer
+'''
+
 # The idx reader, shared by every Fashion-MNIST script (the modern CNNs' too).
 READ_IDX = '''def read_idx(name, data_dir):
     """An idx file of Fashion-MNIST as a uint8 tensor: two zero bytes, a type

@@ -49,15 +49,7 @@ def domain_classifier(X_source, X_target, ridge=RIDGE, iterations=50):
     return theta[:-1], float(theta[-1])
 
 
-def linear(n_in, n_out):
-    """nn.Linear with torch's default initial values, U(-1/sqrt(n_in), 1/sqrt(n_in)), drawn from gen_init."""
-    layer = nn.Linear(n_in, n_out)
-    bound = 1 / math.sqrt(n_in)
-    with torch.no_grad():
-        layer.weight.copy_(torch.empty(n_out, n_in).uniform_(-bound, bound, generator=gen_init))
-        layer.bias.copy_(torch.empty(n_out).uniform_(-bound, bound, generator=gen_init))
-    return layer
-
+''' + parts.LINEAR + '''
 
 def data_iter(batch_size, X, y, beta):
     """The minibatches of one epoch, in an order drawn from gen_data (3.2)."""

@@ -61,15 +61,7 @@ def get_k_fold_data(k, i, X, y):
     return X_train, y_train, X_valid, y_valid
 
 
-def linear(fan_in, fan_out):
-    """nn.Linear with torch's default initial values, U(-1/sqrt(fan_in), 1/sqrt(fan_in)), from gen_init."""
-    layer = nn.Linear(fan_in, fan_out)
-    bound = 1 / math.sqrt(fan_in)
-    with torch.no_grad():
-        layer.weight.copy_(torch.empty(fan_out, fan_in).uniform_(-bound, bound, generator=gen_init))
-        layer.bias.copy_(torch.empty(fan_out).uniform_(-bound, bound, generator=gen_init))
-    return layer
-
+''' + parts.LINEAR + '''
 
 def get_net(in_features):
     """The book's get_net (5.7.5): a linear model; or an MLP with one hidden layer of ReLU units."""
