@@ -1,5 +1,6 @@
 """English and 中文: the words a page shows, kept out of the code in one file per
-language (locales/en.toml, locales/zh.toml; stdlib tomllib).
+language (locales/en.toml, locales/zh.toml, and a page's own table in
+locales/en/<page>.toml, locales/zh/<page>.toml; stdlib tomllib).
 
     from playground.i18n import t
     st.title(t("page.weight_decay"))
@@ -57,11 +58,30 @@ def _flatten(table: dict, prefix: str = "") -> dict[str, str]:
     return out
 
 
+def files(code: str) -> list[Path]:
+    """One language's files: locales/<code>.toml (navigation, shared parts, the first pages)
+    and locales/<code>/<page>.toml, a page's own table each."""
+    return [LOCALES / f"{code}.toml", *sorted((LOCALES / code).glob("*.toml"))]
+
+
 @functools.cache
 def table(code: str) -> dict[str, str]:
-    """Every key of one language's file, flattened: {"live.start": "Start", ...}."""
-    with open(LOCALES / f"{code}.toml", "rb") as f:
-        return _flatten(tomllib.load(f))
+    """Every key of one language's files, flattened: {"live.start": "Start", ...}. A key
+    written in two files is an error (one place for each word)."""
+    out: dict[str, str] = {}
+    for path in files(code):
+        with open(path, "rb") as f:
+            found = _flatten(tomllib.load(f))
+        twice = sorted(set(found) & set(out))
+        if twice:
+            raise ValueError(f"{path.name} repeats keys of another {code} file: {twice[:5]}")
+        out.update(found)
+    return out
+
+
+def converted() -> list[str]:
+    """The pages that have a table of their own in every language (locales/<lang>/<page>.toml)."""
+    return sorted(set.intersection(*({p.stem for p in files(code)[1:]} for code in LANGS)))
 
 
 def placeholders(text: str) -> set[str]:
