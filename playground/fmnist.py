@@ -6,9 +6,7 @@ from __future__ import annotations
 from core.data.fashion_mnist import FashionMNIST, load_fashion_mnist, stand_in_fashion_mnist
 
 from .data import dataset
-
-STAND_IN = ("6,000 training and 1,000 test images of ten simple shapes (bars, a square, a ring...) at random "
-            "brightness and position, with noise: not clothing")
+from .i18n import t
 
 
 def is_stand_in(data: FashionMNIST) -> bool:
@@ -22,4 +20,4 @@ def fashion_mnist(device, *, stand_in: bool = True) -> FashionMNIST | None:
     copy of the real set, and one stand-in (core's stand_in_fashion_mnist)."""
     return dataset("Fashion-MNIST", lambda **kw: load_fashion_mnist(device, **kw),
                    cache_key=("fmnist", str(device)),
-                   stand_in=(STAND_IN, lambda: stand_in_fashion_mnist(device=device)) if stand_in else None)
+                   stand_in=(t("fmnist.stand_in"), lambda: stand_in_fashion_mnist(device=device)) if stand_in else None)
