@@ -10,6 +10,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from . import charts, controls
+from .i18n import t
 
 PAD_COLOR = charts.PALE
 READ_COLOR = charts.PALETTE[4]
@@ -45,10 +46,11 @@ def grid_figure(values, *, title: str = "", pad: tuple[int, int] = (0, 0), read:
         zmax = max(abs(zmin), abs(zmax), 1e-9)
         zmin = -zmax
     text = [[("" if p else fmt(v)) for v, p in zip(row, prow)] for row, prow in zip(z, is_pad)] if numbers else None
-    fig = charts.heatmap(inner.tolist(), title=title, colorscale=colorscale, zmin=zmin, x_title="column", y_title="row",
+    fig = charts.heatmap(inner.tolist(), title=title, colorscale=colorscale, zmin=zmin, x_title=t("grid.column"),
+                         y_title=t("grid.row"),
                          zmax=zmax if zmax > zmin else zmin + 1, text=text,
                          height=min(700, 50 + (40 if title else 0) + cell_px * rows))
-    fig.update_traces(showscale=False, xgap=2, ygap=2, hovertemplate="row %{y}, col %{x}: %{z}<extra></extra>")
+    fig.update_traces(showscale=False, xgap=2, ygap=2, hovertemplate=t("grid.hover", z="%{z}") + "<extra></extra>")
     if is_pad.any():
         fig.add_trace(go.Heatmap(z=np.where(is_pad, 0.0, np.nan).tolist(), showscale=False, xgap=2, ygap=2,
                                  colorscale=[[0, PAD_COLOR], [1, PAD_COLOR]], hoverinfo="skip",
@@ -74,11 +76,11 @@ def grid_figure(values, *, title: str = "", pad: tuple[int, int] = (0, 0), read:
 def image_figure(values, title: str = "", *, height: int = 260, colorscale: str | list = charts.GRAYS) -> go.Figure:
     """A feature map or image as a heatmap with square pixels, row 0 on top."""
     z = np.asarray(values, dtype=float)
-    fig = charts.heatmap(z.tolist(), title=title, colorscale=colorscale, height=height, x_title="column",
-                         y_title="row")
+    fig = charts.heatmap(z.tolist(), title=title, colorscale=colorscale, height=height, x_title=t("grid.column"),
+                         y_title=t("grid.row"))
     if colorscale == charts.DIVERGING:  # diverging: zero in the middle (white)
         fig.update_traces(zmid=0)
-    fig.update_traces(showscale=True, hovertemplate="row %{y}, col %{x}: %{z:.3g}<extra></extra>",
+    fig.update_traces(showscale=True, hovertemplate=t("grid.hover", z="%{z:.3g}") + "<extra></extra>",
                       colorbar=dict(thickness=10))
     fig.update_yaxes(autorange="reversed", scaleanchor="x", scaleratio=1, constrain="domain", showgrid=False)
     fig.update_xaxes(constrain="domain", showgrid=False)
@@ -88,8 +90,8 @@ def image_figure(values, title: str = "", *, height: int = 260, colorscale: str 
 def cell_picker(out_h: int, out_w: int, key: str) -> tuple[int, int]:
     """Two URL-bound sliders choosing an output cell (fixed at 0 along an axis of size 1)."""
     c1, c2 = st.columns(2)
-    i = controls.slider("output row", f"{key}_i", 0, out_h - 1, 0, container=c1) if out_h > 1 else 0
-    j = controls.slider("output column", f"{key}_j", 0, out_w - 1, 0, container=c2) if out_w > 1 else 0
+    i = controls.slider(t("grid.output_row"), f"{key}_i", 0, out_h - 1, 0, container=c1) if out_h > 1 else 0
+    j = controls.slider(t("grid.output_column"), f"{key}_j", 0, out_w - 1, 0, container=c2) if out_w > 1 else 0
     return min(int(i), out_h - 1), min(int(j), out_w - 1)
 
 

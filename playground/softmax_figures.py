@@ -12,6 +12,7 @@ import plotly.graph_objects as go
 from plotly.colors import get_colorscale
 
 from . import charts
+from .i18n import t
 
 GREY = charts.LIGHT
 # colour scales spelled out: the grids below skip plotly's validation, which is what resolves names like RdBu_r
@@ -57,8 +58,8 @@ def weights_figure(W: np.ndarray, labels: Sequence[str], title: str = "") -> go.
     vmax = float(np.abs(finite).max()) if finite.size else 1.0
     vmax = vmax if vmax > 0 else 1.0
     panels = [dict(z=W[c].tolist(), zmin=-vmax, zmax=vmax, zmid=0, colorscale=DIVERGING, showscale=c == 0,
-                   colorbar=dict(thickness=10, title=dict(text="weight", side="right")),
-                   hovertemplate=f"{labels[c]}: row %{{y}}, col %{{x}}: %{{z:.3g}}<extra></extra>")
+                   colorbar=dict(thickness=10, title=dict(text=t("softmax_figures.weight"), side="right")),
+                   hovertemplate=f"{labels[c]}: " + t("grid.hover", z="%{z:.3g}") + "<extra></extra>")
               for c in range(len(W))]
     return image_grid(panels, [str(labels[c]) for c in range(len(W))], 5, title=title, panel_px=170)
 
@@ -69,7 +70,8 @@ def probs_figure(probs: Sequence[float], labels: Sequence[str], true: int, predi
     prediction red and hatched (told apart also without colour)."""
     colours = [charts.GOOD if c == true else charts.BAD if c == predicted else GREY for c in range(len(probs))]
     hatch = ["x" if c == predicted and c != true else "" for c in range(len(probs))]
-    fig = charts.figure(title, x_title="class", y_title="probability ŷ", height=320)
+    fig = charts.figure(title, x_title=t("softmax_figures.class"), y_title=t("softmax_figures.probability_hat"),
+                        height=320)
     fig.add_trace(go.Bar(x=[str(labels[c]) for c in range(len(probs))], y=list(probs), marker_color=colours,
                          marker_pattern_shape=hatch,
                          text=[f"{p:.2f}" for p in probs], textposition="outside", name="softmax",
@@ -86,10 +88,10 @@ def confusion_figure(C: np.ndarray, labels: Sequence[str], title: str = "") -> g
     share = C / np.maximum(C.sum(1, keepdims=True), 1)
     names = [str(label) for label in labels[:len(C)]]
     fig = charts.heatmap(share.tolist(), x=names, y=names, colorscale=charts.SEQUENTIAL, zmin=0, zmax=1, title=title,
-                         x_title="predicted", y_title="true", height=460,
+                         x_title=t("softmax_figures.predicted"), y_title=t("softmax_figures.true"), height=460,
                          text=[[str(v) for v in row] for row in C.tolist()])
-    fig.update_traces(hovertemplate="true %{y}, predicted %{x}: %{text} (%{z:.1%} of the row)<extra></extra>",
-                      colorbar=dict(thickness=10, title=dict(text="share of row", side="right")))
+    fig.update_traces(hovertemplate=t("softmax_figures.confusion_hover") + "<extra></extra>",
+                      colorbar=dict(thickness=10, title=dict(text=t("softmax_figures.share_of_row"), side="right")))
     fig.update_yaxes(type="category", autorange="reversed")  # (the playground's figures default to a linear y)
     fig.update_xaxes(type="category", tickangle=-40)
     return fig
@@ -106,11 +108,12 @@ def temperature_figure(labels: Sequence[str], naive: Sequence[float], stable: Se
                        title: str = "") -> go.Figure:
     """softmax(o / T) as bars: the book's formula beside the stable one; a NaN
     of the naive formula is drawn as a red 'NaN' mark."""
-    fig = charts.figure(title, x_title="class", y_title="probability", height=320)
+    fig = charts.figure(title, x_title=t("softmax_figures.class"), y_title=t("softmax_figures.probability"),
+                        height=320)
     naive_shown = [0.0 if not math.isfinite(v) else v for v in naive]
-    fig.add_trace(go.Bar(x=list(labels), y=list(stable), name="stable: exp(o − max o) / Σ",
+    fig.add_trace(go.Bar(x=list(labels), y=list(stable), name=t("softmax_figures.stable"),
                          marker_color=charts.PALETTE[0], text=[f"{v:.3f}" for v in stable], textposition="outside"))
-    fig.add_trace(go.Bar(x=list(labels), y=naive_shown, name="the book's softmax: exp(o) / Σ exp(o)",
+    fig.add_trace(go.Bar(x=list(labels), y=naive_shown, name=t("softmax_figures.naive"),
                          marker_color=charts.PALETTE[1], marker_pattern_shape=charts.PATTERNS[1],
                          text=["NaN" if not math.isfinite(v) else f"{v:.3f}" for v in naive], textposition="outside",
                          textfont=dict(color=[charts.BAD if not math.isfinite(v) else charts.INK for v in naive])))

@@ -11,6 +11,7 @@ from core.train.live_run import State
 from playground import controls, grid
 from playground import softmax_figures as figs
 from playground.fmnist import fashion_mnist, is_stand_in
+from playground.i18n import t
 from playground.live import ACCURACY, LOSS, MINIBATCH, Readout, View, live_panel
 from playground.messages import code, literal
 
@@ -32,14 +33,6 @@ CODE = {
 }
 TEMPERATURES = (0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0)
 TOY = {"cat": 2.0, "chicken": 1.0, "dog": -1.0}  # the book's three classes (4.1.1), with logits of our choosing
-PARSE_WORDS = {
-    "empty": "are empty: type two to ten numbers separated by commas",
-    "not_a_number": "have {}, which is not a number",
-    "not_finite": "have {}: every logit must be a finite number",
-    "too_large": "have a number beyond ±{:g}",
-    "too_few": "need to be at least {}",
-    "too_many": "are more than {}",
-}
 
 
 @dataclass(frozen=True)
@@ -48,15 +41,8 @@ class Picture:
                          help="Which test image's softmax is drawn (the first 200 of the 10,000).")
 
 
-st.title("Softmax regression")
-st.markdown(
-    "Classification with a linear model: for each of the 10 classes of Fashion-MNIST the net computes a score, "
-    "a *logit* $o_j$, as a weighted sum of the 784 pixels plus a bias. The softmax turns the ten logits into "
-    "probabilities: exponentiate (so every one is positive) and divide by their sum (so they add up to 1); the "
-    "largest logit gets the largest probability. The loss is the cross-entropy, $-\\log$ of the probability "
-    "given to the true class, and minibatch SGD lowers it. Each class's weights are a 28 × 28 image: below "
-    "you watch them turn into templates of the clothes they score."
-)
+st.title(t("page.softmax_regression"))
+st.markdown(t("softmax_regression.intro"))
 st.latex(r"\mathbf{o} = \mathbf{x}\mathbf{W} + \mathbf{b}, \qquad \hat{y}_j = \mathrm{softmax}(\mathbf{o})_j = "
          r"\frac{\exp(o_j)}{\sum_k \exp(o_k)}, \qquad \hat{\jmath} = \operatorname*{argmax}_j \hat{y}_j = "
          r"\operatorname*{argmax}_j o_j")
@@ -74,65 +60,64 @@ lr, batch_size, _ = form.draw("lr", "batch_size", "num_epochs", columns=3)
 st.latex(r"(\mathbf{W}, \mathbf{b}) \leftarrow (\mathbf{W}, \mathbf{b}) - \frac{\eta}{|\mathcal{B}|} "
          r"\sum_{i \in \mathcal{B}} \partial_{(\mathbf{W}, \mathbf{b})} l^{(i)}, \qquad "
          rf"\eta = {lr:g}, \; |\mathcal{{B}}| = {batch_size}, \; \mathbf{{W}} \in \mathbb{{R}}^{{784 \times 10}}")
-st.caption(f"The {sr.IMPLS[impl]} implementation. Train loss and accuracy are averaged over each epoch's "
-           "minibatches while the weights change, as in the book; test numbers are measured after the epoch.")
+st.caption(t("softmax_regression.impl_caption", impl=t(f"softmax_regression.option.impl.{impl}")))
 st.code(CODE[impl], language="python")
 (probe,) = controls.Form(Picture).draw("probe")
 
 
 def weights_picture(seen: dict) -> None:
     who = f" ({literal(seen['name'])})" if seen["name"] else ""
-    st.subheader("The ten weight vectors" + who)
-    st.plotly_chart(figs.weights_figure(seen["W"], labels, f"W[:, j] as 28 × 28 images after step {seen['step']} "
-                                                           f"(epoch {seen['epoch']})"),
+    st.subheader(t("softmax_regression.weights_header") + who)
+    st.plotly_chart(figs.weights_figure(seen["W"], labels, t("softmax_regression.weights_title", step=seen["step"],
+                                                             epoch=seen["epoch"])),
                     key="softmax:weights", width="stretch")
-    st.caption("Each class's logit is the dot product of the image with its panel (plus b): red pixels raise it, "
-               "blue ones lower it. At the start the panels are noise, W ~ N(0, 0.01²); within an epoch they show "
-               "the outline each class is told apart by: the trouser's two legs and the gap between them, the "
-               "sneaker's low profile, the bag's wide body.")
-    st.subheader(f"The softmax of test image {seen['probe']}")
+    st.caption(t("softmax_regression.weights_caption"))
+    st.subheader(t("softmax_regression.probe_header", probe=seen["probe"]))
     left, right = st.columns([1, 3])
     true, pred = seen["label"], seen["predicted"]
-    left.plotly_chart(grid.image_figure(data.X_test[seen["probe"], 0].cpu(), f"true class: {labels[true]}",
+    left.plotly_chart(grid.image_figure(data.X_test[seen["probe"], 0].cpu(),
+                                        t("softmax_regression.true_class", label=labels[true]),
                                         height=260), key="softmax:probe_image", width="stretch")
-    verdict = "right" if pred == true else f"wrong (predicted {labels[pred]})"
+    verdict = (t("softmax_regression.right") if pred == true
+               else t("softmax_regression.wrong", label=labels[pred]))
     right.plotly_chart(figs.probs_figure(seen["probs"], labels, true, pred, f"ŷ = softmax(o): {verdict}"),
                        key="softmax:probs", width="stretch")
     o = seen["logits"]
-    right.caption("Logits o: " + ", ".join(f"{labels[j]} {v:.2f}" for j, v in enumerate(o))
-                  + f". The loss of this image is −log ŷ_true = {-np.log(max(seen['probs'][true], 1e-300)):.3f}.")
+    right.caption(t("softmax_regression.logits_caption",
+                    logits=", ".join(f"{labels[j]} {v:.2f}" for j, v in enumerate(o)),
+                    loss=f"{-np.log(max(seen['probs'][true], 1e-300)):.3f}"))
 
 
 def predictions_picture(seen: dict) -> None:
     who = f" ({literal(seen['name'])})" if seen["name"] else ""
-    st.subheader("On the whole test set" + who)
+    st.subheader(t("softmax_regression.test_set_header") + who)
     left, right = st.columns([5, 6])
     n = int(seen["confusion"].sum())
     left.plotly_chart(figs.confusion_figure(seen["confusion"], labels,
-                                            f"Confusion matrix, epoch {seen['epoch']}: accuracy "
-                                            f"{seen['accuracy']:.3f}"), key="softmax:confusion", width="stretch")
-    left.caption(f"Row: the true class, column: the prediction, over all {n:,} test images; the diagonal is "
-                 "right. Shirts, t-shirts, pullovers and coats are mistaken for one another most.")
+                                            t("softmax_regression.confusion_title", epoch=seen["epoch"],
+                                              accuracy=f"{seen['accuracy']:.3f}")),
+                      key="softmax:confusion", width="stretch")
+    left.caption(t("softmax_regression.confusion_caption", n=f"{n:,}"))
     titles = [f"#{i}: {labels[t]}<br>→ {labels[p]} ({q:.2f})"
               for i, t, p, q in zip(seen["wrong"], seen["true"], seen["predicted"], seen["prob"])]
     if titles:
         right.plotly_chart(figs.images_figure(seen["images"], titles, cols=4,
-                                              title=f"The first {len(titles)} of {seen['num_wrong']:,} "
-                                                    "misclassified test images"),
+                                              title=t("softmax_regression.wrong_title", n=len(titles),
+                                                      num_wrong=f"{seen['num_wrong']:,}")),
                            key="softmax:wrong", width="stretch")
-        right.caption("Test image number: true class → predicted class (the probability the net gave its "
-                      "prediction), in the test set's order, as the book shows them.")
+        right.caption(t("softmax_regression.wrong_caption"))
     else:
-        right.info("No test image is misclassified.", icon=":material/check_circle:")
+        right.info(t("softmax_regression.none_wrong"), icon=":material/check_circle:")
 
 
 R = live_panel(
     "softmax_regression", form.config(), "softmax_regression", data=data, seed=seed, device=device,
     context={"data": "stand-in" if is_stand_in(data) else "Fashion-MNIST"},
-    charts_=[LOSS, replace(ACCURACY, reference=[(*sr.BOOK_ACCURACY, "the book's test accuracy after 10 epochs, "
-                                                                    "0.83 ± 0.02 (0.17.5 edition)")]), MINIBATCH],
-    readouts=[Readout("train_loss", "train loss"), Readout("train_metric", "train acc", "{:.3f}"),
-              Readout("test_loss", "test loss"), Readout("test_metric", "test acc", "{:.3f}")],
+    charts_=[LOSS, replace(ACCURACY, reference=[(*sr.BOOK_ACCURACY, t("softmax_regression.ref_book"))]), MINIBATCH],
+    readouts=[Readout("train_loss", t("common.train_loss")),
+              Readout("train_metric", t("softmax_regression.readout_train_acc"), "{:.3f}"),
+              Readout("test_loss", t("common.test_loss")),
+              Readout("test_metric", t("softmax_regression.readout_test_acc"), "{:.3f}")],
     label=lambda cfg: f"{cfg.impl}, lr={cfg.lr:g}, batch_size={cfg.batch_size}",
     views=[View("core.experiments.softmax_regression:weights_view", weights_picture, every=2.0,
                 params={"probe": probe}),
@@ -141,55 +126,45 @@ R = live_panel(
     presets=sr.PRESETS,
 )
 if R.state == State.DIVERGED and (impl == "scratch" or not R.follows_page):
-    st.info("From scratch, a large lr pushes the logits of some image apart by more than about 100 within a few "
-            "steps: the book's softmax then gives its true class a probability of exactly 0 (exp underflows), "
-            "and −log 0 = ∞. The concise version never forms that probability: nn.CrossEntropyLoss works on the "
-            "logits with the log-sum-exp trick below, so at the same lr it keeps training. Try *Compare scratch "
-            "and concise* at this lr.", icon=":material/functions:")
+    st.info(t("softmax_regression.diverged"), icon=":material/functions:")
 
 # ----------------------------------------------------------------- temperature
-st.header("Softmax with a temperature")
-st.markdown("Dividing the logits by a temperature $T$ before the softmax keeps their order but changes how sure "
-            "the result is: a small $T$ stretches the differences until the largest logit takes all the "
-            "probability (the softmax saturates to the argmax), a large $T$ flattens them towards uniform. "
-            f"Three classes, logits o = ({', '.join(f'{k} {v:g}' for k, v in TOY.items())}).")
-T = controls.select_slider("temperature T", "temperature", TEMPERATURES, 1.0,
-                           help="softmax(o / T). T = 1 is the plain softmax.")
+st.header(t("softmax_regression.temperature_header"))
+st.markdown(t("softmax_regression.temperature_intro", logits=", ".join(f"{k} {v:g}" for k, v in TOY.items())))
+T = controls.select_slider(t("softmax_regression.temperature_setting"), "temperature", TEMPERATURES, 1.0,
+                           help=t("softmax_regression.temperature_help"))
 toy = sr.temperature_softmax(list(TOY.values()), T)
 st.latex(rf"\mathrm{{softmax}}(\mathbf{{o}} / T)_j = \frac{{\exp(o_j / {T:g})}}{{\sum_k \exp(o_k / {T:g})}}, "
          rf"\qquad \mathbf{{o}} / T = ({', '.join(f'{v:.4g}' for v in toy['scaled'])})")
 st.plotly_chart(figs.temperature_figure(list(TOY), toy["naive"], toy["stable"],
-                                        f"T = {T:g}: entropy {toy['entropy']:.3f} nats of at most "
-                                        f"log 3 = {toy['max_entropy']:.3f}"),
+                                        t("softmax_regression.temperature_title", T=f"{T:g}",
+                                          entropy=f"{toy['entropy']:.3f}", max_entropy=f"{toy['max_entropy']:.3f}")),
                 key="softmax:temperature", width="stretch")
 if any(not np.isfinite(v) for v in toy["naive"]):
-    st.warning(f"At T = {T:g} the largest scaled logit is {max(toy['scaled']):.4g}: exp of it overflows float32 "
-               "(beyond about 88.7) to ∞, and ∞ / ∞ = NaN. The stable formula subtracts the largest logit first "
-               "and gives the saturated answer.", icon=":material/warning:")
+    st.warning(t("softmax_regression.temperature_overflow", T=f"{T:g}", largest=f"{max(toy['scaled']):.4g}"),
+               icon=":material/warning:")
 
 # ----------------------------------------------------------------- log-sum-exp
-st.header("Log-sum-exp: overflow, underflow and the stable formula")
-st.markdown("The loss needs $\\log \\hat{y}_j = o_j - \\log \\sum_k \\exp(o_k)$. Computed as written, "
-            "$\\exp(o_k)$ overflows to ∞ for a logit past about 88.7 in float32 (709.8 in float64), and a "
-            "probability that underflows to 0 gives $\\log 0 = -\\infty$. Subtracting the largest logit "
-            "$\\bar{o} = \\max_k o_k$ changes nothing mathematically and leaves every exponent $\\le 0$:")
+st.header(t("softmax_regression.lse_header"))
+st.markdown(t("softmax_regression.lse_intro"))
 st.latex(r"\log \sum_k \exp(o_k) = \bar{o} + \log \sum_k \exp(o_k - \bar{o}), \qquad "
          r"\log \hat{y}_j = o_j - \bar{o} - \log \sum_k \exp(o_k - \bar{o})")
 c1, c2, c3 = st.columns([3, 1, 1])
-text = controls.text_input("logits o (numbers separated by commas)", "logits", "1000, 0", max_chars=200,
-                           container=c1, help="Two to ten numbers, e.g. 1000, 0 or -1000, 0 or 2, 1, -1.")
-y_true = controls.slider("true class y", "label", 0, 9, 0, container=c2, help="For the cross-entropy, counted from 0.")
-precision = controls.segmented_control("precision", "precision", ["float32", "float64"], "float32", container=c3)
+text = controls.text_input(t("softmax_regression.logits_setting"), "logits", "1000, 0", max_chars=200,
+                           container=c1, help=t("softmax_regression.logits_help"))
+y_true = controls.slider(t("softmax_regression.label_setting"), "label", 0, 9, 0, container=c2,
+                         help=t("softmax_regression.label_help"))
+precision = controls.segmented_control(t("softmax_regression.precision_setting"), "precision",
+                                       ["float32", "float64"], "float32", container=c3)
 values, problem = sr.parse_logits(text)
 if problem is not None:
     problem_code, detail = problem
-    shown = code(detail) if isinstance(detail, str) else detail
-    st.error(f"The logits {PARSE_WORDS[problem_code].format(shown)}.",
-             icon=":material/error:")
+    shown = code(detail) if isinstance(detail, str) else "" if detail is None else f"{detail:g}"
+    st.error(t(f"softmax_regression.parse.{problem_code}", value=shown), icon=":material/error:")
 else:
     if y_true >= len(values):
-        st.caption(f":material/info: There are only {len(values)} logits: y = {y_true} does not exist, "
-                   f"using y = {len(values) - 1}.")
+        st.caption(":material/info: " + t("softmax_regression.only_logits", n=len(values), y=y_true,
+                                            last=len(values) - 1))
         y_true = len(values) - 1
     res = sr.overflow(values, y_true, torch.float32 if precision == "float32" else torch.float64)
 
@@ -200,35 +175,17 @@ else:
         return f"[{out}]" if isinstance(v, list) else out
 
     names = {"logsumexp": "log Σ exp(o)", "softmax": "softmax(o)", "log_softmax": "log softmax(o)",
-             "cross_entropy": f"cross-entropy, y = {y_true}"}
-    rows = [{"quantity": names[q], "naive (as written)": show(res[q]["naive"]),
-             "stable (max subtracted)": show(res[q]["stable"]),
-             "torch (logsumexp, softmax, log_softmax, cross_entropy)": show(res[q]["torch"])}
+             "cross_entropy": t("softmax_regression.cross_entropy", y=y_true)}
+    rows = [{t("softmax_regression.column_quantity"): names[q],
+             t("softmax_regression.column_naive"): show(res[q]["naive"]),
+             t("softmax_regression.column_stable"): show(res[q]["stable"]),
+             t("softmax_regression.column_torch"): show(res[q]["torch"])}
             for q in names]
     st.dataframe(rows, hide_index=True, width="stretch")
     bad = [names[q] for q in names if not np.all(np.isfinite(res[q]["naive"]))]
-    st.caption((f"In {res['dtype']}, exp overflows past {res['overflow_at']:.1f}. " if bad else "")
-               + ("The naive formula fails for " + ", ".join(bad) + "; the stable one agrees with torch's."
-                  if bad else "Here every formula agrees: the logits are small enough for exp."))
+    st.caption(t("softmax_regression.naive_fails", dtype=res["dtype"], at=f"{res['overflow_at']:.1f}",
+                 which=t("softmax_regression.list_sep").join(bad)) if bad else t("softmax_regression.all_agree"))
 
-with st.expander("What to look for", icon=":material/visibility:"):
-    st.markdown(
-        f"- **The book's settings** (lr {BOOK.lr:g}, batch_size {BOOK.batch_size}, {BOOK.num_epochs} epochs): the "
-        "first minibatch's loss is log 10 ≈ 2.30 (W near 0: every class 1/10); test accuracy passes 0.78 after "
-        "one epoch and ends near the book's 0.83 (seed 0 on this machine: 0.832, in about 5 s on one core).\n"
-        "- **The weights** turn from noise into templates within the first epoch: a trouser's two legs, the "
-        "sandal's thin straps, the bag's wide body. A linear model can only score each pixel independently.\n"
-        "- **The confusion matrix** after 10 epochs (seed 0): shirts are right only 55% of the time, mistaken for "
-        "t-shirts, pullovers and coats, and pullovers and coats for each other; trousers, bags and ankle boots "
-        "are right about 94% of the time; sandals, sneakers and ankle boots are confused among themselves. Many "
-        "misclassified images are hard for people too.\n"
-        "- **Compare scratch and concise**: from the same seed both start from the same W and see the same "
-        "minibatches, so their curves lie on top of each other.\n"
-        "- **lr 1 from scratch** stops within a few steps with an infinite loss: the book's softmax underflows "
-        "to 0 and −log 0 = ∞. The concise version at lr 1 keeps training (bumpily): its loss uses the "
-        "log-sum-exp trick. Compare them at lr 1.\n"
-        "- **Temperature**: at T = 0.01 the book's softmax returns NaN (exp(200) overflows), the stable one "
-        "(1, 0, 0); at T = 100 all three are near 1/3.\n"
-        "- **Log-sum-exp**: logits 1000, 0 give ∞ and NaN as written, 1000 and (1, 0) stably, as torch does; "
-        "−1000, 0 gives log 0 = −∞ for the first class as written, −1000 stably."
-    )
+with st.expander(t("common.what_to_look_for"), icon=":material/visibility:"):
+    st.markdown(t("softmax_regression.look", lr=f"{BOOK.lr:g}", batch_size=BOOK.batch_size,
+                  num_epochs=BOOK.num_epochs))
