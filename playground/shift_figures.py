@@ -9,6 +9,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from . import charts
+from .i18n import t
 
 SOURCE_COLORS = (charts.PALETTE[0], charts.PALETTE[1])  # class 0, class 1
 TARGET_COLORS = tuple(charts.faded(c) for c in SOURCE_COLORS)
@@ -28,22 +29,22 @@ def sizes(beta: np.ndarray) -> np.ndarray:
 
 def scatter(seen: Mapping, *, weights: bool = True, height: int = 520) -> go.Figure:
     """Source and target examples, the true boundary, and every run's boundary p(y = 1 | x) = 0.5."""
-    fig = charts.figure("Training (source) and test (target) inputs", x_title="x₁", y_title="x₂", height=height)
+    fig = charts.figure(t("shift_figures.scatter_title"), x_title="x₁", y_title="x₂", height=height)
     src, tgt = seen["source"], seen["target"]
     for c in (0, 1):
         m = src["y"] == c
         marker = dict(color=SOURCE_COLORS[c], size=sizes(src["beta"])[m] if weights else 6, opacity=0.75,
                       symbol=SOURCE_SYMBOLS[c], line=dict(width=0.5, color=charts.WHITE))
         fig.add_trace(dict(type="scatter", mode="markers", x=src["X"][m, 0], y=src["X"][m, 1], marker=marker,
-                           name=f"train, y = {c}" + (" (size: β)" if weights else "")))
+                           name=t("shift_figures.train_y", c=c) + (t("shift_figures.size_beta") if weights else "")))
     for c in (0, 1):
         m = tgt["y"] == c
         fig.add_trace(dict(type="scatter", mode="markers", x=tgt["X"][m, 0], y=tgt["X"][m, 1],
                            marker=dict(color=TARGET_COLORS[c], size=6, symbol=TARGET_SYMBOLS[c], line=dict(width=1.5,
                                                                                                   color=TARGET_COLORS[c])),
-                           name=f"test, y = {c}"))
+                           name=t("shift_figures.test_y", c=c)))
     fig.add_trace(dict(type="scatter", mode="lines", x=seen["boundary"]["x1"], y=seen["boundary"]["x2"],
-                       name="true boundary x₂ = x₁²/2", line=dict(color=charts.INK, dash="dash", width=2)))
+                       name=t("shift_figures.true_boundary"), line=dict(color=charts.INK, dash="dash", width=2)))
     for i, (name, run) in enumerate(seen["runs"].items()):
         if run["p"] is None:
             continue
@@ -51,7 +52,7 @@ def scatter(seen: Mapping, *, weights: bool = True, height: int = 520) -> go.Fig
         fig.add_trace(dict(type="contour", x=seen["x1"], y=seen["x2"], z=run["p"], showscale=False,
                            contours=dict(start=0.5, end=0.5, size=1, coloring="none"), ncontours=1,
                            line=dict(color=color, width=3, dash=BOUNDARY_DASHES[i % len(BOUNDARY_DASHES)]),
-                           name=f"learned boundary: {name or 'this run'}",
+                           name=t("shift_figures.learned_boundary", name=name or t("shift_figures.this_run")),
                            showlegend=True, hoverinfo="skip"))
     fig.update_xaxes(range=[float(seen["x1"][0]), float(seen["x1"][-1])], autorange=False)
     fig.update_yaxes(range=[float(seen["x2"][0]), float(seen["x2"][-1])], autorange=False)
@@ -61,23 +62,24 @@ def scatter(seen: Mapping, *, weights: bool = True, height: int = 520) -> go.Fig
 
 
 def sweep(out: Mapping, model: str, current: float | None = None, height: int = 380) -> go.Figure:
-    fig = charts.figure(f"Test accuracy against the amount of shift ({model}, fitted to convergence)",
-                        x_title="amount of shift", y_title="accuracy on the shifted test set", height=height)
-    charts.add_line(fig, out["shift"], out["bayes"], "best possible (Bayes)", color=charts.MUTED, dash="dash")
-    charts.add_line(fig, out["shift"], out["uncorrected"], "uncorrected", color=charts.PALETTE[0],
+    fig = charts.figure(t("shift_figures.sweep_title", model=model), x_title=t("shift_figures.amount"),
+                        y_title=t("shift_figures.sweep_y"), height=height)
+    charts.add_line(fig, out["shift"], out["bayes"], t("shift_figures.bayes"), color=charts.MUTED, dash="dash")
+    charts.add_line(fig, out["shift"], out["uncorrected"], t("shift_figures.uncorrected"), color=charts.PALETTE[0],
                     mode="lines+markers", symbol=charts.MARKERS[0])
-    charts.add_line(fig, out["shift"], out["corrected"], "corrected (β)", color=charts.PALETTE[1], mode="lines+markers",
-                    dash="dot", symbol=charts.MARKERS[1])
+    charts.add_line(fig, out["shift"], out["corrected"], t("shift_figures.corrected"), color=charts.PALETTE[1],
+                    mode="lines+markers", dash="dot", symbol=charts.MARKERS[1])
     if current is not None:
-        fig.add_vline(x=current, line_dash="dot", line_color=charts.MUTED, annotation_text="your setting")
+        fig.add_vline(x=current, line_dash="dot", line_color=charts.MUTED,
+                      annotation_text=t("shift_figures.your_setting"))
     fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.2, xanchor="left", x=0), margin=dict(b=10))
     return fig
 
 
 def priors(classes: Sequence[str], bars: Mapping[str, Sequence[float]], height: int = 360) -> go.Figure:
     """Grouped bars: each label distribution over the classes."""
-    fig = charts.figure("The target's label distribution q(y)", x_title="class", y_title="probability",
-                        height=height)
+    fig = charts.figure(t("shift_figures.priors_title"), x_title=t("shift_figures.class"),
+                        y_title=t("shift_figures.probability"), height=height)
     colors = [charts.MUTED, charts.LIGHT, charts.PALETTE[1], charts.PALETTE[0]]
     for i, (name, values) in enumerate(bars.items()):
         fig.add_trace(go.Bar(x=list(classes), y=[float(v) for v in values], name=name,
