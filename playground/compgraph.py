@@ -11,18 +11,19 @@ import plotly.graph_objects as go
 from core.ops.backprop import Graph, Shown, Term, layout
 
 from . import charts
+from .i18n import t
 
 VALUE_COLOR = charts.INK
 GRAD_COLOR = charts.PALETTE[1]  # the gradients and the backward flow
 CURRENT_COLOR = charts.PALETTE[4]
 EDGE_COLOR = charts.LIGHT
-STYLE = {  # kind -> (legend name, marker symbol, size, fill, border)
+STYLE = {  # kind -> (legend name (English; shown as compgraph.<name>), marker symbol, size, fill, border)
     "variable": ("variable", "square", 44, charts.faded(charts.PALETTE[0], 0.88), charts.PALETTE[0]),
     "parameter": ("parameter", "square", 44, charts.faded(charts.PALETTE[4], 0.88), charts.PALETTE[4]),
     "operation": ("operator", "circle", 36, charts.WHITE, charts.INK),
 }
 NODE_TRACES = tuple(name for name, *_ in STYLE.values())
-CURRENT = "current step"
+CURRENT = "current step"  # the highlight's trace name in English (what tests look for); shown translated
 ROW_PX = 140
 
 
@@ -59,16 +60,17 @@ def _label(node, shown: Shown, grad_symbol: str) -> str:
 
 
 def _hover(node, shown: Shown, grad_symbol: str) -> str:
-    shape = " × ".join(str(n) for n in node.shape) or "a number"
-    out = [f"<b>{node.symbol}</b> ({node.kind}, {shape})"]
+    shape = " × ".join(str(n) for n in node.shape) or t("compgraph.a_number")
+    out = [t("compgraph.hover_head", symbol=node.symbol, kind=t(f"compgraph.kind.{node.kind}"), shape=shape)]
     if node.note:
         out.append(node.note)
     if node.kind != "operation":
-        out.append("value: " + ("<br>".join(array_lines(node.value, 6)) if node.name in shown.values
-                                else "not yet"))
+        out.append(t("compgraph.value") + ("<br>".join(array_lines(node.value, 6)) if node.name in shown.values
+                                           else t("compgraph.not_yet")))
         if node.grad is not None:
             out.append(f"{grad_symbol}{node.symbol}: " + ("<br>".join(array_lines(node.grad, 6))
-                                                          if node.name in shown.grads else "not yet"))
+                                                          if node.name in shown.grads
+                                                          else t("compgraph.not_yet")))
     return "<br>".join(out)
 
 
@@ -114,7 +116,8 @@ def graph_figure(graph: Graph, shown: Shown, *, title: str = "", revision: str =
             continue
         known = [n.name in shown.values or n.name in shown.ops for n in group]
         fig.add_trace(go.Scatter(
-            x=[pos[n.name][0] for n in group], y=[pos[n.name][1] for n in group], mode="markers+text", name=name,
+            x=[pos[n.name][0] for n in group], y=[pos[n.name][1] for n in group], mode="markers+text",
+            name=t(f"compgraph.{name}"),
             marker=dict(symbol=symbol, size=size, color=fill, line=dict(color=border, width=2),
                         opacity=[1.0 if k else 0.35 for k in known]),
             text=[n.symbol for n in group], textposition="middle center",
@@ -125,12 +128,12 @@ def graph_figure(graph: Graph, shown: Shown, *, title: str = "", revision: str =
     fig.add_trace(go.Scatter(
         x=[pos[n.name][0] + place[n.name][1] for n in labelled],
         y=[pos[n.name][1] + place[n.name][2] for n in labelled],
-        mode="text", name="values", showlegend=False, hoverinfo="skip", cliponaxis=False,
+        mode="text", name=t("compgraph.values"), showlegend=False, hoverinfo="skip", cliponaxis=False,
         text=[_label(n, shown, grad_symbol) for n in labelled], textposition=[place[n.name][0] for n in labelled],
         textfont=dict(size=11, color=VALUE_COLOR)))
     current = [n for n in shown.current if n in pos]
     fig.add_trace(go.Scatter(
-        x=[pos[n][0] for n in current], y=[pos[n][1] for n in current], mode="markers", name=CURRENT,
+        x=[pos[n][0] for n in current], y=[pos[n][1] for n in current], mode="markers", name=t("compgraph.current"),
         hoverinfo="skip", customdata=current,
         marker=dict(symbol=[STYLE[graph.nodes[n].kind][1] + "-open" for n in current],
                     size=[STYLE[graph.nodes[n].kind][2] + 12 for n in current],

@@ -11,6 +11,7 @@ from plotly.subplots import make_subplots
 from core.ops.activations import NAMES
 
 from . import charts
+from .i18n import t
 
 ORANGE, BLUE, PALE = charts.PALETTE[4], charts.PALETTE[0], charts.PALE
 CLASS_SYMBOLS = ("circle", "square")  # class 0, class 1: told apart also without colour
@@ -20,15 +21,17 @@ TWO_CLASSES = [[0.0, ORANGE], [0.5, PALE], [1.0, BLUE]]
 def activation_figures(curves: dict) -> tuple[go.Figure, go.Figure]:
     """(functions, derivatives): one colour per activation; each derivative
     twice, by autograd (line) and in closed form (dots on it)."""
-    f = charts.figure("Activation functions f(x)", x_title="x", y_title="f(x)", height=340)
-    d = charts.figure("Derivatives f'(x): autograd (line) and closed form (dots)", x_title="x", y_title="f'(x)",
+    f = charts.figure(t("mlp_figures.functions_title"), x_title="x", y_title="f(x)", height=340)
+    d = charts.figure(t("mlp_figures.derivatives_title"), x_title="x", y_title="f'(x)",
                       height=340)
     for i, (name, c) in enumerate(curves.items()):
         color = charts.PALETTE[i % len(charts.PALETTE)]
         f.add_trace(go.Scatter(x=c["x"], y=c["y"], name=NAMES[name], mode="lines", line=dict(color=color, width=2.5)))
-        d.add_trace(go.Scatter(x=c["x"], y=c["grad_autograd"], name=f"{NAMES[name]}, autograd", mode="lines",
+        d.add_trace(go.Scatter(x=c["x"], y=c["grad_autograd"], mode="lines",
+                               name=t("mlp_figures.autograd", name=NAMES[name]),
                                line=dict(color=color, width=2.5)))
-        d.add_trace(go.Scatter(x=c["x"][::8], y=c["grad_closed"][::8], name=f"{NAMES[name]}, closed form",
+        d.add_trace(go.Scatter(x=c["x"][::8], y=c["grad_closed"][::8],
+                               name=t("mlp_figures.closed_form", name=NAMES[name]),
                                mode="markers",
                                marker=dict(color=charts.WHITE, size=6, line=dict(color=color, width=1.5))))
     for fig in (f, d):
@@ -43,7 +46,8 @@ def _points(fig: go.Figure, X, y, *, test: bool, row=None, col=None, showlegend:
         marker = (dict(color=PALE, size=6, symbol=CLASS_SYMBOLS[cls], line=dict(color=color, width=2)) if test else
                   dict(color=color, size=7, symbol=CLASS_SYMBOLS[cls], line=dict(color=charts.WHITE, width=1)))
         fig.add_trace(go.Scatter(x=pts[:, 0], y=pts[:, 1], mode="markers", marker=marker,
-                                 name=f"class {cls}, {'test' if test else 'train'} ({len(pts)})",
+                                 name=t("mlp_figures.points", cls=cls, n=len(pts),
+                                        which=t(f"mlp_figures.{'test' if test else 'train'}")),
                                  showlegend=showlegend, hoverinfo="skip"), row=row, col=col)
 
 
@@ -51,12 +55,13 @@ def boundary_figure(seen: dict, *, show_test: bool = True, height: int = 520) ->
     """P(class 1) over the plane as a heatmap, the boundary P = 1/2 as a line,
     the training points (filled) and test points (rings)."""
     xs = seen["xs"]
-    title = (f"Decision boundary after epoch {seen['epoch']} (step {seen['step']})<br>"
-             f"train accuracy {seen['train_acc']:.3f}, test {seen['test_acc']:.3f}")
+    title = t("mlp_figures.boundary_title", epoch=seen["epoch"], step=seen["step"],
+              train_acc=f"{seen['train_acc']:.3f}", test_acc=f"{seen['test_acc']:.3f}")
+    p_class_1 = t("mlp_figures.p_class_1")
     fig = charts.figure(title, x_title="x1", y_title="x2", height=height)
     fig.add_trace(go.Heatmap(z=seen["prob"], x=xs, y=xs, colorscale=TWO_CLASSES, zmin=0, zmax=1, opacity=0.85,
-                             colorbar=dict(title=dict(text="P(class 1)", side="right"), thickness=12),
-                             hovertemplate="x1 %{x:.2f}, x2 %{y:.2f}: P(class 1) = %{z:.3f}<extra></extra>"))
+                             colorbar=dict(title=dict(text=p_class_1, side="right"), thickness=12),
+                             hovertemplate=f"x1 %{{x:.2f}}, x2 %{{y:.2f}}: {p_class_1} = %{{z:.3f}}<extra></extra>"))
     prob = np.asarray(seen["prob"])
     if np.nanmin(prob) < 0.5 < np.nanmax(prob):
         fig.add_trace(go.Contour(z=prob, x=xs, y=xs, showscale=False, contours=dict(start=0.5, end=0.5, size=1,
@@ -84,21 +89,22 @@ def units_figure(seen: dict) -> go.Figure:
     cols = max(u.shape[0] for u in layers)
     xs = seen["unit_xs"]
     fig = make_subplots(rows=len(layers), cols=cols, horizontal_spacing=0.012, vertical_spacing=0.06,
-                        row_titles=[f"layer {i + 1}" for i in range(len(layers))])
+                        row_titles=[t("mlp_figures.layer", n=i + 1) for i in range(len(layers))])
     for li, units in enumerate(layers):
         for ui, z in enumerate(units):
             finite = np.abs(z[np.isfinite(z)])
             top = float(np.percentile(finite, 75)) if finite.size else 1.0
             top = top if top > 0 else float(finite.max()) if finite.size and finite.max() > 0 else 1.0
             fig.add_trace(go.Heatmap(z=z, x=xs, y=xs, colorscale=TWO_CLASSES, zmin=-top, zmax=top, showscale=False,
-                                     hovertemplate=f"layer {li + 1}, unit {ui + 1}: %{{z:.3g}}<extra></extra>"),
+                                     hovertemplate=t("mlp_figures.layer_unit", layer=li + 1, unit=ui + 1)
+                                     + ": %{z:.3g}<extra></extra>"),
                           row=li + 1, col=ui + 1)
     fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False)
     fig.update_yaxes(showticklabels=False, showgrid=False, zeroline=False)
     for i in range(1, len(layers) * cols + 1):
         fig.update_yaxes(scaleanchor=f"x{i if i > 1 else ''}", row=(i - 1) // cols + 1, col=(i - 1) % cols + 1)
     fig.update_layout(height=50 + len(layers) * (min(160, 600 // cols) + 15), margin=dict(l=10, r=40, t=30, b=10),
-                      title=dict(text="The hidden units' outputs over the same plane", font=dict(size=14)),
+                      title=dict(text=t("mlp_figures.units_title"), font=dict(size=14)),
                       template="plotly_white")
     return fig
 
@@ -112,7 +118,8 @@ def weights_figure(weights: np.ndarray, cols: int = 8, title: str = "") -> go.Fi
     for i, w in enumerate(weights):
         top = float(np.abs(w).max()) or 1.0
         fig.add_trace(go.Heatmap(z=w[::-1], colorscale=charts.DIVERGING, reversescale=True, zmin=-top, zmax=top,
-                                 showscale=False, hovertemplate=f"unit {i + 1}: %{{z:.3g}}<extra></extra>"),
+                                 showscale=False,
+                                 hovertemplate=t("mlp_figures.unit", n=i + 1) + ": %{z:.3g}<extra></extra>"),
                       row=i // cols + 1, col=i % cols + 1)
     fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False)
     fig.update_yaxes(showticklabels=False, showgrid=False, zeroline=False)

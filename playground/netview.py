@@ -9,6 +9,7 @@ import plotly.graph_objects as go
 import torch
 
 from . import charts
+from .i18n import t
 
 DARK = charts.INK
 EDGE = charts.rgba(charts.MUTED, 0.18)
@@ -18,7 +19,7 @@ def dropout_figure(probe: dict, units: int, labels, title: str = "") -> go.Figur
     """Two hidden layers (the first `units` of each) and the output: dropped
     units dark (crossed), survivors coloured by the value they pass on (scaled by
     1/(1-p) in train mode), lines between units that both pass something on."""
-    fig = charts.figure(title, x_title="layer", height=max(420, 22 * units + 80))
+    fig = charts.figure(title, x_title=t("netview.axis_layer"), height=max(420, 22 * units + 80))
     ys = [np.linspace(1, 0, units), np.linspace(1, 0, units), np.linspace(0.9, 0.1, 10)]
     kept = [np.ones(units, bool) if m is None else m[:units].numpy() for m in probe["mask"]] + [np.ones(10, bool)]
     ex, ey = [], []
@@ -38,22 +39,23 @@ def dropout_figure(probe: dict, units: int, labels, title: str = "") -> go.Figur
         fig.add_trace(go.Scatter(
             x=[layer] * len(on), y=ys[layer][on].tolist(), mode="markers+text", showlegend=False,
             text=[f"{float(out[u]):.2f}" for u in on], textposition="middle right", textfont=dict(size=9),
-            hoverinfo="text", hovertext=[f"unit {u}: h = {float(h[u]):.3g}, kept, passes on {float(out[u]):.3g}"
-                                         for u in on],
+            hoverinfo="text", hovertext=[t("netview.unit_kept", u=u, h=f"{float(h[u]):.3g}",
+                                           out=f"{float(out[u]):.3g}") for u in on],
             marker=dict(size=14, line=dict(color=DARK, width=1), cmin=0, cmax=vmax, colorscale=charts.SEQUENTIAL,
                         color=[float(out[u]) for u in on])))
         fig.add_trace(go.Scatter(
             x=[layer] * len(off), y=ys[layer][off].tolist(), mode="markers", showlegend=False, hoverinfo="text",
-            hovertext=[f"unit {u}: h = {float(h[u]):.3g}, dropped, passes on 0" for u in off],
+            hovertext=[t("netview.unit_dropped", u=u, h=f"{float(h[u]):.3g}") for u in off],
             marker=dict(size=14, color=DARK, symbol="circle-x", line=dict(color=charts.WHITE, width=1.5))))
     probs = probe["probs"].numpy()
     fig.add_trace(go.Scatter(
         x=[2] * 10, y=ys[2].tolist(), mode="markers+text", textposition="middle right", showlegend=False,
         text=[f"{labels[c]} {probs[c]:.2f}" for c in range(10)], hoverinfo="text",
-        hovertext=[f"{labels[c]}: probability {probs[c]:.3f}" for c in range(10)],
+        hovertext=[t("netview.probability", label=labels[c], p=f"{probs[c]:.3f}") for c in range(10)],
         marker=dict(size=16, color=probs.tolist(), cmin=0, cmax=1, colorscale=charts.SEQUENTIAL_ALT,
                     line=dict(color=DARK, width=1))))
-    fig.update_xaxes(tickvals=[0, 1, 2], ticktext=["hidden 1", "hidden 2", "output"], range=[-0.3, 2.75],
+    fig.update_xaxes(tickvals=[0, 1, 2], ticktext=[t("netview.hidden", n=1), t("netview.hidden", n=2),
+                                                   t("netview.output")], range=[-0.3, 2.75],
                      showgrid=False)
     fig.update_yaxes(visible=False, range=[-0.05, 1.05])
     fig.update_layout(hovermode="closest")
@@ -68,7 +70,8 @@ def histogram_figure(title: str, series: dict[str, torch.Tensor], *, bins: int =
     allv = np.concatenate([a for a in arrays.values() if a.size] or [np.zeros(1)])
     lo, hi = float(allv.min()), float(allv.max())
     edges = np.linspace(lo, hi if hi > lo else lo + 1, bins + 1)
-    fig = charts.figure(title, x_title="value", y_title="fraction", height=height)
+    fig = charts.figure(title, x_title=t("netview.axis_value"), y_title=t("netview.axis_fraction"),
+                        height=height)
     for m, (name, a) in enumerate(arrays.items()):
         counts, _ = np.histogram(a, edges)
         fig.add_bar(x=((edges[:-1] + edges[1:]) / 2).tolist(), y=(counts / max(a.size, 1)).tolist(), name=name,
@@ -85,15 +88,16 @@ def bn_figures(stat: dict, height: int = 260) -> list[go.Figure]:
     idx = list(range(len(stat["gamma"])))
     figs = []
     for what in ("mean", "var"):
-        fig = charts.figure(f"{'mean' if what == 'mean' else 'variance'} per channel",
-                            x_title="channel", y_title=what if what == "mean" else "variance", height=height)
-        charts.add_line(fig, idx, stat[f"running_{what}"].tolist(), "running",
+        fig = charts.figure(t(f"netview.{what}_per_channel"), x_title=t("netview.axis_channel"),
+                            y_title=t(f"netview.axis_{what}"), height=height)
+        charts.add_line(fig, idx, stat[f"running_{what}"].tolist(), t("netview.running"),
                         color=charts.PALETTE[0], mode="lines+markers")
         if stat[f"batch_{what}"] is not None:
-            fig.add_scatter(x=idx, y=stat[f"batch_{what}"].tolist(), name="last batch", mode="markers",
+            fig.add_scatter(x=idx, y=stat[f"batch_{what}"].tolist(), name=t("netview.last_batch"), mode="markers",
                             marker=dict(color=charts.PALETTE[1], symbol="diamond-open", size=8))
         figs.append(fig)
-    fig = charts.figure("learned γ and β", x_title="channel", y_title="value", height=height)
+    fig = charts.figure(t("netview.gamma_beta"), x_title=t("netview.axis_channel"), y_title=t("netview.axis_value"),
+                        height=height)
     charts.add_line(fig, idx, stat["gamma"].tolist(), "γ", color=charts.PALETTE[2], mode="lines+markers",
                     symbol=charts.MARKERS[0])
     charts.add_line(fig, idx, stat["beta"].tolist(), "β", color=charts.PALETTE[3], mode="lines+markers", dash="dot",

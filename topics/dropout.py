@@ -7,6 +7,7 @@ from core.experiments import dropout
 from core.experiments.schema import setting
 from playground import controls, grid, netview
 from playground.fmnist import fashion_mnist, is_stand_in
+from playground.i18n import t
 from playground.live import ACCURACY, LOSS, MINIBATCH, Readout, View, live_panel
 
 BOOK = dropout.BOOK
@@ -20,15 +21,10 @@ class Picture:
     probe: int = setting(0, "picture: test image", min=0, max=99)
 
 
-st.title("Dropout")
-st.markdown(
-    "The book's MLP on Fashion-MNIST: 784 inputs, two hidden layers of 256 ReLU units and 10 outputs, trained "
-    f"with minibatch SGD (lr {BOOK.lr}, batch {BOOK.batch_size}). During training each hidden unit is "
-    "dropped with probability p and the survivors are scaled up, so the expected value stays the same; "
-    "at test time (eval mode) every unit is used, unscaled."
-)
-st.latex(r"h' = \begin{cases} 0 & \text{with probability } p \\ \dfrac{h}{1-p} & \text{otherwise}"
-         r"\end{cases} \qquad E[h'] = h")
+st.title(t("page.dropout"))
+st.markdown(t("dropout.intro", lr=BOOK.lr, batch_size=BOOK.batch_size))
+st.latex(rf"h' = \begin{{cases}} 0 & \text{{{t('dropout.latex_with_probability')}}} p \\ \dfrac{{h}}{{1-p}} & "
+         rf"\text{{{t('dropout.latex_otherwise')}}}\end{{cases}} \qquad E[h'] = h")
 seed, device = controls.seed(), controls.device()
 data = fashion_mnist("cpu")  # the pictures read it here; each worker keeps it on the run's device
 if data is None:
@@ -36,42 +32,41 @@ if data is None:
 
 form = controls.Form(dropout.Config)
 form.draw("dropout1", "dropout2", "num_epochs", columns=3)
-st.caption("Train loss and accuracy are averaged over each epoch's minibatches with dropout on, as in the book; "
-           "test numbers are measured in eval mode. *Compare* trains p1 = p2 = 0 and the book's p side by side: "
-           "without dropout the training loss drops below the test loss sooner (the gap is overfitting).")
+st.caption(t("dropout.train_caption"))
 pic = controls.Form(Picture)
 eval_mode, units, probe = pic.draw("eval_mode", "units", "probe", columns=3)
 
 
 def picture(seen: dict) -> None:
-    st.subheader("The network on one test image" + (f" ({seen['name']})" if seen["name"] else ""))
+    st.subheader(t("dropout.picture_title_run", name=seen["name"]) if seen["name"] else t("dropout.picture_title"))
     res = seen["res"]
     left, right = st.columns([1, 3])
     label = data.text_labels[int(data.y_test[probe])]
-    left.plotly_chart(grid.image_figure(data.X_test[probe, 0].cpu(), f"test image {probe}: {label}", height=240),
+    left.plotly_chart(grid.image_figure(data.X_test[probe, 0].cpu(), t("dropout.image_title", probe=probe, label=label),
+                                            height=240),
                       key="dropout:image", width="stretch")
     if eval_mode:
-        title = "Eval mode: every unit passes on its value unscaled"
-        lines = [f"hidden {n + 1}: all {len(h)} units used, nothing scaled" for n, h in enumerate(res["h"])]
+        title = t("dropout.eval_title")
+        lines = [t("dropout.eval_line", n=n + 1, units=len(h)) for n, h in enumerate(res["h"])]
     else:
-        title = f"Train mode: a picture-only mask drawn for step {seen['step']} (the run's masks are untouched)"
-        lines = [f"hidden {n + 1}: {int((~m).sum())} of {len(m)} units dropped ({float((~m).float().mean()):.0%}, "
-                 f"p = {p:g}), survivors ×{1 / (1 - p):.3g}" if p < 1 else f"hidden {n + 1}: every unit dropped"
+        title = t("dropout.train_title", step=seen["step"])
+        lines = [t("dropout.train_line", n=n + 1, dropped=int((~m).sum()), units=len(m),
+                   share=f"{float((~m).float().mean()):.0%}", p=f"{p:g}", scale=f"{1 / (1 - p):.3g}")
+                 if p < 1 else t("dropout.all_dropped", n=n + 1)
                  for n, (m, p) in enumerate(zip(res["mask"], res["p"]))]
     right.plotly_chart(netview.dropout_figure(res, units, data.text_labels, title), key="dropout:net",
                        width="stretch")
     left.markdown("\n".join(f"- {line}" for line in lines))
-    left.caption(f"Showing the first {units} units of each hidden layer; the number next to a unit is what it "
-                 "passes on (colour: how much). Dropped units are crossed out and pass on 0.")
+    left.caption(t("dropout.showing", units=units))
 
 
 live_panel(
     "dropout", form.config(), "dropout", data=data, seed=seed, device=device,
     context={"data": "stand-in" if is_stand_in(data) else "Fashion-MNIST"},
-    charts_=[LOSS, replace(ACCURACY, reference=[(0.79, 0.89, "the book's test accuracy, 0.84 ± 0.05 by edition")]),
+    charts_=[LOSS, replace(ACCURACY, reference=[(0.79, 0.89, t("dropout.reference"))]),
              MINIBATCH],
-    readouts=[Readout("train_loss", "train loss"), Readout("train_metric", "train acc", "{:.3f}"),
-              Readout("test_loss", "test loss"), Readout("test_metric", "test acc", "{:.3f}")],
+    readouts=[Readout("train_loss", t("common.train_loss")), Readout("train_metric", t("dropout.train_acc"), "{:.3f}"),
+              Readout("test_loss", t("common.test_loss")), Readout("test_metric", t("dropout.test_acc"), "{:.3f}")],
     label=lambda cfg: f"p1={cfg.dropout1:g}, p2={cfg.dropout2:g}",
     views=[View("core.experiments.dropout:picture", picture, every="epoch",
                 params={"probe": probe, "eval_mode": eval_mode, "seed": seed})],
