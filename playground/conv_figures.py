@@ -12,6 +12,10 @@ import torch
 from core.ops.conv2d import MAX_SIDE, ImageError, check_image_bytes, check_pixels, image_from_array
 
 from . import charts, grid
+from .i18n import t
+
+# The words are in locales/<lang>/conv_figures.toml, by ImageError's code.
+PROBLEMS = ("empty", "too_large", "not_an_image", "undecodable", "too_many_pixels")
 
 
 def decode_image(data: bytes) -> torch.Tensor:
@@ -39,20 +43,12 @@ def decode_image(data: bytes) -> torch.Tensor:
 
 def image_problem(err: ImageError) -> str:
     """Why an uploaded image cannot be used, in words."""
-    d = err.details
-    if err.code == "empty":
-        return "The file is empty."
+    d = dict(err.details)
     if err.code == "too_large":
-        return f"The file has {d['size'] / 2**20:.1f} MB; images up to {d['limit'] / 2**20:g} MB are accepted."
-    if err.code == "not_an_image":
-        return "The file is not a PNG or JPEG image (its first bytes are neither's signature)."
+        d.update(size=d["size"] / 2**20, limit=d["limit"] / 2**20)
     if err.code == "undecodable":
-        return (f"The file starts like a {d['kind'].upper()} image but its pixels cannot be read: it is damaged "
-                "or cut short.")
-    if err.code == "too_many_pixels":
-        return (f"The image claims {d['width']:,} × {d['height']:,} pixels, more than the {d['limit']:,} "
-                "read here; shrink it first.")
-    return "The file cannot be used."
+        d["kind"] = d["kind"].upper()
+    return t(f"conv_figures.image.{err.code}" if err.code in PROBLEMS else "conv_figures.image.other", **d)
 
 
 def kernel_figure(K, title: str, cell_px: int = 56):
