@@ -10,6 +10,11 @@ from torch import nn
 from core.models.cnn_zoo import DenseBlock, Inception, Residual, make
 
 from . import charts
+from .i18n import t
+
+
+def _t(name: str, **values) -> str:
+    return t(f"modern_cnns_figures.{name}", **values)
 
 HEAD = ('digraph {\n rankdir=TB; nodesep=0.25; ranksep=0.3; bgcolor="transparent"; '
         f'node [shape=box, style="rounded,filled", fillcolor="{charts.PALE}", color="{charts.MUTED}", '
@@ -32,9 +37,8 @@ def _node(name: str, label: str, fill: str | None = None, shape: str | None = No
 
 def _conv(m: nn.Conv2d) -> str:
     k, s, p = m.kernel_size[0], m.stride[0], m.padding[0]
-    extra = "".join(f", {n} {v}" for n, v in (("stride", s), ("pad", p)) if (n == "stride" and v != 1) or
-                    (n == "pad" and v))
-    return f"{k}x{k} conv, {m.out_channels}{extra}"
+    extra = (_t("stride", s=s) if s != 1 else "") + (_t("pad", p=p) if p else "")
+    return _t("conv", k=k, out=m.out_channels, extra=extra)
 
 
 def _chain(names_labels: list[tuple[str, str, str | None]]) -> str:
@@ -50,44 +54,43 @@ def _meta(net: str, width: int) -> nn.Module:
 
 def _inception(b: Inception) -> str:
     c = b.p2_2.out_channels
-    dot = HEAD + _node("x", f"input, {b.p1_1.in_channels} channels", JOIN)
+    dot = HEAD + _node("x", _t("input", n=b.p1_1.in_channels), JOIN)
     dot += _node("a1", _conv(b.p1_1), CONV)
     dot += _node("b1", _conv(b.p2_1), CONV) + _node("b2", _conv(b.p2_2), CONV)
     dot += _node("c1", _conv(b.p3_1), CONV) + _node("c2", _conv(b.p3_2), CONV)
-    dot += _node("d1", "3x3 max pool, stride 1, pad 1", POOL) + _node("d2", _conv(b.p4_2), CONV)
-    dot += _node("cat", f"concatenate channels: {b.p1_1.out_channels} + {c} + {b.p3_2.out_channels} + "
-                 f"{b.p4_2.out_channels} = {b.out_channels}", JOIN)
+    dot += _node("d1", _t("max_pool", k=3, s=1) + _t("pad", p=1), POOL) + _node("d2", _conv(b.p4_2), CONV)
+    parts = f"{b.p1_1.out_channels} + {c} + {b.p3_2.out_channels} + {b.p4_2.out_channels}"
+    dot += _node("cat", _t("concat_channels", parts=parts, total=b.out_channels), JOIN)
     dot += " x -> a1; x -> b1 -> b2; x -> c1 -> c2; x -> d1 -> d2;\n a1 -> cat; b2 -> cat; c2 -> cat; d2 -> cat;\n"
-    dot += ' label="Inception block (GoogLeNet b3, first): four paths, each followed by ReLU"; labelloc=t;\n}'
+    dot += f' label="{_t("inception_label")}"; labelloc=t;\n}}'
     return dot
 
 
 def _residual(b: Residual) -> str:
-    dot = HEAD + _node("x", f"input, {b.conv1.in_channels} channels", JOIN)
-    dot += _node("c1", _conv(b.conv1), CONV) + _node("n1", "batch norm, ReLU")
-    dot += _node("c2", _conv(b.conv2), CONV) + _node("n2", "batch norm")
-    dot += _node("add", "+ (add)", JOIN, "circle") + _node("r", "ReLU")
-    dot += _node("s", f"shortcut: {_conv(b.conv3)}" if b.conv3 is not None else "shortcut: identity", CONV)
+    dot = HEAD + _node("x", _t("input", n=b.conv1.in_channels), JOIN)
+    dot += _node("c1", _conv(b.conv1), CONV) + _node("n1", _t("bn_relu"))
+    dot += _node("c2", _conv(b.conv2), CONV) + _node("n2", _t("bn"))
+    dot += _node("add", _t("add"), JOIN, "circle") + _node("r", "ReLU")
+    dot += _node("s", _t("shortcut", what=_conv(b.conv3) if b.conv3 is not None else _t("identity")), CONV)
     dot += " x -> c1 -> n1 -> c2 -> n2 -> add -> r; x -> s -> add;\n"
-    dot += ' label="Residual block with 1x1 convolution (ResNet-18 b3, first): f(x) + x"; labelloc=t;\n}'
+    dot += f' label="{_t("residual_label")}"; labelloc=t;\n}}'
     return dot
 
 
 def _dense(block: DenseBlock, trans: nn.Sequential) -> str:
-    dot = HEAD + _node("x0", f"input, {block.net[0][0].num_features} channels", JOIN)
+    dot = HEAD + _node("x0", _t("input", n=block.net[0][0].num_features), JOIN)
     prev = "x0"
     for i, blk in enumerate(block.net, 1):
         conv = blk[2]
-        dot += _node(f"b{i}", f"BN, ReLU, {_conv(conv)}", CONV)
-        dot += _node(f"x{i}", f"concatenate: {conv.in_channels} + {conv.out_channels} = "
-                     f"{conv.in_channels + conv.out_channels}", JOIN)
+        dot += _node(f"b{i}", _t("dense_conv", conv=_conv(conv)), CONV)
+        dot += _node(f"x{i}", _t("concat", a=conv.in_channels, b=conv.out_channels,
+                                 total=conv.in_channels + conv.out_channels), JOIN)
         dot += f" {prev} -> b{i} -> x{i}; {prev} -> x{i} [style=dashed];\n"
         prev = f"x{i}"
     tconv = trans[2]
-    dot += _node("t", f"transition: BN, ReLU, {_conv(tconv)}, 2x2 avg pool, stride 2", POOL)
+    dot += _node("t", _t("transition", conv=_conv(tconv), pool=_t("avg_pool", k=2, s=2)), POOL)
     dot += f" {prev} -> t;\n"
-    dot += (' label="Dense block (DenseNet, first) and transition layer: each conv block sees every earlier '
-            'output (dashed: the concatenation)"; labelloc=t;\n}')
+    dot += f' label="{_t("dense_label")}"; labelloc=t;\n}}'
     return dot
 
 
@@ -95,32 +98,35 @@ def block_diagram(net: str, width: int) -> str:
     """DOT text of `net`'s characteristic block at `width`."""
     if net == "lenet":
         m = make("lenet")
-        return HEAD + _chain([("c1", "5x5 conv, 6, pad 2 + sigmoid", CONV), ("p1", "2x2 avg pool, stride 2", POOL),
-                              ("c2", "5x5 conv, 16 + sigmoid", CONV), ("p2", "2x2 avg pool, stride 2", POOL),
-                              ("f", f"dense {m.fc1.out_features}, {m.fc2.out_features}, 10 (sigmoid)", None)]) + \
-            ' label="LeNet (section 7.6)"; labelloc=t;\n}'
+        pool = _t("avg_pool", k=2, s=2)
+        return HEAD + _chain([("c1", _t("conv", k=5, out=6, extra=_t("pad", p=2)) + " + sigmoid", CONV),
+                              ("p1", pool, POOL), ("c2", _t("conv", k=5, out=16, extra="") + " + sigmoid", CONV),
+                              ("p2", pool, POOL),
+                              ("f", _t("dense_layers", a=m.fc1.out_features, b=m.fc2.out_features, what="sigmoid"),
+                               None)]) + \
+            f' label="{_t("lenet_label")}"; labelloc=t;\n}}'
     model = _meta(net, width)
     if net == "alexnet":
         convs = [m for m in model if isinstance(m, nn.Conv2d)]
         nodes = [(f"c{i}", _conv(c) + " + ReLU", CONV) for i, c in enumerate(convs, 1)]
-        nodes.insert(1, ("p1", "3x3 max pool, stride 2", POOL))
-        nodes.insert(3, ("p2", "3x3 max pool, stride 2", POOL))
-        nodes.append(("p3", "3x3 max pool, stride 2", POOL))
-        nodes.append(("f", f"dense {model.fc1.out_features}, {model.fc2.out_features}, 10 (ReLU, dropout 0.5)", None))
-        return HEAD + _chain(nodes) + ' label="AlexNet: five convolutions, three dense layers"; labelloc=t;\n}'
+        pool = _t("max_pool", k=3, s=2)
+        nodes.insert(1, ("p1", pool, POOL))
+        nodes.insert(3, ("p2", pool, POOL))
+        nodes.append(("p3", pool, POOL))
+        nodes.append(("f", _t("dense_layers", a=model.fc1.out_features, b=model.fc2.out_features,
+                              what=_t("relu_dropout")), None))
+        return HEAD + _chain(nodes) + f' label="{_t("alexnet_label")}"; labelloc=t;\n}}'
     if net == "vgg":
         blk = model.block3
         convs = [m for m in blk if isinstance(m, nn.Conv2d)]
         nodes = [(f"c{i}", _conv(c) + " + ReLU", CONV) for i, c in enumerate(convs, 1)]
-        nodes.append(("p", "2x2 max pool, stride 2", POOL))
-        return HEAD + _chain(nodes) + (' label="VGG block (block 3 of VGG-11: ((1, 64), (1, 128), (2, 256), '
-                                       '(2, 512), (2, 512)) / width)"; labelloc=t;\n}')
+        nodes.append(("p", _t("max_pool", k=2, s=2), POOL))
+        return HEAD + _chain(nodes) + f' label="{_t("vgg_label")}"; labelloc=t;\n}}'
     if net == "nin":
         convs = [m for m in model.nin2 if isinstance(m, nn.Conv2d)]
         nodes = [(f"c{i}", _conv(c) + " + ReLU", CONV) for i, c in enumerate(convs, 1)]
-        nodes.append(("p", "3x3 max pool, stride 2", POOL))
-        return HEAD + _chain(nodes) + (' label="NiN block (the second): a convolution, then two 1x1 convolutions '
-                                       'acting as a per-pixel MLP"; labelloc=t;\n}')
+        nodes.append(("p", _t("max_pool", k=3, s=2), POOL))
+        return HEAD + _chain(nodes) + f' label="{_t("nin_label")}"; labelloc=t;\n}}'
     if net == "googlenet":
         return _inception(next(m for m in model.modules() if isinstance(m, Inception)))
     if net == "resnet":
@@ -130,10 +136,11 @@ def block_diagram(net: str, width: int) -> str:
     raise ValueError(f"unknown net {net!r}")
 
 
-def race_chart(seen: dict, *, key_x: str = "elapsed", title: str = "Test accuracy against wall time",
-               x_title: str = "seconds of training and evaluation"):
+def race_chart(seen: dict, *, key_x: str = "elapsed", title: str | None = None, x_title: str | None = None):
     """(data, spec) of test accuracy against the run's cumulative seconds, one line per net."""
-    series = [charts.Series(name or "this run", v[key_x], v["test_metric"], charts.PALETTE[i % len(charts.PALETTE)],
+    title = _t("race_title") if title is None else title
+    x_title = _t("race_x") if x_title is None else x_title
+    series = [charts.Series(name or _t("this_run"), v[key_x], v["test_metric"], charts.PALETTE[i % len(charts.PALETTE)],
                             shape=charts.VEGA_SHAPES[i % len(charts.VEGA_SHAPES)] if len(seen) > 1 else None)
               for i, (name, v) in enumerate(seen.items())]
-    return charts.live_lines(title, series, x_title=x_title, y_title="test accuracy", points=30)
+    return charts.live_lines(title, series, x_title=x_title, y_title=_t("test_accuracy"), points=30)
