@@ -8,6 +8,7 @@ import html
 import plotly.graph_objects as go
 
 from . import charts
+from .i18n import t
 
 DATA_COLOR, ONE_COLOR, MULTI_COLOR = charts.MUTED, charts.PALETTE[0], charts.PALETTE[1]
 K_COLORS = {1: charts.PALETTE[0], 4: charts.PALETTE[1], 16: charts.PALETTE[2], 64: charts.PALETTE[3]}
@@ -15,11 +16,15 @@ K_DASHES = {1: "solid", 4: "dash", 16: "dot", 64: "dashdot"}  # told apart also 
 PICKED_COLOR = charts.PALETTE[4]
 
 
+def _t(name: str, **values) -> str:
+    return t(f"sequence_figures.{name}", **values)
+
+
 def one_step_figure(seen: dict) -> go.Figure:
     """The book's first figure: the data and the one-step-ahead predictions."""
-    fig = charts.figure("Data and one-step-ahead predictions", x_title="time t", y_title="x", height=300)
-    charts.add_line(fig, seen["time"], seen["x"], "data", color=DATA_COLOR, width=1, max_points=1000)
-    charts.add_line(fig, seen["time"][seen["tau"]:], seen["one_step"], "1-step preds", color=ONE_COLOR,
+    fig = charts.figure(_t("one_step_title"), x_title=_t("time"), y_title="x", height=300)
+    charts.add_line(fig, seen["time"], seen["x"], _t("data"), color=DATA_COLOR, width=1, max_points=1000)
+    charts.add_line(fig, seen["time"][seen["tau"]:], seen["one_step"], _t("one_step"), color=ONE_COLOR,
                     max_points=1000)
     _train_end(fig, seen)
     return fig
@@ -28,13 +33,12 @@ def one_step_figure(seen: dict) -> go.Figure:
 def multi_step_figure(seen: dict) -> go.Figure:
     """The book's second figure: data, one-step and multi-step predictions; the
     multi-step ones are the model's own from n_train + tau on."""
-    fig = charts.figure("Multi-step-ahead predictions: each prediction fed back as an input", x_title="time t",
-                        y_title="x", height=300)
-    charts.add_line(fig, seen["time"], seen["x"], "data", color=DATA_COLOR, width=1, max_points=1000)
-    charts.add_line(fig, seen["time"][seen["tau"]:], seen["one_step"], "1-step preds", color=ONE_COLOR, width=1,
+    fig = charts.figure(_t("multi_title"), x_title=_t("time"), y_title="x", height=300)
+    charts.add_line(fig, seen["time"], seen["x"], _t("data"), color=DATA_COLOR, width=1, max_points=1000)
+    charts.add_line(fig, seen["time"][seen["tau"]:], seen["one_step"], _t("one_step"), color=ONE_COLOR, width=1,
                     max_points=1000)
     start = seen["start"]
-    charts.add_line(fig, seen["time"][start:], seen["multi_step"][start:], "multistep preds", color=MULTI_COLOR,
+    charts.add_line(fig, seen["time"][start:], seen["multi_step"][start:], _t("multi_step"), color=MULTI_COLOR,
                     width=2.5, max_points=1000, dash="dash")
     _train_end(fig, seen)
     return fig
@@ -45,12 +49,12 @@ def k_step_figure(seen: dict, steps, picked: int) -> go.Figure:
     and the k picked on the page (drawn thick)."""
     from core.experiments.sequence_models import k_series
 
-    fig = charts.figure("k-step-ahead predictions", x_title="time t", y_title="x", height=320)
-    charts.add_line(fig, seen["time"], seen["x"], "data", color=DATA_COLOR, width=1, opacity=0.4, max_points=1000)
+    fig = charts.figure(_t("k_title"), x_title=_t("time"), y_title="x", height=320)
+    charts.add_line(fig, seen["time"], seen["x"], _t("data"), color=DATA_COLOR, width=1, opacity=0.4, max_points=1000)
     for k in steps:
         times, preds = k_series(seen, k)
         is_book = k in K_COLORS
-        charts.add_line(fig, times, preds, f"{k}-step preds" + ("" if is_book else " (your k)"),
+        charts.add_line(fig, times, preds, _t("k_step" if is_book else "k_step_yours", k=k),
                         color=K_COLORS.get(k, PICKED_COLOR), width=3 if k == picked else 1.2, max_points=1000,
                         dash=K_DASHES.get(k, "longdash"))
     return fig
@@ -59,7 +63,7 @@ def k_step_figure(seen: dict, steps, picked: int) -> go.Figure:
 def _train_end(fig: go.Figure, seen: dict) -> None:
     x = int(seen["n_train"] + seen["tau"])  # the last time the model was trained to predict
     fig.add_vline(x=x, line=dict(color=charts.INK, dash="dot", width=1))
-    fig.add_annotation(x=x, y=1, yref="paper", text="end of training data", showarrow=False, xanchor="left",
+    fig.add_annotation(x=x, y=1, yref="paper", text=_t("train_end"), showarrow=False, xanchor="left",
                        yanchor="top", font=dict(size=11, color=charts.INK))
 
 
@@ -95,11 +99,11 @@ def character_cells(text: str, owners: list, selected: int, width: int, title: s
             own = owners[p]
             if own is None:
                 zr.append(2 * palette)
-                hr.append(f"position {p}: in no X this epoch")
+                hr.append(_t("hover_unused", p=p))
             else:
                 j, i = own
                 zr.append((j % palette) + (0 if j == selected else palette))
-                hr.append(f"position {p}: minibatch {j}, row {i}")
+                hr.append(_t("hover_owned", p=p, j=j, i=i))
         z.append(zr)
         chars.append(cr)
         hover.append(hr)
@@ -126,6 +130,6 @@ def label_rows(fig: go.Figure, segments: list[tuple[int, int, int, int]]) -> go.
                       line=dict(color=charts.INK, width=2))
         if row not in seen:
             seen.add(row)
-            fig.add_annotation(x=c0 - 0.5, y=line - 0.5, text=f"row {row}", showarrow=False, xanchor="left",
+            fig.add_annotation(x=c0 - 0.5, y=line - 0.5, text=_t("row", row=row), showarrow=False, xanchor="left",
                                yanchor="bottom", font=dict(size=10, color=charts.INK), bgcolor=charts.WHITE)
     return fig

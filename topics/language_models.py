@@ -14,6 +14,7 @@ from core.ops import text_stats as ts
 from playground import controls
 from playground import sequence_figures as figs
 from playground.data import MAX_TEXT, dataset, per_text
+from playground.i18n import t
 
 SCHEMES = {"sequential": "sequential partitioning", "random": "random sampling"}
 WIDTH = 60  # characters to a line of the picture
@@ -46,124 +47,101 @@ def book_words_and_chars(text: str) -> dict:
             "top": {n: ts.ngram_freqs(words, n)[:5] for n in (1, 2, 3)}}
 
 
-st.title("Language models and minibatches of text")
-st.markdown(
-    "A language model gives a probability to a sequence of tokens. By the chain rule it is a product of each "
-    "token's probability given the ones before it; counting how often words follow each other estimates these "
-    "from a text. Long histories are rarely seen twice, so **n-gram** models keep only the last n - 1 tokens, "
-    "and **Laplace smoothing** gives unseen n-grams a little probability. Training a neural language model "
-    "instead reads the text in **minibatches of subsequences**, cut in one of two ways, drawn below on "
-    "The Time Machine."
-)
+st.title(t("page.language_models"))
+st.markdown(t("language_models.intro"))
 st.latex(r"P(x_1, x_2, x_3, x_4) = P(x_1) P(x_2 \mid x_1) P(x_3 \mid x_1, x_2) P(x_4 \mid x_1, x_2, x_3)")
-st.latex(r"\begin{aligned} \text{unigram: } & P(x_1) P(x_2) P(x_3) P(x_4) \\ \text{bigram: } & P(x_1) "
-         r"P(x_2 \mid x_1) P(x_3 \mid x_2) P(x_4 \mid x_3) \\ \text{trigram: } & P(x_1) P(x_2 \mid x_1) "
+st.latex(r"\begin{aligned} \text{" + t("language_models.unigram") + r": } & P(x_1) P(x_2) P(x_3) P(x_4) \\ "
+         r"\text{" + t("language_models.bigram") + r": } & P(x_1) P(x_2 \mid x_1) P(x_3 \mid x_2) P(x_4 \mid x_3) \\ "
+         r"\text{" + t("language_models.trigram") + r": } & P(x_1) P(x_2 \mid x_1) "
          r"P(x_3 \mid x_1, x_2) P(x_4 \mid x_2, x_3) \end{aligned}")
 st.latex(r"\hat P(x) = \frac{n(x) + \epsilon_1 / m}{n + \epsilon_1} \qquad "
          r"\hat P(x' \mid x) = \frac{n(x, x') + \epsilon_2 \hat P(x')}{n(x) + \epsilon_2} \qquad "
          r"\hat P(x'' \mid x, x') = \frac{n(x, x', x'') + \epsilon_3 \hat P(x'')}{n(x, x') + \epsilon_3}")
-st.caption("n is the number of tokens, m the number of distinct ones, n(x, x') how often x' follows x; "
-           "ε = 0 gives the plain frequency ratios, a large ε pulls every estimate toward the uniform one.")
+st.caption(t("language_models.laplace_caption"))
 
-text = dataset("The Time Machine", lambda **kw: locate_time_machine(**kw).read_text(encoding="utf-8"),
+text = dataset(t("lm_charts.time_machine"), lambda **kw: locate_time_machine(**kw).read_text(encoding="utf-8"),
                cache_key="timemachine:raw",
-               stand_in=("a ten-line paragraph written for the playground", lambda: ts.SAMPLE_TEXT),
-               upload=("Or use your own text: a plain-text file (UTF-8)", ["txt"], validate_text_upload),
+               stand_in=(t("language_models.stand_in"), lambda: ts.SAMPLE_TEXT),
+               upload=(t("language_models.upload"), ["txt"], validate_text_upload),
                upload_max_chars=MAX_TEXT)
 if text is None:
     st.stop()
 got = per_text(book_words_and_chars, text)
 
-st.header("1. n-grams")
-st.page_link("topics/text_preprocessing.py", label="Text preprocessing (9.2) draws Zipf's law for 1-, 2- and 3-grams",
+st.header(t("language_models.ngrams"))
+st.page_link("topics/text_preprocessing.py", label=t("language_models.zipf_link"),
              icon=":material/text_fields:")
 cols = st.columns(3)
-for col, n, name in zip(cols, (1, 2, 3), ("unigrams", "bigrams", "trigrams")):
-    col.dataframe(pd.DataFrame([{name[:-1]: " ".join(g), "count": c} for g, c in got["top"][n]]),
+for col, n, name in zip(cols, (1, 2, 3), ("unigram", "bigram", "trigram")):
+    col.dataframe(pd.DataFrame([{t(f"language_models.{name}"): " ".join(g), t("language_models.count"): c}
+                                for g, c in got["top"][n]]),
                   hide_index=True, width="stretch")
 words = got["words"]
 if len(words) > 1:
     x, x2 = words[0], words[1]
     plain, smooth = pt.laplace(words, x, x2, 0.0, 0.0), pt.laplace(words, x, x2, 1.0, 1.0)
-    st.markdown(f"The text's first two words, **{x} {x2}**: n({x}, {x2}) = {plain['n_pair']:,} and "
-                f"n({x}) = {plain['n_x']:,}, so P({x2} | {x}) = {plain['p_x2_given_x']:.6f} by counting and "
-                f"{smooth['p_x2_given_x']:.6f} with ε₁ = ε₂ = 1 (n = {plain['n']:,} words, m = {plain['m']:,} "
-                "distinct).")
+    st.markdown(t("language_models.first_words", x=x, x2=x2, n_pair=f"{plain['n_pair']:,}", n_x=f"{plain['n_x']:,}",
+                  plain=f"{plain['p_x2_given_x']:.6f}", smooth=f"{smooth['p_x2_given_x']:.6f}",
+                  n=f"{plain['n']:,}", m=f"{plain['m']:,}"))
 
-st.header("2. Minibatches of subsequences")
-st.markdown("Each minibatch is batch_size rows of num_steps characters (X), and the same shifted by one (Y, the "
-            "next characters to predict). **Sequential partitioning** lays the text out as batch_size long rows "
-            "and walks along them, so row i of the next minibatch continues row i of this one and the hidden "
-            "state can carry over. **Random sampling** cuts the text into subsequences and shuffles them, so "
-            "neighbouring minibatches need not be neighbours in the text.")
+st.header(t("language_models.minibatches"))
+st.markdown(t("language_models.partition_intro"))
 form = controls.Form(Partition)
 scheme, batch_size, num_steps = form.draw("scheme", "batch_size", "num_steps", columns=3)
 offset, order_seed, n_chars = form.draw("offset", "order_seed", "n_chars", columns=3)
 random = scheme == "random"
 top = pt.max_offset(num_steps, random)
 if offset > top:
-    st.caption(f":material/warning: The offset is at most {top} for {SCHEMES[scheme]} with num_steps = "
-               f"{num_steps}; using {top}.")
+    st.caption(":material/warning: " + t("language_models.offset_too_big", top=top, num_steps=num_steps,
+                                               scheme=t(f"language_models.option.scheme.{scheme}")))
     offset = top
 corpus = got["chars"][:n_chars]
 if len(corpus) < n_chars:
-    st.caption(f"The text has only {len(corpus)} characters after preprocessing; all of them are used.")
+    st.caption(t("language_models.short_text", n=len(corpus)))
 n = len(corpus)
 count = pt.num_batches(n, batch_size, num_steps, random, offset)
 if count == 0:
-    st.warning(f"{n} characters are too few for one minibatch of {batch_size} × {num_steps} (and one more "
-               "character for Y): take more characters, or a smaller batch_size or num_steps.",
+    st.warning(t("language_models.too_few", n=n, batch_size=batch_size, num_steps=num_steps),
                icon=":material/warning:")
     st.stop()
 order = pt.shuffled(n, num_steps, offset, order_seed) if random else None
 spans = pt.spans(n, batch_size, num_steps, random, offset, order)
 (picked,) = form.draw("minibatch")
 if picked > count - 1:
-    st.caption(f":material/warning: This epoch has {count} minibatches (0 to {count - 1}); showing the last.")
+    st.caption(":material/warning: " + t("language_models.picked_too_big", count=count, last=count - 1))
     picked = count - 1
 owners = pt.owner(n, spans)
 fig = figs.character_cells(corpus, owners, picked, WIDTH,
-                           f"{SCHEMES[scheme].capitalize()}, offset {offset}: {count} minibatches of {batch_size} "
-                           f"× {num_steps}; minibatch {picked} outlined")
+                           t("language_models.cells_title", scheme=t(f"language_models.scheme_title.{scheme}"),
+                             offset=offset, count=count, batch_size=batch_size, num_steps=num_steps, picked=picked))
 chosen = [sp for sp in spans if sp.batch == picked]
 figs.label_rows(fig, [seg for sp in chosen for seg in pt.segments(sp, WIDTH)])
 st.plotly_chart(fig, key="langmod:cells", width="stretch")
 unused = sum(o is None for o in owners)
-st.caption(f"Every colour is one minibatch (colours repeat after 8); hover a character for its minibatch and row. "
-           f"Grey characters ({unused} of {n}) are in no X this epoch: the offset at the start, and the rest "
-           "at the end that does not fill a minibatch. Spaces are shown as dots; the book's preprocessing joins "
-           "the lines without a space.")
+st.caption(t("language_models.cells_caption", unused=unused, n=n))
+
+def _yes_no(flag: bool) -> str:
+    return t("language_models.yes") if flag else t("language_models.no")
+
 
 rows = []
 after = pt.continues(spans, picked)
 before = pt.continues(spans, picked - 1) if picked > 0 else []
 for sp in sorted(chosen, key=lambda s: s.row):
-    rows.append({"row": sp.row, "positions": f"{sp.start}-{sp.stop - 1}", "X": corpus[sp.start:sp.stop],
-                 "Y": corpus[sp.start + 1:sp.stop + 1],
-                 "continues the previous minibatch's row": ("yes" if before[sp.row] else "no") if before else "-",
-                 "continued by the next minibatch's row": ("yes" if after[sp.row] else "no") if after else "-"})
+    rows.append({t("language_models.col_row"): sp.row, t("language_models.col_positions"): f"{sp.start}-{sp.stop - 1}",
+                 "X": corpus[sp.start:sp.stop], "Y": corpus[sp.start + 1:sp.stop + 1],
+                 t("language_models.col_continues"): _yes_no(before[sp.row]) if before else "-",
+                 t("language_models.col_continued"): _yes_no(after[sp.row]) if after else "-"})
 st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
 carried = sum(after) if after else None
 if carried is None:
-    st.info(f"Minibatch {picked} is the epoch's last.", icon=":material/info:")
+    st.info(t("language_models.last", picked=picked), icon=":material/info:")
 elif random:
-    st.info(f"{carried} of {batch_size} rows of minibatch {picked + 1} happen to continue the same row of minibatch "
-            f"{picked}: with random sampling the state must start afresh for every minibatch.",
+    st.info(t("language_models.random_rows", carried=carried, batch_size=batch_size, next=picked + 1, picked=picked),
             icon=":material/shuffle:")
 else:
-    st.success(f"All {batch_size} rows of minibatch {picked + 1} continue the same row of minibatch {picked}: "
-               "the hidden state at the end of a row is the right start for the next minibatch (detached from "
-               "the graph, so gradients stop at the minibatch boundary).", icon=":material/arrow_forward:")
+    st.success(t("language_models.sequential_rows", batch_size=batch_size, next=picked + 1, picked=picked),
+               icon=":material/arrow_forward:")
 
-with st.expander("What to look for"):
-    st.markdown(
-        "- **Sequential**: the colours run along the text in batch_size long stretches; step the minibatch picker "
-        "and every outlined row moves right by num_steps characters.\n"
-        "- **Random**: the colours are scattered; the outlined rows of one minibatch jump around the text, and "
-        "the next minibatch starts somewhere else.\n"
-        "- **Offset**: moving it shifts every cut, so across epochs (the book draws a new offset each time) a "
-        "character is seen at different places in a subsequence.\n"
-        "- In either scheme no character is in two X's of one epoch; a few at the start and end are in none.\n"
-        "- The counts in part 1: the most frequent words are stop words, and most bigrams and trigrams are rare, "
-        "which is why n-gram models need smoothing."
-    )
+with st.expander(t("common.what_to_look_for")):
+    st.markdown(t("language_models.look"))

@@ -8,6 +8,7 @@ from core.data.vocab import Vocab, tokenize
 from core.ops import text_stats as ts
 from playground import charts, controls
 from playground.data import MAX_TEXT, dataset, pasted_or_uploaded, per_text
+from playground.i18n import t
 
 
 def split(text: str, token: str) -> dict:
@@ -18,7 +19,7 @@ def split(text: str, token: str) -> dict:
     flat = [tok for line in tokens for tok in line]
     counts = {n: [f for _, f in ts.ngram_freqs(flat, n)] for n in (1, 2, 3)}
     shown = [i for i, line in enumerate(lines) if line][:8]
-    return {"rows": {"raw line": [raw[i].rstrip("\n") for i in shown], "preprocessed": [lines[i] for i in shown],
+    return {"rows": {"raw": [raw[i].rstrip("\n") for i in shown], "preprocessed": [lines[i] for i in shown],
                      "tokens": [" | ".join(tokens[i]) for i in shown]},
             "lines": len(lines), "non_empty": sum(1 for line in lines if line), "tokens": tokens, "flat": flat,
             "zipf": {n: ts.log_spaced_ranks(c) for n, c in counts.items()},
@@ -32,84 +33,85 @@ def indexed(text: str, token: str, min_freq: int) -> tuple[Vocab, ts.RoundTrip]:
     return vocab, ts.round_trip(got["flat"], vocab)
 
 
-st.title("Text preprocessing")
-st.markdown("The book's pipeline: read the text as **lines** (letters only, lower case), split them into "
-            "**tokens**, build a **vocabulary** that maps every token to an index (rare tokens to `<unk>`), "
-            "and turn the text into a sequence of indices.")
+st.title(t("page.text_preprocessing"))
+st.markdown(t("text_preprocessing.intro"))
 
-source = controls.selectbox("Text", "text_source", ["The Time Machine", "Your text"], "The Time Machine",
-                            help="H. G. Wells' novel as the book downloads it, or text you paste or upload.")
+SOURCES = {"The Time Machine": "time_machine", "Your text": "yours"}  # the URL's values, shown in the page's language
+source = controls.selectbox(t("text_preprocessing.source"), "text_source", list(SOURCES), "The Time Machine",
+                            format_func=lambda o: t(f"text_preprocessing.source_{SOURCES[o]}"),
+                            help=t("text_preprocessing.source_help"))
 if source == "The Time Machine":
-    text = dataset("The Time Machine", lambda **kw: locate_time_machine(**kw).read_text(encoding="utf-8"),
+    text = dataset(t("lm_charts.time_machine"), lambda **kw: locate_time_machine(**kw).read_text(encoding="utf-8"),
                    cache_key="timemachine:raw",
-                   stand_in=("a ten-line paragraph written for the playground", lambda: ts.SAMPLE_TEXT),
-                   upload=("Or use your own text: a plain-text file (UTF-8)", ["txt"], validate_text_upload),
+                   stand_in=(t("language_models.stand_in"), lambda: ts.SAMPLE_TEXT),
+                   upload=(t("language_models.upload"), ["txt"], validate_text_upload),
                    upload_max_chars=MAX_TEXT)
     if text is None:
         st.stop()
 else:
-    text = pasted_or_uploaded(validate_text_upload, default=ts.SAMPLE_TEXT, paste_label="Paste text",
-                              paste_key="pasted_text", help="Any UTF-8 text; only the letters A-Z are kept.",
-                              upload_label="...or upload a plain-text file (UTF-8); it replaces the box above",
+    text = pasted_or_uploaded(validate_text_upload, default=ts.SAMPLE_TEXT, paste_label=t("text_preprocessing.paste"),
+                              paste_key="pasted_text", help=t("text_preprocessing.paste_help"),
+                              upload_label=t("text_preprocessing.upload"),
                               upload_key="text_upload", types=["txt"], what="text")
     if text is None:
         st.stop()
 
 c1, c2 = st.columns(2)
-token = controls.selectbox("Tokens", "token", ["word", "char"], "word", container=c1,
-                           help="Split lines into words, or into single characters (spaces included).")
-min_freq = controls.slider("min_freq", "min_freq", 0, 20, 0, container=c2,
-                           help="Tokens seen fewer times than this get no index of their own: they map to <unk>.")
+token = controls.selectbox(t("text_preprocessing.token"), "token", ["word", "char"], "word", container=c1,
+                           format_func=lambda o: t(f"text_preprocessing.token_{o}"),
+                           help=t("text_preprocessing.token_help"))
+min_freq = controls.slider("min_freq", "min_freq", 0, 20, 0, container=c2, help=t("text_preprocessing.min_freq_help"))
 
 got = per_text(split, text, token)
 vocab, trip = per_text(indexed, text, token, min_freq)
 flat = got["flat"]
 
-st.header("1. Lines and tokens")
-st.dataframe(pd.DataFrame(got["rows"]), hide_index=True, width="stretch",
-             column_config={"raw line": st.column_config.TextColumn(width="medium"),
-                            "preprocessed": st.column_config.TextColumn(width="medium"),
-                            "tokens": st.column_config.TextColumn(width="large")})
-st.caption(f"{got['lines']:,} lines, {got['non_empty']:,} of them not empty after preprocessing. "
-           "Character tokens include the spaces between words.")
+st.header(t("text_preprocessing.lines_header"))
+columns = {name: t(f"text_preprocessing.col_{name}") for name in got["rows"]}
+st.dataframe(pd.DataFrame(got["rows"]).rename(columns=columns), hide_index=True, width="stretch",
+             column_config={columns["raw"]: st.column_config.TextColumn(width="medium"),
+                            columns["preprocessed"]: st.column_config.TextColumn(width="medium"),
+                            columns["tokens"]: st.column_config.TextColumn(width="large")})
+st.caption(t("text_preprocessing.lines_caption", lines=f"{got['lines']:,}", non_empty=f"{got['non_empty']:,}"))
 
-st.header("2. Vocabulary")
+st.header(t("text_preprocessing.vocab_header"))
 m = st.columns(4)
-m[0].metric("tokens in the text", f"{len(flat):,}")
-m[1].metric("distinct tokens", f"{len(vocab.token_freqs):,}")
-m[2].metric("vocabulary size", f"{len(vocab):,}", help="Distinct tokens with frequency >= min_freq, plus <unk>.")
-m[3].metric("tokens mapped to <unk>", f"{trip.num_unk:,}")
+m[0].metric(t("text_preprocessing.m_tokens"), f"{len(flat):,}")
+m[1].metric(t("text_preprocessing.m_distinct"), f"{len(vocab.token_freqs):,}")
+m[2].metric(t("text_preprocessing.m_vocab"), f"{len(vocab):,}", help=t("text_preprocessing.m_vocab_help"))
+m[3].metric(t("text_preprocessing.m_unk"), f"{trip.num_unk:,}")
 table = pd.DataFrame(ts.freq_table(vocab))
 table["in vocabulary"] = table["index"] != vocab.unk
+table = table.rename(columns={name: t("text_preprocessing.col_" + name.replace(" ", "_")) for name in table})
 t1, t2 = st.columns([2, 3])
 t1.dataframe(table, hide_index=True, width="stretch", height=360)
 
-fig = charts.figure("Frequency by rank", x_title="rank", y_title="frequency", log_y=True, height=360)
+fig = charts.figure(t("text_preprocessing.zipf_title"), x_title=t("text_preprocessing.col_rank"),
+                    y_title=t("text_preprocessing.col_frequency"), log_y=True, height=360)
 fig.update_xaxes(type="log")
 for n, name in ((1, "unigrams"), (2, "bigrams"), (3, "trigrams")):
-    charts.add_line(fig, *got["zipf"][n], name, color=charts.PALETTE[n - 1], dash=charts.DASHES[n - 1])
+    charts.add_line(fig, *got["zipf"][n], t(f"text_preprocessing.{name}"), color=charts.PALETTE[n - 1],
+                    dash=charts.DASHES[n - 1])
 if min_freq > 1:
     charts.add_line(fig, [1, got["most_ngrams"]], [min_freq, min_freq],
                     f"min_freq = {min_freq}", color=charts.BAD, dash="dot", width=1.5)
 fig.update_xaxes(dtick=1)
 fig.update_yaxes(dtick=1)
 t2.plotly_chart(fig, key="text:zipf", width="stretch")
-st.caption("On log-log axes word frequencies fall on a nearly straight line (Zipf's law), and so do the "
-           "frequencies of bigrams and trigrams; most n-grams are rare, which is why counting them to model "
-           "language does not scale.")
+st.caption(t("text_preprocessing.zipf_caption"))
 
-st.header("3. The corpus as indices")
-first_n = controls.slider("tokens shown", "first_n", 10, 200, 30, 10)
-head = pd.DataFrame({"position": range(min(first_n, len(flat))), "token": trip.tokens[:first_n],
-                     "index": trip.indices[:first_n], "back to token": trip.back[:first_n]})
+st.header(t("text_preprocessing.indices_header"))
+first_n = controls.slider(t("text_preprocessing.first_n"), "first_n", 10, 200, 30, 10)
+head = pd.DataFrame({t("text_preprocessing.col_position"): range(min(first_n, len(flat))),
+                     t("text_preprocessing.col_token"): trip.tokens[:first_n],
+                     t("text_preprocessing.col_index"): trip.indices[:first_n],
+                     t("text_preprocessing.col_back"): trip.back[:first_n]})
 i1, i2 = st.columns([2, 3])
 i1.dataframe(head, hide_index=True, width="stretch", height=360)
 i2.code("corpus = " + str(trip.indices[:first_n]) + (" ..." if len(flat) > first_n else ""),
         language=None, wrap_lines=True)
 if trip.ok:
-    unk = (f"except the {trip.num_unk:,} mapped to <unk>, which come back as <unk>" if trip.num_unk
-           else "exactly: no token is mapped to <unk>")
-    i2.success(f"Round trip: indices → tokens gives back all {len(flat):,} tokens, {unk}.",
-               icon=":material/check_circle:")
+    i2.success(t("text_preprocessing.round_trip_unk", n=f"{len(flat):,}", unk=f"{trip.num_unk:,}") if trip.num_unk
+               else t("text_preprocessing.round_trip", n=f"{len(flat):,}"), icon=":material/check_circle:")
 else:
-    i2.error(f"Round trip failed: {trip.num_mismatch:,} tokens came back different.", icon=":material/cancel:")
+    i2.error(t("text_preprocessing.round_trip_failed", n=f"{trip.num_mismatch:,}"), icon=":material/cancel:")
