@@ -6,6 +6,7 @@ import streamlit as st
 from core.experiments import deep_rnn as dr
 from core.experiments import gru_lstm as gl
 from playground import charts, controls
+from playground.i18n import t
 from playground.live import View, live_panel
 from playground.lm_charts import generation_inputs, minibatch_perplexity_chart, perplexity_chart, time_machine
 
@@ -13,22 +14,14 @@ SHOWN = 32  # hidden units per heatmap
 NUM_PREDS = 50
 BOOK, PAGE = dr.BOOK, dr.PAGE
 
-st.title("Deep recurrent neural networks")
-st.markdown(
-    "One recurrent layer has to do everything at once: remember, and turn what it remembers into a "
-    "prediction. A *deep* RNN stacks layers: the first reads the characters, each layer above reads the "
-    "hidden states of the layer below at the same time step, and only the top layer feeds the output. "
-    "Every layer keeps its own state across time. The book stacks two LSTM layers "
-    f"({BOOK.num_hiddens} hidden units each, lr {BOOK.lr:g}, {BOOK.num_epochs} epochs on the first "
-    f"{BOOK.max_tokens:,} characters of *The Time Machine*); the defaults here are smaller so that "
-    "learning shows within a minute on a laptop."
-)
+st.title(t("page.deep_rnn"))
+st.markdown(t("deep_rnn.intro", num_hiddens=BOOK.num_hiddens, lr=f"{BOOK.lr:g}", num_epochs=BOOK.num_epochs,
+              max_tokens=f"{BOOK.max_tokens:,}"))
 st.latex(r"\mathbf{H}_t^{(0)} = \mathbf{X}_t,\qquad "
          r"\mathbf{H}_t^{(l)} = \phi_l\!\left(\mathbf{H}_t^{(l-1)} \mathbf{W}_{xh}^{(l)} + "
          r"\mathbf{H}_{t-1}^{(l)} \mathbf{W}_{hh}^{(l)} + \mathbf{b}_h^{(l)}\right),\quad l = 1, \ldots, L")
 st.latex(r"\mathbf{O}_t = \mathbf{H}_t^{(L)} \mathbf{W}_{hq} + \mathbf{b}_q")
-st.caption("φ is the whole GRU or LSTM cell of section 10.1-10.2 (its gates read the same two inputs); "
-           "with a plain tanh it is the book's deep vanilla RNN.")
+st.caption(t("deep_rnn.phi_caption"))
 
 form = controls.Form(dr.Config, base=PAGE)
 kind, impl, num_layers = form.draw("cell", "impl", "num_layers", columns=3)
@@ -41,14 +34,12 @@ corpus, vocab = data
 hidden, _, _, _ = form.draw("num_hiddens", "max_tokens", "num_epochs", "lr", columns=4)
 cfg = form.config()
 text = gl.text_of(corpus, cfg)
-st.caption(f"{len(text):,} characters trained on, a vocabulary of {len(vocab)} tokens; the last "
-           f"{len(gl.valid_of(corpus)):,} characters are held out for validation. Batch {cfg.batch_size}, "
-           f"{cfg.num_steps} time steps, gradients clipped at norm {cfg.grad_clip:g}. "
-           "*examples/sec* below counts predicted characters.")
+st.caption(t("deep_rnn.data_caption", chars=f"{len(text):,}", vocab=len(vocab), valid=f"{len(gl.valid_of(corpus)):,}",
+             batch_size=cfg.batch_size, num_steps=cfg.num_steps, grad_clip=f"{cfg.grad_clip:g}"))
 
-st.subheader("Generation and hidden states, layer by layer")
-prefix, state_text, c3 = generation_inputs("text to read the hidden states on", "state_text")
-log_y = controls.toggle("log-scale perplexity", "log_y", True, container=c3)
+st.subheader(t("deep_rnn.generation"))
+prefix, state_text, c3 = generation_inputs(t("deep_rnn.state_text"), "state_text")
+log_y = controls.toggle(t("deep_rnn.log_y"), "log_y", True, container=c3)
 
 
 def _ppl(value) -> str:
@@ -56,7 +47,7 @@ def _ppl(value) -> str:
 
 
 def _token_axis(fig, tokens):
-    fig.update_xaxes(tickvals=list(range(len(tokens))), ticktext=[t if t != " " else "␣" for t in tokens],
+    fig.update_xaxes(tickvals=list(range(len(tokens))), ticktext=[c if c != " " else "␣" for c in tokens],
                      tickangle=0)
     return fig
 
@@ -64,13 +55,14 @@ def _token_axis(fig, tokens):
 def depth_figure(runs: list[dict]):
     """Final training and validation perplexity against the number of layers."""
     rows = sorted((r for r in runs if r["perplexity"] is not None), key=lambda r: r["num_layers"])
-    fig = charts.figure("Perplexity against depth (last epoch)", x_title="layers", y_title="perplexity")
+    fig = charts.figure(t("deep_rnn.depth_title"), x_title=t("deep_rnn.axis_layers"),
+                        y_title=t("deep_rnn.axis_perplexity"))
     depths = [r["num_layers"] for r in rows]
-    charts.add_line(fig, depths, [r["perplexity"] for r in rows], "training", color=charts.PALETTE[0],
+    charts.add_line(fig, depths, [r["perplexity"] for r in rows], t("deep_rnn.curve_training"), color=charts.PALETTE[0],
                     mode="lines+markers")
     valid = [r for r in rows if r["valid_perplexity"] is not None]
     charts.add_line(fig, [r["num_layers"] for r in valid], [r["valid_perplexity"] for r in valid],
-                    "validation (held out)", color=charts.PALETTE[1], mode="lines+markers", dash="dash",
+                    t("deep_rnn.curve_validation"), color=charts.PALETTE[1], mode="lines+markers", dash="dash",
                     symbol=charts.MARKERS[1])
     fig.update_xaxes(tickvals=list(dr.DEPTHS))
     return fig
@@ -78,39 +70,35 @@ def depth_figure(runs: list[dict]):
 
 def show(seen: dict) -> None:
     runs = seen["runs"]
-    st.markdown("**Each run's last epoch**")
+    st.markdown(t("deep_rnn.last_epoch"))
     for r in runs:
         c1, c2, c3 = st.columns([1, 1, 4])
         label = f" ({r['name']})" if r["name"] else ""
-        c1.metric(f"training perplexity{label}", _ppl(r["perplexity"]),
-                  help=f"{r['num_layers']} layer(s), epoch {r['epoch']}: exp(mean cross-entropy per character) "
-                       f"over the last epoch; 1 is perfect, {len(vocab)} is uniform guessing.")
-        c2.metric("validation perplexity", _ppl(r["valid_perplexity"]),
-                  help="The same on the held-out end of the text, never trained on.")
+        c1.metric(t("deep_rnn.train_ppl", label=label), _ppl(r["perplexity"]),
+                  help=t("deep_rnn.train_ppl_help", layers=r["num_layers"], epoch=r["epoch"], vocab=len(vocab)))
+        c2.metric(t("deep_rnn.valid_ppl"), _ppl(r["valid_perplexity"]), help=t("deep_rnn.valid_ppl_help"))
         if prefix:
-            c3.caption(f"{r['num_layers']} layer(s), greedy generation after the prefix (epoch {r['epoch']}):")
+            c3.caption(t("deep_rnn.generated", layers=r["num_layers"], epoch=r["epoch"]))
             c3.code(r["text"], language=None, wrap_lines=True)
         else:
-            c3.info("Type a prefix with at least one letter to generate text.", icon=":material/edit:")
+            c3.info(t("deep_rnn.type_prefix"), icon=":material/edit:")
     if len({r["num_layers"] for r in runs if r["perplexity"] is not None}) > 1:
         st.plotly_chart(depth_figure(runs), key="deep_rnn:depth", width="stretch")
     else:
-        st.caption("Press *Perplexity against depth* above to train 1, 2, 3 and 4 layers side by side from the "
-                   "same seed: their final perplexities are then drawn against depth here.")
+        st.caption(t("deep_rnn.press_preset"))
     deepest = max(runs, key=lambda r: r["num_layers"])
     if deepest["states"] is None:
-        st.info("Type a text with at least one letter to read the hidden states on.", icon=":material/edit:")
+        st.info(t("deep_rnn.type_text"), icon=":material/edit:")
         return
     states = deepest["states"]  # (layers, characters, units)
-    st.caption(f"Hidden states of every layer of the {deepest['num_layers']}-layer run"
-               + (f" ({deepest['name']})" if deepest["name"] else "")
-               + f" reading the text from a zero state (epoch {deepest['epoch']}); the first {min(SHOWN, hidden)} "
-               "units of each layer. Layer 1 reads the characters; the top layer is what the output layer reads.")
+    st.caption(t("deep_rnn.states_caption", layers=deepest["num_layers"], epoch=deepest["epoch"],
+                 name=f" ({deepest['name']})" if deepest["name"] else "", shown=min(SHOWN, hidden)))
     cols = st.columns(2)
     for layer in range(len(states)):
         z = states[layer][:, :SHOWN].T  # (units, characters)
-        fig = charts.heatmap(z, title=f"layer {layer + 1} of {len(states)}: hidden state H(l={layer + 1})",
-                             colorscale=charts.DIVERGING, zmin=-1.0, zmax=1.0, x_title="character", y_title="unit")
+        fig = charts.heatmap(z, title=t("deep_rnn.layer_title", layer=layer + 1, layers=len(states)),
+                             colorscale=charts.DIVERGING, zmin=-1.0, zmax=1.0, x_title=t("deep_rnn.axis_character"),
+                             y_title=t("deep_rnn.axis_unit"))
         cols[layer % 2].plotly_chart(_token_axis(fig, deepest["tokens"]), key=f"deep_rnn:layer:{layer}",
                                      width="stretch")
 
@@ -119,31 +107,20 @@ seed, device = controls.seed(), controls.device()
 text_id = gl.fingerprint(corpus, vocab)
 if kind == "lstm":
     reference = {"book_train": dr.BOOK_LSTM_TRAIN_PERPLEXITY,
-                 "book_train_note": "0.x editions, 2-layer LSTM, 256 hidden units, lr 2, 500 epochs"}
+                 "book_train_note": t("deep_rnn.lstm_train_note")}
 else:
     reference = {"book_train": dr.BOOK_GRU_TRAIN_PERPLEXITY, "book_valid": dr.BOOK_GRU_VALID_PERPLEXITY,
-                 "book_train_note": "1.0 edition, 2-layer concise GRU, 32 hidden units, batch 1024, lr 2",
-                 "book_valid_note": "1.0 edition, same run"}
+                 "book_train_note": t("deep_rnn.gru_train_note"), "book_valid_note": t("deep_rnn.gru_valid_note")}
 live_panel(
     "deep_rnn", cfg, "deep_rnn", data=(corpus, vocab), data_key=f"deep_rnn:{text_id}",
     seed=seed, device=device, context={"data": text_id},
     charts_=[perplexity_chart(log_y, **reference), minibatch_perplexity_chart(log_y)],
-    label=lambda c: f"{c.num_layers}-layer {c.cell.upper()} {c.impl}, h={c.num_hiddens}, lr={c.lr:g}",
+    label=lambda c: t("deep_rnn.run_label", layers=c.num_layers, cell=c.cell.upper(), impl=c.impl,
+                      num_hiddens=c.num_hiddens, lr=f"{c.lr:g}"),
     views=[View("core.experiments.deep_rnn:look", show, every=5.0,
                 params={"prefix": prefix, "text": state_text, "num_preds": NUM_PREDS})],
     presets=dr.PRESETS,
 )
 
-st.subheader("What to look for")
-st.markdown(
-    "- **Depth is not free.** Each layer adds its own weights and its own path for gradients through time; "
-    "with the same epochs, a 3- or 4-layer net often starts slower (its perplexity sits near the unigram "
-    "level, about 17, for longer) before it catches up.\n"
-    "- **Training against validation.** On the first 10,000 characters the deeper nets drive training "
-    "perplexity down towards 1 (the 0.x editions print 1.0 for two LSTM layers) while the held-out "
-    "perplexity stops falling and rises: memorisation, not language.\n"
-    "- **The layers differ.** Layer 1's states follow the characters closely (spaces and vowels light up "
-    "similar units); the upper layers change more slowly and more smoothly along the text.\n"
-    "- Press *Perplexity against depth* for 1 to 4 layers side by side from the same seed, then read the "
-    "depth chart: where does adding a layer stop paying off?"
-)
+st.subheader(t("common.what_to_look_for"))
+st.markdown(t("deep_rnn.look"))
