@@ -26,6 +26,18 @@ def open_page(path: str, query: dict | None = None, timeout: float = TIMEOUT) ->
     return at.switch_page(path).run()
 
 
+def texts_shown(at: AppTest) -> list[str]:
+    """The page's own text blocks (generated text, a data notice), in order: the main area's
+    st.code without the exported script (its Python listing); the sidebar's link to copy left out."""
+    return [c.value for c in at.main.code if c.proto.language != "python"]
+
+
+def references(spec: dict) -> list[dict]:
+    """A live chart's reference rows (the book's value or band, each with its label): the
+    layers that carry their own data, after the curves and any marker layer."""
+    return [layer["data"]["values"][0] for layer in spec["layer"] if "data" in layer]
+
+
 def find_widget(at: AppTest, key: str, page: str | None = None):
     """The widget with this key (or, with `page`, of that page's setting `key`),
     whatever its kind; None when there is none."""

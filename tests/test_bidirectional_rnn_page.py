@@ -5,7 +5,7 @@ import math
 import re
 
 import pytest
-from apptest_support import metric, open_page, panel, tick_until
+from apptest_support import metric, open_page, panel, texts_shown, tick_until
 
 PAGE = "topics/bidirectional_rnn.py"
 PRESET = "Bidirectional against unidirectional"
@@ -43,7 +43,7 @@ def test_language_model_preset_shows_both_generations():
     at = open_page(PAGE, {"num_hiddens": "16", "num_epochs": "5"})
     R = run_preset(at, "bidirectional_rnn:lm")
     assert list(R.names) == ["bidirectional", "unidirectional"]
-    texts = [c.value for c in at.code]
+    texts = texts_shown(at)
     assert len(texts) == 2 and all(t.startswith("time traveller ") and len(t) == 65 for t in texts)
     shown = [float(m.value) for m in at.metric if m.label == "training perplexity"]
     for name, value, epoch in zip(R.names, shown, epochs_shown(at)):

@@ -6,7 +6,7 @@ import re
 
 import numpy as np
 import pytest
-from apptest_support import open_page, panel, plotly_array, plotly_spec, tick_until
+from apptest_support import open_page, panel, plotly_array, plotly_spec, texts_shown, tick_until
 
 PAGE = "topics/deep_rnn.py"
 SMALL = {"num_hiddens": "16", "num_epochs": "10"}
@@ -56,7 +56,7 @@ def test_depth_preset_draws_perplexity_against_depth(depth_preset):
     for name, y, epoch in zip(R.names, shown, epochs):  # the view's figures are from the epoch it says
         assert y == pytest.approx(math.exp(R.history(name)["epochs"][epoch - 1]["train_loss"]), rel=1e-6)
     assert all(1 < y < 40 for y in shown)
-    generated = [c.value for c in at.code]
+    generated = texts_shown(at)
     assert len(generated) == 4 and all(g.startswith("time traveller ") for g in generated)
 
 

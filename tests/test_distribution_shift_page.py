@@ -9,7 +9,7 @@ import base64
 import json
 
 import numpy as np
-from apptest_support import errors, live_charts, metric, open_page, panel, tick_until_stopped
+from apptest_support import errors, live_charts, metric, open_page, panel, references, tick_until_stopped
 
 from core.data import shift as sd
 from core.experiments import distribution_shift as ds
@@ -71,7 +71,7 @@ def test_the_preset_trains_uncorrected_and_corrected_side_by_side():
     assert last["uncorrected"]["train_metric"] > last["uncorrected"]["test_metric"]  # fine at home, lost abroad
     spec = live_charts(at)["Accuracy"]["spec"]
     best = sd.bayes_accuracy(ds.make_data(ds.Config(shift=2.5), 0)["X_test"])
-    labels = [layer["data"]["values"][0]["label"] for layer in spec["layer"][1:]]
+    labels = [row["label"] for row in references(spec)]
     assert labels == [f"best possible on this test set (Bayes), {best:.3f}"]
     assert last["corrected (β)"]["test_metric"] <= best + 0.03
     # the same runs as core builds them, bit for bit

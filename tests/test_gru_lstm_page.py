@@ -6,7 +6,7 @@ import json
 
 import numpy as np
 import pytest
-from apptest_support import open_page
+from apptest_support import open_page, texts_shown
 from streamlit.testing.v1 import AppTest
 
 PAGE = "topics/gru_lstm.py"
@@ -37,7 +37,7 @@ def _array(z) -> np.ndarray:
 
 
 def generated(at: AppTest) -> str:
-    return at.code[-1].value
+    return texts_shown(at)[-1]
 
 
 def train_a_little(at: AppTest, ticks: int = 5) -> None:

@@ -69,8 +69,8 @@ def test_the_folds_train_side_by_side_with_their_average_and_a_submission():
         assert epochs[-1]["train_metric"] < epochs[0]["train_metric"]
     sub = next(d.value for d in at.dataframe if "SalePrice" in getattr(d.value, "columns", []))
     assert list(sub.columns) == ["Id", "SalePrice"] and sub["Id"].tolist()[:3] == [1461, 1462, 1463]
-    download = at.get("download_button")
-    assert len(download) == 1 and download[0].proto.label == "Download submission.csv"
+    labels = [d.proto.label for d in at.get("download_button")]  # the submission and the page's script
+    assert sorted(labels) == ["Download run.py", "Download submission.csv"]
     # the log RMSE chart has one train and one valid curve per fold, a train curve for the final model
     points = series_points(live_charts(at)["log RMSE"])
     assert {f"fold {i} · {c}" for i in (1, 2, 3) for c in ("train", "valid")} | {"all training data · train"} \

@@ -223,7 +223,7 @@ def test_a_converted_page_in_chinese_shows_no_english(url_path):
     # the same collection in English finds the page's English (the check above can see it)
     en = open_page(topic.path)
     tables = {k.split(".")[0] for k in english_seen(page_strings(en))}
-    live = "live_panel" in (ROOT / topic.path).read_text(encoding="utf-8")  # a page that trains has the live panel's words
+    live = "live_panel" in (ROOT / topic.path).read_text(encoding="utf-8")  # a page that trains: the panel's words
     assert tables >= {url_path, "sidebar"} | ({"live"} if live else set()), tables
     assert len(latin_runs(en, page_strings(en))) > 10
 

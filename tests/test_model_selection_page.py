@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 
-from apptest_support import errors, live_charts, open_page, panel, tick_until, tick_until_stopped
+from apptest_support import errors, live_charts, open_page, panel, references, tick_until, tick_until_stopped
 
 from core.experiments import polynomial as poly
 
@@ -72,7 +72,7 @@ def test_start_trains_and_the_picture_is_the_runs_model():
     points = live_charts(at)["Coefficients w₀ to w₃"]["data"]
     assert set(points["series"]) == {"w₀", "w₁", "w₂", "w₃"}
     loss = live_charts(at)["Loss"]["spec"]  # the book's figures for this case beside the run
-    labels = [layer["data"]["values"][0]["label"] for layer in loss["layer"][1:]]
+    labels = [row["label"] for row in references(loss)]
     assert any(label == "book 0.17.5, 4 features, 400 epochs: train 0.023, test 0.048" for label in labels)
     assert any(label.startswith("σ² = 0.01") for label in labels)
 

@@ -5,7 +5,7 @@ import json
 
 import numpy as np
 import pytest
-from apptest_support import live_charts, open_page, panel, plotly_array, series_points, tick_until
+from apptest_support import live_charts, open_page, panel, plotly_array, series_points, texts_shown, tick_until
 
 PAGE = "topics/rnn.py"
 
@@ -69,7 +69,7 @@ def test_hidden_states_and_generation(trained):
         assert np.all(np.abs(z) <= 1), title  # tanh
     untrained = next(z for t, z in states.items() if t.startswith("untrained"))
     assert np.abs(untrained).max() < 0.1  # weights of 0.01: a state near 0
-    text = at.code[-1].value
+    text = texts_shown(at)[-1]
     assert text.startswith("time traveller ") and len(text) == len("time traveller ") + 50
     softmax = next(c.value for c in at.caption if "softmax for the next character" in c.value)
     probs = [float(p.split()[-1]) for p in softmax.split(": ", 1)[1].split(", ")]
