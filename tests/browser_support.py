@@ -246,6 +246,11 @@ def live_series(page, title: str | None = None) -> dict[str, dict[str, int]]:
     return page.evaluate(LIVE_JS, title)
 
 
+# The page's own text blocks (generated text): st.code in the main area, not the exported script's
+# listing (Python) nor the sidebar's link to copy.
+TEXT_BLOCK = "[data-testid='stMain'] [data-testid='stCode']:has(code.language-plaintext)"
+
+
 def live_points(page, title: str) -> int:
     """The most points of any series in the live chart titled `title` (0 before training)."""
     return max(live_series(page, title).get(title, {}).values(), default=0)

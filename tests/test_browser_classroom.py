@@ -175,7 +175,7 @@ def test_live_curves_grow_in_place_without_blinking(server):
         before = page.evaluate(line)
         time.sleep(8.0)
         tags = page.evaluate(f"() => Array.from(document.querySelectorAll(\"{charts}\")).map(el => el.dataset.tag)")
-        assert len(tags) == 3 and tags == ["kept"] * 3, tags
+        assert len(tags) >= 3 and set(tags) == {"kept"}, tags  # loss, accuracy, the network's picture and more
         assert page.evaluate(line) != before  # the same elements, drawing new points
         page.get_by_role("button", name="Pause", exact=True).click()
         no_exceptions(page)

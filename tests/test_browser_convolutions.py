@@ -13,6 +13,7 @@ from browser_support import (
     query,
     require_browser,
     shot,
+    wait_live_points_beyond,
     wait_metric_change,
     wait_query,
     widget,
@@ -71,8 +72,8 @@ def test_the_preset_moves_the_output_and_start_learns_the_kernel(app_url, page):
     assert k0 == f"{t.history.epochs[-1]['k0']:+.4f}" and abs(float(k0) - 1) < 0.05
     page.wait_for_function("() => document.body.innerText.includes('The kernel after 10 update(s)')",
                            timeout=150_000)  # the picture's last probe waits for a worker busy with other tests' runs
-    page.wait_for_function("() => Array.from(document.querySelectorAll('[data-testid=\"stVegaLiteChart\"]'))"
-                           ".every(el => el.querySelectorAll('g.mark-line path').length > 0)", timeout=30_000)
+    for title in ("Loss", "Learned kernel"):  # both charts drawn to the last update
+        wait_live_points_beyond(page, title, 9, timeout=30_000)
     assert live_points(page, "Loss") == 10 and live_points(page, "Learned kernel") == 10
     assert query(page) == {"kernel": "sharpen"}
     no_exceptions(page)

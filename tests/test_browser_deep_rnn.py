@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 from browser_support import (
+    TEXT_BLOCK,
     live_points,
     no_exceptions,
     open_page,
@@ -28,7 +29,7 @@ TITLES_JS = """() => Array.from(document.querySelectorAll('.js-plotly-plot')).ma
 
 
 def generated(page) -> list[str]:
-    return [c.inner_text() for c in page.locator("[data-testid='stCode']").all()]
+    return [c.inner_text() for c in page.locator(TEXT_BLOCK).all()]
 
 
 def test_deep_rnn_one_more_layer_trains_live(app_url, page):
@@ -60,13 +61,13 @@ def test_bidirectional_generation_changes_as_it_trains(app_url, page):
     open_page(page, app_url + "/bidirectional_rnn?num_hiddens=32&num_epochs=400",
               "Bidirectional recurrent neural networks")
     use_stand_in_if_missing(page)
-    page.wait_for_selector("[data-testid='stCode']", timeout=180_000)
+    page.wait_for_selector(TEXT_BLOCK, timeout=180_000)
     before = generated(page)
     assert len(before) == 1 and before[0].startswith("time traveller ")
     page.get_by_role("button", name="Start").click()
     page.wait_for_function("() => document.body.innerText.includes('(running)')", timeout=60_000)
     page.wait_for_function(
-        "(b) => { const c = document.querySelectorAll(\"[data-testid='stCode']\"); "
+        f"(b) => {{ const c = document.querySelectorAll(\"{TEXT_BLOCK}\"); "
         "return c.length === 1 && c[0].innerText !== b && /epoch [1-9]/.test(document.body.innerText); }",
         arg=before[0], timeout=120_000)
     after = generated(page)

@@ -8,6 +8,7 @@ import time
 
 import pytest
 from browser_support import (
+    TEXT_BLOCK,
     live_points,
     metric,
     no_exceptions,
@@ -44,7 +45,7 @@ def charts(page) -> list[dict]:
 
 
 def generated(page) -> str:
-    codes = page.locator("[data-testid='stCode']")
+    codes = page.locator(TEXT_BLOCK)
     return codes.last.inner_text() if codes.count() else ""
 
 
