@@ -12,23 +12,24 @@ MASK_FILL = charts.faded(charts.PALETTE[5], 0.4)  # a token the loss counts
 
 
 def _dot_label(text: str) -> str:
-    return text.replace("\\", "\\\\").replace('"', '\\"')
+    """`text` as a quoted DOT label: backslashes and quotes escaped, a newline a line break."""
+    return text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
 
 
 def architecture_dot(shapes: list[tuple[str, tuple[int, ...]]], num_layers: int) -> str:
     """A DOT graph of the book's encoder-decoder (figure 10.7.2) labelled with
     the shapes `core.experiments.seq2seq.architecture` read off a forward pass."""
     s = [f"{' × '.join(map(str, shape))}" for _, shape in shapes]
-    w = {name: t(f"seq2seq_figures.{name}").replace("\n", "\\n")
+    w = {name: t(f"seq2seq_figures.{name}")
          for name in ("src", "embedding", "state", "ctx", "dec_in", "cat", "dense", "loss")}
     nodes = {
-        "src": f"{w['src']}\\n{s[0]}", "enc_emb": f"{w['embedding']}\\n{s[1]}",
-        "enc_gru": t("seq2seq_figures.enc_gru", layers=num_layers) + "\\n" + t("seq2seq_figures.outputs", shape=s[2]),
-        "state": f"{w['state']}\\n{s[3]}", "ctx": f"{w['ctx']}\\n{s[4]}",
-        "dec_in": f"{w['dec_in']}\\n{s[5]}", "dec_emb": f"{w['embedding']}\\n{s[6]}",
-        "cat": f"{w['cat']}\\n{s[7]}",
-        "dec_gru": t("seq2seq_figures.dec_gru", layers=num_layers) + "\\n" + t("seq2seq_figures.outputs", shape=s[8]),
-        "dense": f"{w['dense']}\\n" + t("seq2seq_figures.logits", shape=s[9]),
+        "src": f"{w['src']}\n{s[0]}", "enc_emb": f"{w['embedding']}\n{s[1]}",
+        "enc_gru": t("seq2seq_figures.enc_gru", layers=num_layers) + "\n" + t("seq2seq_figures.outputs", shape=s[2]),
+        "state": f"{w['state']}\n{s[3]}", "ctx": f"{w['ctx']}\n{s[4]}",
+        "dec_in": f"{w['dec_in']}\n{s[5]}", "dec_emb": f"{w['embedding']}\n{s[6]}",
+        "cat": f"{w['cat']}\n{s[7]}",
+        "dec_gru": t("seq2seq_figures.dec_gru", layers=num_layers) + "\n" + t("seq2seq_figures.outputs", shape=s[8]),
+        "dense": f"{w['dense']}\n" + t("seq2seq_figures.logits", shape=s[9]),
         "loss": w["loss"],
     }
     enc = {"src", "enc_emb", "enc_gru", "state", "ctx"}

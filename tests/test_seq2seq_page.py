@@ -3,6 +3,8 @@ settings, teacher forcing is drawn, the run trains with its views and BLEU
 curves, and the beam-search page searches the same run."""
 from __future__ import annotations
 
+import re
+
 from apptest_support import live_charts, open_page, plotly_spec, series_points, tick_until
 
 from core.experiments.seq2seq import BOOK_EXAMPLES
@@ -61,3 +63,20 @@ def test_it_trains_with_bleu_and_the_beam_page_searches_the_same_run():
     same = at.session_state["live:seq2seq"]
     assert same is R and same.handle is handle and same.epoch == epoch  # not rebuilt, not trained twice
     assert any("1 layer(s)" in c.value for c in at.caption)
+
+
+
+def test_the_architecture_labels_break_lines_and_show_every_shape():
+    """Each node's DOT label is its words and its shape on separate lines (`\\n` in DOT, never an
+    escaped backslash that graphviz would print), quotes escaped."""
+    from playground.seq2seq_figures import architecture_dot
+
+    shapes = [(f"tensor {i}", (64, 10 + i)) for i in range(10)]
+    dot = architecture_dot(shapes, num_layers=2)
+    assert "\\\\" not in dot  # no escaped backslash anywhere
+    nodes = re.findall(r'^(\w+) \[label="((?:[^"\\]|\\.)*)", fillcolor', dot, flags=re.M)
+    assert len(nodes) == 11 and all("\n" not in label for _, label in nodes)
+    labels = [label for _, label in nodes]
+    for _, shape in shapes:  # each shape ends one label, on a line of its own
+        assert sum(label.rsplit("\\n", 1)[-1].endswith(" × ".join(map(str, shape))) for label in labels) == 1
+    assert sum("\\n" in label for label in labels) == 11
