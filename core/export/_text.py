@@ -59,6 +59,32 @@ def report(step, l):
     print(json.dumps({"step": step, "loss": float(l.detach()).hex()}), flush=True)
 '''
 
+# ------------------------------------------------------------- the vocabulary
+VOCAB = '''class Vocab:
+    """Vocabulary (section 9.2): <unk>, the reserved tokens, then the tokens
+    seen at least min_freq times by falling frequency."""
+
+    def __init__(self, tokens, min_freq=0, reserved_tokens=()):
+        counter = collections.Counter(token for line in tokens for token in line)
+        self.token_freqs = sorted(counter.items(), key=lambda x: x[1], reverse=True)
+        self.idx_to_token = ["<unk>"] + list(reserved_tokens)
+        self.token_to_idx = {token: idx for idx, token in enumerate(self.idx_to_token)}
+        for token, freq in self.token_freqs:
+            if freq < min_freq:
+                break
+            if token not in self.token_to_idx:
+                self.idx_to_token.append(token)
+                self.token_to_idx[token] = len(self.idx_to_token) - 1
+
+    def __len__(self):
+        return len(self.idx_to_token)
+
+    def __getitem__(self, tokens):
+        if not isinstance(tokens, (list, tuple)):
+            return self.token_to_idx.get(tokens, 0)
+        return [self.__getitem__(token) for token in tokens]
+'''
+
 # ------------------------------------------------------------- The Time Machine
 TIME_MACHINE = '''
 
@@ -70,28 +96,7 @@ def read_time_machine(data_dir):
     return [re.sub("[^A-Za-z]+", " ", line).strip().lower() for line in lines]
 
 
-class Vocab:
-    """Vocabulary for text (section 9.2): index 0 is <unk>, then the tokens by
-    falling frequency (ties in order of first appearance)."""
-
-    def __init__(self, tokens, min_freq=0):
-        counter = collections.Counter(token for line in tokens for token in line)
-        self.token_freqs = sorted(counter.items(), key=lambda x: x[1], reverse=True)
-        self.idx_to_token = ["<unk>"]
-        self.token_to_idx = {"<unk>": 0}
-        for token, freq in self.token_freqs:
-            if freq < min_freq:
-                break
-            if token not in self.token_to_idx:
-                self.idx_to_token.append(token)
-                self.token_to_idx[token] = len(self.idx_to_token) - 1
-
-    def __len__(self):
-        return len(self.idx_to_token)
-
-    def __getitem__(self, token):
-        return self.token_to_idx.get(token, 0)
-
+''' + VOCAB + '''
 
 def load_corpus_time_machine(data_dir):
     """Token indices and the vocabulary of The Time Machine, by characters."""

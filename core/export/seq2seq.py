@@ -39,30 +39,7 @@ def tokenize_nmt(text, num_examples):
     return source, target
 
 
-class Vocab:
-    """Vocabulary (section 9.2): <unk>, the reserved tokens, then the tokens
-    seen at least min_freq times by falling frequency."""
-
-    def __init__(self, tokens, min_freq=0, reserved_tokens=()):
-        counter = collections.Counter(token for line in tokens for token in line)
-        self.token_freqs = sorted(counter.items(), key=lambda x: x[1], reverse=True)
-        self.idx_to_token = ["<unk>"] + list(reserved_tokens)
-        self.token_to_idx = {token: idx for idx, token in enumerate(self.idx_to_token)}
-        for token, freq in self.token_freqs:
-            if freq < min_freq:
-                break
-            if token not in self.token_to_idx:
-                self.idx_to_token.append(token)
-                self.token_to_idx[token] = len(self.idx_to_token) - 1
-
-    def __len__(self):
-        return len(self.idx_to_token)
-
-    def __getitem__(self, tokens):
-        if not isinstance(tokens, (list, tuple)):
-            return self.token_to_idx.get(tokens, 0)
-        return [self.__getitem__(token) for token in tokens]
-
+''' + _text.VOCAB + '''
 
 def truncate_pad(line, num_steps, padding_token):
     return line[:num_steps] if len(line) > num_steps else line + [padding_token] * (num_steps - len(line))
