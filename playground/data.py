@@ -27,7 +27,7 @@ from core.data.files import fingerprint
 from core.train.runs import Shared
 
 from . import messages
-from .i18n import t
+from .i18n import t, t_or
 from .messages import upload_problem
 
 MAX_CACHED = 6
@@ -72,7 +72,7 @@ def session_data_dir() -> Path | None:
         return None
 
 
-@st.cache_resource(max_entries=MAX_CACHED, show_spinner="Loading data...")
+@st.cache_resource(max_entries=MAX_CACHED, show_spinner=False)  # dataset() says "Loading data" in the language
 def _cached(cache_key: Hashable, folder: str | None, _load: Callable[..., Any]) -> Any:
     with dl.using_data_dir(folder):
         return same_data(_load(allow_download=False, progress=None))
@@ -117,7 +117,7 @@ def shared(data: Any, key: str | None = None) -> Shared:
     return blob
 
 
-@st.cache_resource(max_entries=MAX_CACHED, show_spinner="Making the stand-in...")
+@st.cache_resource(max_entries=MAX_CACHED, show_spinner=False)  # dataset() says "Making the stand-in" in the language
 def _stand_in(cache_key: Hashable, _make: Callable[[], Any]) -> Any:
     """The stand-in under `cache_key`, made once per server like the real data:
     every page and every rerun under one key gets the same object."""
@@ -136,7 +136,8 @@ def dataset(label: str, load: Callable[..., Any], *, cache_key: Hashable,
     parsed once per file, and cut to `upload_max_chars` characters when given."""
     folder = session_data_dir()
     try:
-        return _cached(cache_key, str(folder) if folder else None, load)
+        with st.spinner(t("data.loading")):  # shown only when loading takes a while (not for the cached data)
+            return _cached(cache_key, str(folder) if folder else None, load)
     except dl.DataUnavailable as err:
         missing = err
     except (ValueError, OSError) as err:  # a file that is there but broken
@@ -144,21 +145,22 @@ def dataset(label: str, load: Callable[..., Any], *, cache_key: Hashable,
                                      path=getattr(err, "filename", None))
 
     st.warning(messages.data_problem(missing, label), icon=":material/cloud_off:")
-    with st.expander("Where the playground looked", expanded=False):
+    with st.expander(t("data.looked"), expanded=False):
         st.code(missing.message, language=None)
-    if not dl.offline() and st.button(f"Download {label}", icon=":material/download:", key=f"dl:{cache_key}"):
-        bar = st.progress(0.0, text=f"Downloading {label}...")
+    if not dl.offline() and st.button(t("data.download", label=label), icon=":material/download:",
+                                      key=f"dl:{cache_key}"):
+        bar = st.progress(0.0, text=t("data.downloading", label=label))
 
         def progress(done: int, total: int | None) -> None:
             frac = done / total if total else 0.0
-            bar.progress(min(frac, 1.0), text=f"Downloading {label}: {done / 1e6:.1f} MB"
-                         + (f" of {total / 1e6:.1f} MB" if total else ""))
+            bar.progress(min(frac, 1.0), text=t("data.downloading_mb", label=label, done=f"{done / 1e6:.1f}")
+                         + (t("data.downloading_of", total=f"{total / 1e6:.1f}") if total else ""))
 
         try:
             with dl.using_data_dir(folder):
                 load(allow_download=True, progress=progress)
         except (dl.DataUnavailable, ValueError, OSError) as err:
-            st.error(f"The download failed: {messages.literal(err)}", icon=":material/error:")
+            st.error(t("data.download_failed", error=messages.literal(err)), icon=":material/error:")
         else:
             _cached.clear()
             st.rerun()
@@ -167,21 +169,22 @@ def dataset(label: str, load: Callable[..., Any], *, cache_key: Hashable,
         file = st.file_uploader(prompt, type=types, key=f"up:{cache_key}")
         if file is not None:
             name = messages.code(file.name)
+            that_file = t("data.that_file", name=name)
             try:
                 data, total = _parse_capped(file.getvalue(), parse, upload_max_chars)
             except ValueError as err:
-                st.error(f"That file ({name}) cannot be used: {upload_problem(err)}", icon=":material/error:")
+                st.error(t("data.cannot_use", source=that_file, problem=upload_problem(err)), icon=":material/error:")
             else:
-                st.info(f"Using your upload {name} instead of {label}.", icon=":material/upload_file:")
+                st.info(t("data.using_upload", name=name, label=label), icon=":material/upload_file:")
                 if total is not None:
-                    _say_cut(f"That file ({name})", total, upload_max_chars, data)
+                    _say_cut(that_file, total, upload_max_chars, data)
                 return data
     if stand_in is not None:
         description, make = stand_in
-        if st.toggle(f"Continue with a stand-in: {description}", key=f"standin:{cache_key}"):
-            st.info(f"**Stand-in data**, not {label}: {description}. Numbers will not match the book's.",
-                    icon=":material/science:")
-            return _stand_in(cache_key, make)
+        if st.toggle(t("data.stand_in_toggle", description=description), key=f"standin:{cache_key}"):
+            st.info(t("data.stand_in_note", label=label, description=description), icon=":material/science:")
+            with st.spinner(t("data.making_stand_in")):
+                return _stand_in(cache_key, make)
     return None
 
 
@@ -259,16 +262,17 @@ def pasted_or_uploaded(parse: Callable[[bytes], Any], *, default: str, paste_lab
     (`what` names the box's content: "The pasted {what} cannot be used")."""
     if paste_key not in st.session_state:
         st.session_state[paste_key] = default
-    limit = f"At most {max_chars:,} characters are used."
+    limit = t("data.limit", max_chars=max_chars)
     pasted = st.text_area(paste_label, height=180, key=paste_key, help=f"{help} {limit}" if help else limit,
                           on_change=_cap_box, args=(paste_key, max_chars))
     file = st.file_uploader(upload_label, type=types, key=upload_key)
     raw = file.getvalue() if file is not None else pasted.encode("utf-8")
-    source = f"That file ({messages.code(file.name)})" if file is not None else f"The pasted {what}"
+    source = (t("data.that_file", name=messages.code(file.name)) if file is not None
+              else t("data.pasted", what=t_or(f"data.what.{what}", what)))
     try:
         value, total = _parse_capped(raw, parse, max_chars)
     except ValueError as err:
-        st.error(f"{source} cannot be used: {upload_problem(err)}", icon=":material/error:")
+        st.error(t("data.cannot_use", source=source, problem=upload_problem(err)), icon=":material/error:")
         return None
     if file is None and total is None:
         total = st.session_state.get(f"_cut:{paste_key}")  # cut in the box itself
@@ -286,6 +290,5 @@ def _parse_capped(raw: bytes, parse: Callable[[bytes], Any], max_chars: int | No
 
 
 def _say_cut(source: str, total: int, max_chars: int, used: Any) -> None:
-    kept = f"its first {len(used):,} characters" if isinstance(used, str) else "its beginning"
-    st.info(f"{source} had {total:,} characters. This page works on at most {max_chars:,}, so only {kept} "
-            "(up to the end of a line) are used.", icon=":material/content_cut:")
+    kept = t("data.kept_chars", n=len(used)) if isinstance(used, str) else t("data.kept_beginning")
+    st.info(t("data.cut", source=source, total=total, max_chars=max_chars, kept=kept), icon=":material/content_cut:")
