@@ -236,9 +236,12 @@ def _view_cadence(R: PageRun, views: Sequence[View]) -> float | None:
 
 
 def _preset_label(experiment: str, i: int, preset: Preset) -> str:
-    """A preset's button in this session's language (`<experiment>.preset.<i>`, else its own label)."""
-    from .i18n import t_or
+    """A preset's button in this session's language (`<experiment>.preset.<i>`, else its own label:
+    a preset no English file names was built by its page, in the page's language, e.g. "5 折交叉验证")."""
+    from .i18n import DEFAULT, t_or, text
 
+    if text(f"{experiment}.preset.{i}", DEFAULT) is None:
+        return preset.label
     return t_or(f"{experiment}.preset.{i}", preset.label)
 
 
