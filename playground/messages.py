@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import re
 
-from core.data.download import DataUnavailable
+from core.data import fashion_mnist, translation
+from core.data.download import DEFAULT_HINT, DataUnavailable
 from core.data.files import UploadError
 from core.data.translation import FraNote
 from core.ops.conv_arithmetic import ConvNote
@@ -80,10 +81,19 @@ DATA = {code: f"messages.data.{code}"
         for code in ("missing", "wrong_checksum", "not_utf8", "download_failed", "unreadable")}
 
 
+def hint(err: DataUnavailable) -> str:
+    """What to do about missing data, in this session's language: core's hints by key (the
+    default one, Fashion-MNIST's, fra.txt's), any other as core wrote it."""
+    known = {DEFAULT_HINT.format(name=err.name): "default", fashion_mnist.HINT: "fashion_mnist",
+             translation.FRA_HINT: "fra"}
+    key = known.get(err.hint)
+    return t(f"messages.hint.{key}", name=code(err.name)) if key else err.hint
+
+
 def data_problem(err: DataUnavailable, label: str) -> str:
     """The headline a page shows when a data set cannot be had, in markdown:
     what is wrong, with which file (named literally), and what to do."""
-    values = {**err.details, "label": label, "name": code(err.name), "hint": err.hint,
+    values = {**err.details, "label": label, "name": code(err.name), "hint": hint(err),
               "path": code(err.path if err.path is not None else err.name),
               "where": f"{code(err.path)}: " if err.path is not None else "",
               "reason": literal(err.reason or t("messages.data_part.no_reason"))}

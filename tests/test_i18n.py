@@ -288,3 +288,18 @@ def test_an_unknown_language_falls_back_to_english_with_a_notice(raw):
     assert any(f"The link's value for *Language / 语言* ({shown}) is not one of the choices; using English "
                "instead." in n for n in notices), notices
     assert at.session_state[i18n.KEY] == "en" and "lang" not in at.query_params
+
+
+@pytest.mark.parametrize("url_path", ["fashion_mnist", "gru_lstm", "house_prices", "mt_dataset"])
+def test_missing_data_in_chinese_shows_no_english(no_data, url_path):
+    """Offline with no data files: the notice, where the playground looked, the upload and the
+    stand-in, all in Chinese (the file names and the folder are data)."""
+    i18n.clear_records()
+    topic = next(t for t in TOPICS if t.url_path == url_path)
+    at = open_page(topic.path, {"lang": "zh"})
+    assert not at.exception, at.exception
+    assert at.warning, "the page says its data is missing"
+    strings = page_strings(at)
+    assert english_seen(strings) == {}
+    assert latin_runs(at, strings) == []
+    assert i18n.missing() == set() and i18n.untranslated() == set()
