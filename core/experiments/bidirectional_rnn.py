@@ -28,7 +28,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from core.experiments.gru_lstm import TEXTS, text_of, valid_of
+from core.experiments.gru_lstm import text_of, text_setting, valid_of
 from core.experiments.schema import Preset, config, setting
 from core.models.rnn import predict, rnn_lm
 from core.train.lm import LMObjective, SeqBatches, perplexity, valid_batches
@@ -51,8 +51,7 @@ class Config:
     num_layers: int = setting(2, "layers", options=(1, 2), help="The book stacks 2.")
     num_hiddens: int = setting(256, "hidden units per direction", options=(16, 32, 64, 128, 256),
                                help="The book uses 256.")
-    max_tokens: int = setting(10_000, "characters trained on", options=tuple(TEXTS), labels=TEXTS,
-                              help="The first 10k (the book's choice), 50k, or all of the text.")
+    max_tokens: int = text_setting()
     context: int = setting(5, "characters each side of the blank", options=(2, 5, 10),
                            help="Fill in the blank: the window is this many characters, the blank, this many.")
     num_epochs: int = setting(500, "epochs", min=5, max=1000, step=5, live=True,

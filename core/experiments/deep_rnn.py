@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from core.experiments.gru_lstm import TEXTS, text_of, valid_of
+from core.experiments.gru_lstm import text_of, text_setting, valid_of
 from core.experiments.schema import Preset, config, setting
 from core.models.rnn import RNNLM, layer_states, predict, rnn_lm
 from core.train.lm import LMObjective, SeqBatches, perplexity, valid_batches
@@ -35,8 +35,7 @@ class Config:
     num_layers: int = setting(2, "layers", options=DEPTHS, help="Hidden layers stacked; the book uses 2.")
     num_hiddens: int = setting(256, "hidden units per layer", options=(16, 32, 64, 128, 256),
                                help="The 0.x editions use 256, the 1.0 edition 32.")
-    max_tokens: int = setting(10_000, "characters trained on", options=tuple(TEXTS), labels=TEXTS,
-                              help="The first 10k (the book's choice), 50k, or all of the text.")
+    max_tokens: int = text_setting()
     num_epochs: int = setting(500, "epochs", min=10, max=1000, step=10, live=True,
                               help="The book trains 500 epochs.")
     lr: float = setting(2.0, "learning rate", min=0.1, max=4.0, step=0.1, live=True,

@@ -24,6 +24,12 @@ from core.train.trainer import Trainer
 TEXTS = {10_000: "the first 10k", 50_000: "the first 50k", 0: "all"}  # characters trained on (0: all)
 
 
+def text_setting():
+    """`max_tokens`, the same on every language-model page: how much of The Time Machine trains."""
+    return setting(10_000, "characters trained on", options=tuple(TEXTS), labels=TEXTS,
+                   help="The first 10k (the book's choice), 50k, or all of the text.")
+
+
 @config
 class Config:
     """The book's settings (0.x editions): 256 hidden units, 500 epochs, batch 32,
@@ -34,8 +40,7 @@ class Config:
                         help="scratch: the book's equations in PyTorch; concise: torch's nn.GRU / nn.LSTM.")
     num_hiddens: int = setting(256, "hidden units", options=(8, 16, 32, 64, 128, 256),
                                help="The book uses 256.")
-    max_tokens: int = setting(10_000, "characters trained on", options=tuple(TEXTS), labels=TEXTS,
-                              help="The first 10k (the book's choice), 50k, or all of the text.")
+    max_tokens: int = text_setting()
     num_epochs: int = setting(500, "epochs", min=10, max=1000, step=10, live=True,
                               help="The book trains 500 epochs.")
     lr: float = setting(1.0, "learning rate", min=0.1, max=4.0, step=0.1, live=True,

@@ -15,12 +15,12 @@ from dataclasses import replace
 import torch
 
 from core.experiments.gru_lstm import (  # the same text, stand-in and upload checks as the GRU/LSTM page
-    TEXTS,
     clean_text,
     corpus_from_upload,
     fingerprint,
     stand_in_corpus,
     text_of,
+    text_setting,
     valid_of,
 )
 from core.experiments.schema import Preset, config, setting
@@ -49,8 +49,7 @@ class Config:
                                   "(detached); random sampling: random subsequences, a fresh state for each.")
     num_hiddens: int = setting(512, "hidden units", options=(16, 32, 64, 128, 256, 512),
                                help="The 0.x editions use 512, the 1.0 edition 32.")
-    max_tokens: int = setting(10_000, "characters trained on", options=tuple(TEXTS), labels=TEXTS,
-                              help="The first 10k (the book's choice), 50k, or all of the text.")
+    max_tokens: int = text_setting()
     num_epochs: int = setting(500, "epochs", min=10, max=1000, step=10, live=True,
                               help="The 0.x editions train 500 epochs.")
     lr: float = setting(1.0, "learning rate", min=0.1, max=4.0, step=0.1, live=True,
