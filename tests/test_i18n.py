@@ -1,6 +1,6 @@
 """English and 中文 (playground/i18n.py, locales/*.toml): both files hold the
-same keys with the same {named} values; the pages converted so far (CONVERTED)
-show no English in Chinese, every string the page sends included (markdown,
+same keys with the same {named} values; every page of the catalog has its words
+in both languages and shows no English in Chinese, every string the page sends included (markdown,
 captions, labels, help texts, buttons, chart titles and axes, the sidebar):
 no text of en.toml, and no run of four Latin words outside code and maths;
 the navigation carries the Chinese edition's titles; a zh key that is missing
@@ -19,11 +19,10 @@ from streamlit.testing.v1 import AppTest
 from playground import i18n
 from playground.catalog import CHAPTERS, TOPICS
 
-# The pages whose every word comes from locales/: chapter 3's in the language files themselves, later
-# pages each in a file of their own (locales/en/<page>.toml and locales/zh/<page>.toml).
-# (a shared module's file, e.g. locales/en/grid.toml, is not a page.)
-CONVERTED = sorted({"linear_regression", "model_selection", "weight_decay",
-                    *(set(i18n.converted()) & {t.url_path for t in TOPICS})})
+# Every page's words come from locales/: chapter 3's from the language files themselves, every later
+# page's from a file of its own in each language (locales/en/<page>.toml and locales/zh/<page>.toml).
+IN_THE_MAIN_FILES = {"linear_regression", "model_selection", "weight_decay"}
+PAGES = [t.url_path for t in TOPICS]
 
 # 《动手学深度学习》's section titles (the catalog's pages) and chapter names.
 ZH_TITLES = {
@@ -202,8 +201,13 @@ def english_seen(strings: list[str]) -> dict[str, str]:
             if any(piece in s for s in strings)}
 
 
-@pytest.mark.parametrize("url_path", CONVERTED)
-def test_a_converted_page_in_chinese_shows_no_english(url_path):
+def test_every_page_has_its_words_in_both_languages():
+    """A new page without its language files fails here (and then below, in Chinese)."""
+    assert sorted(set(PAGES) - IN_THE_MAIN_FILES - set(i18n.converted())) == []
+
+
+@pytest.mark.parametrize("url_path", PAGES)
+def test_every_page_in_chinese_shows_no_english(url_path):
     i18n.clear_records()
     topic = next(t for t in TOPICS if t.url_path == url_path)
     at = open_page(topic.path, {"lang": "zh"})
