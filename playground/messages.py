@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import re
 
-from core.data import fashion_mnist, translation
-from core.data.download import DEFAULT_HINT, DataUnavailable
+from core.data.download import DataUnavailable
 from core.data.files import UploadError
 from core.data.translation import FraNote
 from core.ops.conv_arithmetic import ConvNote
@@ -37,14 +36,24 @@ def code(text) -> str:
 # The words are in locales/<lang>.toml (messages.upload.<code>, messages.kind.<kind>); these name the keys.
 KINDS = {"text": "messages.kind.text", "csv": "messages.kind.csv"}
 UPLOAD = {code: f"messages.upload.{code}"
-          for code in ("empty", "too_large", "binary", "not_utf8", "no_letters", "no_pairs", "empty_pair")}
+          for code in ("empty", "too_large", "binary", "not_utf8", "no_letters", "no_pairs", "empty_pair",
+                       "not_csv", "missing_columns", "no_rows", "not_numbers", "not_positive")}
+NAMES_SHOWN = 8  # a list of names (columns) is cut after this many: "A, B, ... and 71 more"
+
+
+def names(values) -> str:
+    """A list of names in words: the first NAMES_SHOWN, then how many more."""
+    values = [str(v) for v in values]
+    shown = ", ".join(values[:NAMES_SHOWN])
+    more = len(values) - NAMES_SHOWN
+    return shown + t("messages.upload_part.more", n=more) if more > 0 else shown
 
 
 def upload_problem(err: ValueError) -> str:
     """Why an upload cannot be used, in words: an UploadError by its code, any
     other ValueError (a loader's own check) by its message."""
     if isinstance(err, UploadError):
-        details = dict(err.details)
+        details = {k: names(v) if isinstance(v, (list, tuple)) else v for k, v in err.details.items()}
         if "kind" in details:
             details["kind"] = t(KINDS[details["kind"]]) if details["kind"] in KINDS else details["kind"]
         return t(UPLOAD[err.code], **details)
@@ -82,12 +91,9 @@ DATA = {code: f"messages.data.{code}"
 
 
 def hint(err: DataUnavailable) -> str:
-    """What to do about missing data, in this session's language: core's hints by key (the
-    default one, Fashion-MNIST's, fra.txt's), any other as core wrote it."""
-    known = {DEFAULT_HINT.format(name=err.name): "default", fashion_mnist.HINT: "fashion_mnist",
-             translation.FRA_HINT: "fra"}
-    key = known.get(err.hint)
-    return t(f"messages.hint.{key}", name=code(err.name)) if key else err.hint
+    """What to do about missing data, in this session's language, by the key of core's
+    Hint (the default one, Fashion-MNIST's, fra.txt's)."""
+    return t(f"messages.hint.{err.hint_key}", name=code(err.name))
 
 
 def data_problem(err: DataUnavailable, label: str) -> str:

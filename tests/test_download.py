@@ -123,13 +123,13 @@ def test_locate_error_lists_every_place(isolated, http_server):
     (data / "a.txt").write_bytes(b"tampered")
     url = http_server.url("a.txt")  # 404
     with pytest.raises(dl.DataUnavailable) as info:
-        dl.locate("a.txt", url=url, checksum="0" * 40, hint="Upload a.txt, please.")
+        dl.locate("a.txt", url=url, checksum="0" * 40, hint=dl.Hint("mine", "Upload {name}, please."))
     err = info.value
     assert err.name == "a.txt" and len(err.tried) == 3
     assert "checksum is wrong: skipped" in err.tried[0] and str(data) in err.tried[0]
     assert str(cache / "a.txt") in err.tried[1] and "HTTP 404" in err.tried[2]
     assert err.message == str(err) and err.message.endswith("Upload a.txt, please.")
-    assert err.instructions == "Upload a.txt, please."
+    assert err.instructions == "Upload a.txt, please." and err.hint_key == "mine"
     assert leftovers(cache) == []
 
 

@@ -83,9 +83,19 @@ def bad_numbers() -> bytes:
     return df.to_csv(index=False).encode()
 
 
+def negative_price() -> bytes:
+    df = pd.DataFrame({c: [1, 2] for c in house.COLUMNS})
+    df["SalePrice"] = [100_000, 0]
+    return df.to_csv(index=False).encode()
+
+
 @pytest.mark.parametrize("content, message", [
     (b"", "The file is empty."),
-    (b"Id,LotArea\n1,2\n", "The CSV lacks 79 required column(s): MSSubClass, MSZoning"),
+    (b"Id,LotArea\n1,2\n", "The CSV lacks 79 required column(s): MSSubClass, MSZoning, LotFrontage, Street, "
+     "Alley, LotShape, LandContour, Utilities and 71 more. Expected the columns of Kaggle's house prices train.csv."),
+    (b"a,b\n1,2\n1,2,3\n", "The file is not a readable CSV (Error tokenizing data. C error: Expected 2 fields in "
+     "line 3, saw 3)."),
+    (negative_price(), "SalePrice must be a positive number in every row."),
     (b"Id,Caf\xe9\n1,2\n", "is not UTF-8 text (bad byte at position 6"),
     (b"Id\n" + b"1\n" * 2_600_000, "The file is too large: 5,200,003 bytes; the limit is 5,000,000 bytes."),
     (pd.DataFrame(columns=house.COLUMNS).to_csv(index=False).encode(), "The CSV has a header but no rows."),
@@ -100,6 +110,20 @@ def test_every_bad_upload_gives_its_message_and_the_bundled_file_is_used(content
     assert "That file (`mine.csv`) cannot be used:" in errors and message in errors
     assert "The bundled train.csv is used instead." in errors
     assert "1,460 training houses" in " ".join(m.value for m in at.markdown)
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"Id,LotArea\n1,2\n", "该 CSV 缺少 79 个必需的列：MSSubClass, MSZoning, LotFrontage, Street, Alley, LotShape, "
+     "LandContour, Utilities 等，另有 71 列。"),
+    (negative_price(), "每一行的 SalePrice 都必须是正数。"),
+])
+def test_a_bad_upload_in_chinese(content, message):
+    """Core says what is wrong by a code and its names; the page says it in the reader's language."""
+    at = open_page(PAGE, {"lang": "zh"})
+    uploader(at, "train").set_value(("mine.csv", content, "text/csv")).run()
+    assert not at.exception, at.exception
+    errors = " ".join(e.value for e in at.error)
+    assert "无法使用该文件（`mine.csv`）：" in errors and message in errors and "改用自带的 train.csv。" in errors
 
 
 def test_an_upload_replaces_the_bundled_data_and_extra_columns_are_named(real):

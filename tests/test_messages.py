@@ -10,7 +10,12 @@ from core.ops.convexity import FUNCTIONS
 from core.ops.translation_stats import validate_pairs_upload
 from playground import messages
 
-SAMPLE_DETAILS = {"size": 6_000_000, "limit": 5_000_000, "kind": "csv", "position": 12_345, "lines": 2}
+SAMPLE_DETAILS = {"size": 6_000_000, "limit": 5_000_000, "kind": "csv", "position": 12_345, "lines": 2,
+                  "error": "Expected 2 fields in line 3, saw 3", "n": 10, "columns": tuple("ABCDEFGHIJ"),
+                  "column": "SalePrice"}
+SAMPLE_WORDS = {"size": "6,000,000", "limit": "5,000,000", "kind": "a CSV file", "position": "12,345",
+                "lines": "2 non-empty lines", "error": "(Expected 2 fields in line 3, saw 3)",
+                "n": "10 required", "columns": "A, B, C, D, E, F, G, H and 2 more", "column": "SalePrice must"}
 
 
 def test_every_upload_code_has_words_that_use_its_numbers():
@@ -20,8 +25,13 @@ def test_every_upload_code_has_words_that_use_its_numbers():
         said = messages.upload_problem(err)
         assert said != str(err) and said[0].isupper() and said.endswith("."), (code, said)
         for f in fields:
-            assert {"size": "6,000,000", "limit": "5,000,000", "kind": "a CSV file", "position": "12,345",
-                    "lines": "2 non-empty lines"}[f] in said, (code, said)
+            assert SAMPLE_WORDS[f] in said, (code, f, said)
+
+
+def test_a_list_of_names_is_cut_after_eight():
+    assert messages.names(("Id", "LotArea")) == "Id, LotArea"
+    assert messages.names(tuple("ABCDEFGH")) == "A, B, C, D, E, F, G, H"
+    assert messages.names(tuple("ABCDEFGHI")) == "A, B, C, D, E, F, G, H and 1 more"
 
 
 @pytest.mark.parametrize("parse, data, words", [
@@ -97,6 +107,28 @@ def test_every_data_code_has_words_naming_the_file():
                                                 details={"position": 12_345}), "pairs")
     assert "`/d/fra.txt` is not UTF-8 text (bad byte at position 12,345)" in bad
     assert "was not found" in messages.data_problem(DataUnavailable("fra.txt", []), "pairs")
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_every_hint_of_core_is_said_by_its_key_in_either_language(lang, monkeypatch):
+    """Core's hints (every Hint its data modules define) come out by key, with the file named
+    as code, in the session's language; the English words are the ones core's logs print."""
+    from core.data import download, fashion_mnist, translation
+    from core.data.download import DataUnavailable, Hint
+    from playground import i18n
+
+    hints = {h for m in (download, fashion_mnist, translation) for h in vars(m).values() if isinstance(h, Hint)}
+    assert {h.key for h in hints} == {"default", "fashion_mnist", "fra"}
+    monkeypatch.setattr(i18n, "lang", lambda: lang)
+    for h in hints:
+        err = DataUnavailable("timemachine.txt", [], h)
+        said = messages.hint(err)
+        assert "{" not in said and said == i18n.t(f"messages.hint.{h.key}", name="`timemachine.txt`")
+        plain = said.replace("`", "")
+        if lang == "en":
+            assert plain == err.hint, (plain, err.hint)
+        else:
+            assert plain != err.hint and any("\u4e00" <= ch <= "\u9fff" for ch in said), said
 
 
 def test_every_fra_note_has_words_with_its_numbers():

@@ -3,13 +3,11 @@ from __future__ import annotations
 
 import hashlib
 import math
-import re
 from dataclasses import replace
 
 import streamlit as st
 
 from core.data import house
-from core.data.files import UploadError
 from core.experiments import house_prices as hp
 from core.experiments.schema import Preset
 from playground import controls
@@ -37,32 +35,6 @@ def read_test(raw: bytes):
     return house.validate_house_csv(raw, kind="test")
 
 
-# core.data.house.validate_house_csv's own checks, by their English message: (pattern, key)
-CSV_PROBLEMS = (
-    (re.compile(r"The file is not a readable CSV: (?P<error>.*)", re.S), "unreadable"),
-    (re.compile(r"The CSV lacks (?P<n>\d+) required column\(s\): (?P<columns>.*?)(?: and (?P<more>\d+) more)?\. "
-                r"Expected the columns of Kaggle's house prices train\.csv\.", re.S), "lacks"),
-    (re.compile(r"The CSV has a header but no rows\."), "no_rows"),
-    (re.compile(r"Column\(s\) (?P<columns>.*) must hold numbers but contain text\.", re.S), "not_numbers"),
-    (re.compile(r"SalePrice must be a positive number in every row\."), "bad_price"),
-)
-
-
-def csv_problem(err: ValueError) -> str:
-    """Why an uploaded house CSV cannot be used, in this session's language."""
-    if isinstance(err, UploadError):
-        return upload_problem(err)
-    for pattern, name in CSV_PROBLEMS:
-        found = pattern.fullmatch(str(err))
-        if found:
-            values = found.groupdict()
-            if name == "lacks":
-                more = values.pop("more")
-                values["more"] = t("house_prices.upload.more", n=more) if more else ""
-            return t(f"house_prices.upload.{name}", **values)
-    return upload_problem(err)
-
-
 def uploaded(label: str, key: str, parse, kind: str):
     """(DataFrame, its content key) of a valid upload, else (None, None) after
     saying on the page why the file cannot be used."""
@@ -74,7 +46,7 @@ def uploaded(label: str, key: str, parse, kind: str):
     try:
         df = per_text(parse, raw)
     except ValueError as err:
-        st.error(t("house_prices.upload.cannot_use", file=code(file.name), problem=csv_problem(err), kind=kind),
+        st.error(t("house_prices.upload.cannot_use", file=code(file.name), problem=upload_problem(err), kind=kind),
                  icon=":material/error:")
         return None, None
     extra = house.extra_columns(df, kind)

@@ -18,6 +18,7 @@ import urllib.error
 import urllib.request
 import zlib
 from pathlib import Path
+from typing import NamedTuple
 
 from core.data.files import atomic_write
 
@@ -47,8 +48,16 @@ DATA_HUB: dict[str, tuple[str, str]] = {
 
 OFFLINE = False  # set True (or PLAYGROUND_OFFLINE=1) to never download
 CHUNK = 1 << 16
-DEFAULT_HINT = ("Set the environment variable PLAYGROUND_DATA_DIR to a folder that "
-                "contains {name}, or upload the file on this page.")
+class Hint(NamedTuple):
+    """How a person can provide a missing file: `key` names it for the page,
+    which says it in the reader's language (playground.messages.hint); `text`
+    is the same in English for logs and scripts ({name} is the file)."""
+    key: str
+    text: str
+
+
+DEFAULT_HINT = Hint("default", "Set the environment variable PLAYGROUND_DATA_DIR to a folder that "
+                    "contains {name}, or upload the file on this page.")
 
 
 # What DataUnavailable.code says (the page words it, playground.messages):
@@ -65,18 +74,20 @@ class DataUnavailable(Exception):
     """A data file could not be found or fetched.
 
     `name`: the file; `tried`: one line per place looked in (path or URL, with
-    what happened there); `hint`: how a person can provide the file.
+    what happened there); `hint`: how a person can provide the file (a Hint;
+    its text, for this file, is `hint`, its key `hint_key`).
     `code` (a key of DATA_CODES) says what is wrong, `path` the file it is
     about when one was found, `details` the numbers its code carries."""
 
-    def __init__(self, name: str, tried: list[str], hint: str | None = None,
+    def __init__(self, name: str, tried: list[str], hint: Hint | None = None,
                  reason: str | None = None, *, code: str = "missing", path=None,
                  details: dict | None = None):
         if code not in DATA_CODES:
             raise ValueError(f"unknown DataUnavailable code {code!r}")
         self.name = name
         self.tried = list(tried)
-        self.hint = (hint or DEFAULT_HINT).format(name=name)
+        hint = hint or DEFAULT_HINT
+        self.hint_key, self.hint = hint.key, hint.text.format(name=name)
         self.reason = reason
         self.code = code
         self.path = Path(path) if path is not None else None
@@ -99,7 +110,7 @@ class DataUnavailable(Exception):
     def __str__(self) -> str:
         return self.message
 
-    def again(self, name: str, tried: list[str], hint: str | None = None) -> DataUnavailable:
+    def again(self, name: str, tried: list[str], hint: Hint | None = None) -> DataUnavailable:
         """The same problem (class, code, file, reason) for `name`, with `tried` and `hint`."""
         return type(self)(name, tried, hint, self.reason, code=self.code, path=self.path, details=self.details)
 
@@ -107,7 +118,7 @@ class DataUnavailable(Exception):
 class ChecksumMismatch(DataUnavailable):
     """A downloaded file's checksum differs from the expected one."""
 
-    def __init__(self, name: str, tried: list[str], hint: str | None = None, reason: str | None = None, *,
+    def __init__(self, name: str, tried: list[str], hint: Hint | None = None, reason: str | None = None, *,
                  code: str = "wrong_checksum", path=None, details: dict | None = None):
         super().__init__(name, tried, hint, reason, code=code, path=path, details=details)
 
@@ -266,7 +277,7 @@ def download(url: str, dest, *, sha1: str | None = None, md5: str | None = None,
 
 def locate(name: str, *, candidates=None, url: str | None = None, checksum: str | None = None,
            allow_download: bool = True, progress=None, alt_names=(), content: str | None = None,
-           hint: str | None = None, download_dir=None) -> Path:
+           hint: Hint | None = None, download_dir=None) -> Path:
     """Find the file `name`: in each folder of `candidates` (default: data dir,
     cache dir), then by downloading `url` (default: from DATA_HUB) into
     `download_dir` (default: the cache dir). A found file whose checksum is

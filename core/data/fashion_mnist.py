@@ -34,9 +34,9 @@ TEXT_LABELS = ["t-shirt", "trouser", "pullover", "dress", "coat",
 # The stand-in's classes are shapes, and named so: nobody should mistake it for clothing.
 STAND_IN_LABELS = ["wide bar", "tall bar", "square", "frame", "cross",
                    "diagonal", "dot", "top half", "bottom half", "ring"]
-HINT = ("Install the Debian package dataset-fashion-mnist (apt-get install "
-        "dataset-fashion-mnist), or set PLAYGROUND_DATA_DIR to a folder that holds "
-        "the four Fashion-MNIST idx files (directly or in a fashion-mnist/ subfolder).")
+HINT = dl.Hint("fashion_mnist", "Install the Debian package dataset-fashion-mnist (apt-get install "
+               "dataset-fashion-mnist), or set PLAYGROUND_DATA_DIR to a folder that holds "
+               "the four Fashion-MNIST idx files (directly or in a fashion-mnist/ subfolder).")
 
 # idx type code -> numpy dtype (big-endian)
 IDX_TYPES = {0x08: np.dtype(">u1"), 0x09: np.dtype(">i1"), 0x0B: np.dtype(">i2"),

@@ -29,6 +29,11 @@ UPLOAD_CODES = {
     "no_letters": (),  # nothing left after the book's preprocessing (letters A-Z only)
     "no_pairs": ("lines",),  # no line with a tab among `lines` non-empty lines
     "empty_pair": (),  # every tab-separated line lacks its source or its target
+    "not_csv": ("error",),  # the CSV parser's own message
+    "missing_columns": ("n", "columns"),  # n required columns absent; `columns`: their names, in order
+    "no_rows": (),  # a header and nothing under it
+    "not_numbers": ("columns",),  # the columns that must hold numbers but hold text
+    "not_positive": ("column",),  # a column that must be a positive number in every row
 }
 
 

@@ -8,7 +8,7 @@ import pandas as pd
 import torch
 
 from core.data import download as dl
-from core.data.files import decode_upload
+from core.data.files import UploadError, decode_upload
 
 TRAIN_NAME = "kaggle_house_pred_train.csv"
 TEST_NAME = "kaggle_house_pred_test.csv"
@@ -65,28 +65,27 @@ def preprocess_house(train: pd.DataFrame, test: pd.DataFrame):
 
 def validate_house_csv(data: bytes, max_bytes: int = 5_000_000, *, kind: str = "train"):
     """Check an uploaded house CSV and return it as a DataFrame. The checks every
-    upload gets raise UploadError (core.data.files); a CSV that is not the
-    house data raises ValueError with a message. `kind='test'` makes SalePrice
-    optional."""
+    upload gets, and those of a CSV that is not the house data, raise
+    UploadError (core.data.files) with a code: `not_csv`, `missing_columns`
+    (in the file's expected order), `no_rows`, `not_numbers`, `not_positive`.
+    `kind='test'` makes SalePrice optional."""
     text = decode_upload(data, max_bytes, "csv")
     try:
         df = pd.read_csv(io.StringIO(text))
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as e:
-        raise ValueError(f"The file is not a readable CSV: {e}") from e
+        raise UploadError("not_csv", error=str(e).strip()) from e
     required = COLUMNS if kind == "train" else COLUMNS[:-1]
     missing = [c for c in required if c not in df.columns]
     if missing:
-        shown = ", ".join(missing[:8]) + (f" and {len(missing) - 8} more" if len(missing) > 8 else "")
-        raise ValueError(f"The CSV lacks {len(missing)} required column(s): {shown}. "
-                         "Expected the columns of Kaggle's house prices train.csv.")
+        raise UploadError("missing_columns", n=len(missing), columns=tuple(missing))
     if df.empty:
-        raise ValueError("The CSV has a header but no rows.")
+        raise UploadError("no_rows")
     wanted = NUMERIC + ([LABEL] if LABEL in df.columns else [])
     bad = [c for c in wanted if pd.to_numeric(df[c], errors="coerce").isna().sum() > df[c].isna().sum()]
     if bad:
-        raise ValueError(f"Column(s) {', '.join(bad[:8])} must hold numbers but contain text.")
+        raise UploadError("not_numbers", columns=tuple(bad))
     if LABEL in df.columns and (df[LABEL].isna().any() or (df[LABEL] <= 0).any()):
-        raise ValueError("SalePrice must be a positive number in every row.")
+        raise UploadError("not_positive", column=LABEL)
     return df
 
 

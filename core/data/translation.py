@@ -17,9 +17,9 @@ RESERVED = ["<pad>", "<bos>", "<eos>"]
 
 # Where a data folder may hold the pairs: as the book's zip unpacks, or alone.
 FRA_PLACES = ("fra-eng/fra.txt", "fra.txt")
-FRA_HINT = ("Put fra.txt (alone or, as the book's zip unpacks, in a folder fra-eng) or fra-eng.zip in "
-            "the data folder (the sidebar's Data folder setting, or PLAYGROUND_DATA_DIR), or upload "
-            "the file on this page.")
+FRA_HINT = dl.Hint("fra", "Put fra.txt (alone or, as the book's zip unpacks, in a folder fra-eng) or "
+                   "fra-eng.zip in the data folder (the sidebar's Data folder setting, or PLAYGROUND_DATA_DIR), "
+                   "or upload the file on this page.")
 # The most sentence pairs a page uses (the machine translation page's num_examples):
 # a fra.txt with fewer is not the book's file (Tatoeba's exports hold far more).
 EXPECTED_PAIRS = 20_000
