@@ -48,6 +48,8 @@ DATA_HUB: dict[str, tuple[str, str]] = {
 
 OFFLINE = False  # set True (or PLAYGROUND_OFFLINE=1) to never download
 CHUNK = 1 << 16
+
+
 class Hint(NamedTuple):
     """How a person can provide a missing file: `key` names it for the page,
     which says it in the reader's language (playground.messages.hint); `text`
