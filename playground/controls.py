@@ -231,8 +231,8 @@ def selectbox(label: str, key: str, options, value=None, *, help=None, format_fu
                   format_func=format_func, help=help)
 
 
-def segmented_control(label: str, key: str, options, value, *, help=None, container=None):
-    return _plain("segmented", label, key, value, container, options=options, help=help)
+def segmented_control(label: str, key: str, options, value, *, help=None, format_func=None, container=None):
+    return _plain("segmented", label, key, value, container, options=options, format_func=format_func, help=help)
 
 
 def toggle(label: str, key: str, value=False, *, help=None, container=None):

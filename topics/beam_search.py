@@ -24,8 +24,8 @@ st.title(t("page.beam_search"))
 st.markdown(t("beam_search.intro"))
 st.latex(r"\frac{1}{L^\alpha}\log P(y_1,\ldots,y_L\mid\mathbf{c})"
          r"=\frac{1}{L^\alpha}\sum_{t'=1}^{L}\log P(y_{t'}\mid y_1,\ldots,y_{t'-1},\mathbf{c})")
-mode = controls._plain("segmented", t("beam_search.mode"), "beam_mode", TOY, None, options=list(MODES),
-                       format_func=lambda o: t(f"beam_search.{MODES[o]}"))
+mode = controls.segmented_control(t("beam_search.mode"), "beam_mode", list(MODES), TOY,
+                                  format_func=lambda o: t(f"beam_search.{MODES[o]}"))
 c1, c2 = st.columns(2)
 k = controls.slider(t("beam_search.k"), "beam_k", 1, 6, 2, container=c1, help=t("beam_search.k_help"))
 alpha = controls.slider(t("beam_search.alpha"), "beam_alpha", 0.0, 1.5, 0.75, 0.05, container=c2,

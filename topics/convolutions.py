@@ -127,8 +127,8 @@ else:
     K3 = kernel(choice)
 
 SOURCES = {"Fashion-MNIST": "convolutions.image_fashion_mnist", "your image": "convolutions.image_yours"}
-source = controls._plain("segmented", t("convolutions.image_label"), "image_source", "Fashion-MNIST", None,
-                         options=list(SOURCES), format_func=lambda o: t(SOURCES[o]))
+source = controls.segmented_control(t("convolutions.image_label"), "image_source", list(SOURCES), "Fashion-MNIST",
+                                    format_func=lambda o: t(SOURCES[o]))
 image, title = None, ""
 if source == "Fashion-MNIST":
     data = fashion_mnist("cpu", stand_in=False)
