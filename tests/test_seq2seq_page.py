@@ -65,7 +65,6 @@ def test_it_trains_with_bleu_and_the_beam_page_searches_the_same_run():
     assert any("1 layer(s)" in c.value for c in at.caption)
 
 
-
 def test_the_architecture_labels_break_lines_and_show_every_shape():
     """Each node's DOT label is its words and its shape on separate lines (`\\n` in DOT, never an
     escaped backslash that graphviz would print), quotes escaped."""
